@@ -1,0 +1,114 @@
+//! What the engine decides: records to persist and messages to send.
+//!
+//! An [`Outcome`] keeps the two apart on purpose. The shell must commit every
+//! [`Record`] durably before it performs a single [`Outbound`], so the order
+//! "committed before told" is visible in the types, not just in a comment.
+
+use crate::domain::{ChatId, MessageId, Ticket, Timestamp, UserId};
+use crate::i18n::Text;
+use serde::{Deserialize, Serialize};
+
+/// A state change the store must make durable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Record {
+    /// The user did something at `at`; the store keeps first and last seen.
+    Seen { user: UserId, at: Timestamp },
+    /// Two users became partners. Stored in both directions.
+    Pair { a: UserId, b: UserId, since: Timestamp },
+    /// The pair `a`–`b` ended.
+    Unpair { a: UserId, b: UserId },
+    /// `user` joined the waiting queue with `ticket`.
+    Enqueue { ticket: Ticket, user: UserId, since: Timestamp },
+    /// `user` left the waiting queue (matched or gave up).
+    Dequeue { ticket: Ticket, user: UserId },
+    /// `user`'s most recent chat was with `partner` and ended at `ended_at`.
+    /// Kept so /report works right after a chat ends, even across restarts.
+    LastPartner { user: UserId, partner: UserId, ended_at: Timestamp },
+    /// A report against a user.
+    Report(Report),
+    /// Add `delta` to a named counter.
+    Count { counter: Counter, delta: u64 },
+}
+
+/// A report filed by one user against another.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub reporter: UserId,
+    pub reported: UserId,
+    pub at: Timestamp,
+}
+
+/// The counters the store keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Counter {
+    Matches,
+    ChatsEnded,
+    Relayed,
+    Reports,
+}
+
+impl Counter {
+    pub const ALL: [Counter; 4] = [
+        Counter::Matches,
+        Counter::ChatsEnded,
+        Counter::Relayed,
+        Counter::Reports,
+    ];
+
+    /// The stable name under which the store keeps this counter.
+    pub fn name(self) -> &'static str {
+        match self {
+            Counter::Matches => "matches",
+            Counter::ChatsEnded => "chats_ended",
+            Counter::Relayed => "relayed",
+            Counter::Reports => "reports",
+        }
+    }
+}
+
+/// A call the shell makes to the messenger once the records are durable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Outbound {
+    /// Tell a user something from the catalog.
+    Tell { user: UserId, text: Text },
+    /// Copy (never forward) a message from one user's chat to another's.
+    Relay { from: UserId, to: UserId, message: MessageId },
+    /// Tell a group or channel that the bot works in private chats only.
+    TellChat { chat: ChatId, text: Text },
+    /// Leave a group or channel.
+    LeaveChat { chat: ChatId },
+}
+
+impl Outbound {
+    /// The chat this call goes to; calls to one chat must keep their order.
+    pub fn destination(&self) -> i64 {
+        match self {
+            Outbound::Tell { user, .. } => user.0,
+            Outbound::Relay { to, .. } => to.0,
+            Outbound::TellChat { chat, .. } | Outbound::LeaveChat { chat } => chat.0,
+        }
+    }
+}
+
+/// Everything one event caused.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub records: Vec<Record>,
+    pub sends: Vec<Outbound>,
+}
+
+impl Outcome {
+    pub(crate) fn tell(&mut self, user: UserId, text: Text) {
+        self.sends.push(Outbound::Tell { user, text });
+    }
+
+    pub(crate) fn record(&mut self, record: Record) {
+        self.records.push(record);
+    }
+
+    /// Appends another outcome, keeping order.
+    pub fn extend(&mut self, other: Outcome) {
+        self.records.extend(other.records);
+        self.sends.extend(other.sends);
+    }
+}

@@ -1,0 +1,2 @@
+//! The engine: a pure state machine for matching and chatting.
+pub mod effect;

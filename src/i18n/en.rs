@@ -1,0 +1,48 @@
+//! The English catalog.
+
+use super::Text;
+
+pub(super) fn text(key: Text) -> &'static str {
+    match key {
+        Text::Welcome => "👋 Welcome to randchat!\n\n\
+            I pair you with a random stranger for an anonymous one-to-one chat. \
+            Your name, username and profile are never shown to your partner; \
+            everything you send is passed on as a copy.\n\n\
+            Commands:\n\
+            /chat — find a partner (also /search)\n\
+            /next — end this chat and find someone new\n\
+            /stop — end the chat or stop searching\n\
+            /report — report your current or last partner\n\
+            /help — how it works\n\n\
+            House rules: be kind, no spam, no illegal content. Use /report against abuse.\n\n\
+            Send /chat to begin.",
+        Text::Help => "ℹ️ How randchat works\n\n\
+            /chat (or /search) puts you in the queue; as soon as someone else is looking, you are paired.\n\
+            While paired, everything you send — text, photos, videos, voice, stickers, files, locations, polls — \
+            is copied to your partner, without your name or profile.\n\
+            /next ends the chat and looks for someone new at once.\n\
+            /stop ends the chat, or stops searching.\n\
+            /report reports your current partner, or the last one if the chat just ended.\n\n\
+            Be kind. Never share personal details you would regret sharing.",
+        Text::Searching => "🔎 Looking for a partner…",
+        Text::SearchingAgain => "🔎 Looking for a new partner…",
+        Text::AlreadySearching => "🔎 You're already looking for a partner. Send /stop to cancel.",
+        Text::StillSearching => "⏳ Still looking for a partner… Your message was not sent to anyone.",
+        Text::PartnerFound => "✅ Partner found — say hi 👋\n(/next to skip, /stop to end)",
+        Text::AlreadyChatting => "💬 You're already in a chat. Send /next to find someone else or /stop to end it.",
+        Text::PartnerLeft => "👋 Your partner left the chat — /chat to find someone new.",
+        Text::YouLeftChat => "Chat ended. Send /chat to find someone new.",
+        Text::SearchStopped => "Search stopped. Send /chat whenever you want to look again.",
+        Text::NotInChat => "You're not in a chat. Send /chat to find someone.",
+        Text::NothingToStop => "You're not in a chat or searching. Send /chat to find someone.",
+        Text::ReportThanks => "🛡 Thank you — your report was recorded. Your partner is not told who reported them.",
+        Text::NothingToReport => "There is no recent partner to report.",
+        Text::UnknownCommand => "I don't know that command. Send /help to see what I understand.",
+        Text::UnsupportedMessage => "⚠️ This kind of message can't be sent to your partner.",
+        Text::PrivateChatsOnly => "randchat works in private chats only. Open a private chat with me to use it. Bye!",
+        Text::TemporarilyUnavailable => "⚠️ randchat is temporarily unavailable. Please try again in a minute.",
+        Text::DeliveryFailed => "⚠️ Your last message could not be delivered to your partner.",
+        Text::StatusChatting => "💬 You're in a chat. /next to skip, /stop to end.",
+        Text::StatusSearching => "🔎 You're in the queue, looking for a partner. /stop to cancel.",
+    }
+}

@@ -1,0 +1,92 @@
+//! Every word the bot says to a user, by catalog key.
+//!
+//! Handlers and the engine name a [`Text`]; only this module turns it into a
+//! sentence. That keeps wording in one place and makes new languages a
+//! matter of adding a catalog, not hunting strings through the code.
+
+mod en;
+
+use serde::{Deserialize, Serialize};
+
+/// A catalog key. Serialized into the outbox, so variants may be added but
+/// never reordered or removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Text {
+    Welcome,
+    Help,
+    Searching,
+    SearchingAgain,
+    AlreadySearching,
+    StillSearching,
+    PartnerFound,
+    AlreadyChatting,
+    PartnerLeft,
+    YouLeftChat,
+    SearchStopped,
+    NotInChat,
+    NothingToStop,
+    ReportThanks,
+    NothingToReport,
+    UnknownCommand,
+    UnsupportedMessage,
+    PrivateChatsOnly,
+    TemporarilyUnavailable,
+    DeliveryFailed,
+    StatusChatting,
+    StatusSearching,
+}
+
+impl Text {
+    /// Every key, for catalog completeness tests.
+    pub const ALL: [Text; 22] = [
+        Text::Welcome,
+        Text::Help,
+        Text::Searching,
+        Text::SearchingAgain,
+        Text::AlreadySearching,
+        Text::StillSearching,
+        Text::PartnerFound,
+        Text::AlreadyChatting,
+        Text::PartnerLeft,
+        Text::YouLeftChat,
+        Text::SearchStopped,
+        Text::NotInChat,
+        Text::NothingToStop,
+        Text::ReportThanks,
+        Text::NothingToReport,
+        Text::UnknownCommand,
+        Text::UnsupportedMessage,
+        Text::PrivateChatsOnly,
+        Text::TemporarilyUnavailable,
+        Text::DeliveryFailed,
+        Text::StatusChatting,
+        Text::StatusSearching,
+    ];
+
+    /// The sentence in the default language (English).
+    pub fn render(self) -> &'static str {
+        en::text(self)
+    }
+}
+
+/// The command menu registered with setMyCommands: (command, description).
+pub const COMMANDS: [(&str, &str); 6] = [
+    ("chat", "Find a partner to chat with"),
+    ("next", "End this chat and find someone new"),
+    ("stop", "End the chat or stop searching"),
+    ("report", "Report your current or last partner"),
+    ("help", "How this bot works"),
+    ("start", "Welcome and house rules"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_has_non_empty_english_text() {
+        for text in Text::ALL {
+            assert!(!text.render().trim().is_empty(), "{text:?} is empty");
+        }
+    }
+}

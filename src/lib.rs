@@ -1,0 +1,5 @@
+//! randchat: an anonymous random-chat Telegram bot.
+pub mod domain;
+pub mod engine;
+pub mod i18n;
+pub mod store;

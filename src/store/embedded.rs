@@ -1,0 +1,1 @@
+//! The embedded redb backend (to be written).

@@ -1,0 +1,110 @@
+//! Where the engine's decisions become durable.
+//!
+//! The [`Backend`] trait is modelled on teloxide's dialogue `Storage`: object
+//! safe, `Arc<Self>` receivers, boxed futures. That lets the embedded redb
+//! store (blocking, run on a blocking thread) and a Redis store (async) sit
+//! behind one `Arc<dyn Backend>`.
+//!
+//! A [`Batch`] is the unit of durability: every record of a batch of updates,
+//! the id of the last update applied, and the messages still owed to users
+//! (the outbox) are committed in one transaction. Only after that commit does
+//! the shell send anything or acknowledge the updates to Telegram.
+
+pub mod embedded;
+pub mod schema;
+
+use crate::domain::{Ticket, Timestamp, UserId};
+use crate::engine::effect::{Outbound, Record};
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// One atomic commit.
+#[derive(Clone, Debug, Default)]
+pub struct Batch {
+    /// State changes, in the order the engine made them.
+    pub records: Vec<Record>,
+    /// The highest Telegram update id whose effects are in this batch.
+    /// `None` leaves the stored value unchanged.
+    pub last_update_id: Option<i64>,
+    /// Sends not yet performed. Replaces the stored outbox when `Some`;
+    /// `Some(vec![])` clears it.
+    pub outbox: Option<Vec<Outbound>>,
+}
+
+/// The state a backend hands back at start-up.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Each active pair once, with the time it was made.
+    pub pairs: Vec<(UserId, UserId, Timestamp)>,
+    /// The waiting queue, oldest (smallest ticket) first.
+    pub waiting: Vec<(Ticket, UserId, Timestamp)>,
+    /// For users whose last chat has ended: (user, partner, ended_at).
+    pub last_partners: Vec<(UserId, UserId, Timestamp)>,
+    /// The highest update id already applied, if any.
+    pub last_update_id: Option<i64>,
+    /// Sends committed but perhaps not performed before the last stop.
+    pub outbox: Vec<Outbound>,
+}
+
+/// Counts for operators (`randchat stats`, /stats, metrics).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub users: u64,
+    pub pairs: u64,
+    pub waiting: u64,
+    pub reports: u64,
+    /// Named counters, e.g. "matches", "relayed".
+    pub counters: Vec<(String, u64)>,
+}
+
+/// Failures at the store boundary. Each variant's message is one line that
+/// names the file (where there is one) and says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database {path} is locked by another running randchat instance; stop the other instance or use a different DATA_DIR")]
+    Locked { path: PathBuf },
+    #[error("database {path} is corrupt ({detail}); restore it from a backup or move it aside to start afresh")]
+    Corrupt { path: PathBuf, detail: String },
+    #[error("database {path} has schema version {found}, but this randchat understands up to {supported}; upgrade randchat or use a different DATA_DIR")]
+    TooNew {
+        path: PathBuf,
+        found: u32,
+        supported: u32,
+    },
+    #[error("cannot open database {path}: {detail}")]
+    Open { path: PathBuf, detail: String },
+    #[error("database write failed: {0}")]
+    Write(String),
+    #[error("database read failed: {0}")]
+    Read(String),
+}
+
+impl StoreError {
+    /// Errors that make start-up impossible until an operator acts.
+    pub fn is_fatal_at_startup(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Locked { .. }
+                | StoreError::Corrupt { .. }
+                | StoreError::TooNew { .. }
+                | StoreError::Open { .. }
+        )
+    }
+}
+
+/// Durable state, behind one interface for every backend.
+pub trait Backend: Send + Sync + 'static {
+    /// Everything the engine needs to resume where it stopped.
+    fn load(self: Arc<Self>) -> BoxFuture<'static, Result<Snapshot, StoreError>>;
+
+    /// Commits a batch atomically and durably. When this returns `Ok`, the
+    /// batch survives a crash or power loss.
+    fn commit(self: Arc<Self>, batch: Batch) -> BoxFuture<'static, Result<(), StoreError>>;
+
+    /// Counts for operators.
+    fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>>;
+}

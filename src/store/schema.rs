@@ -1,0 +1,1 @@
+//! Schema versions and migrations (to be written).
