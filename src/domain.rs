@@ -38,7 +38,9 @@ pub struct MessageId(pub i32);
 
 /// Seconds since the Unix epoch. The engine is handed the time; it never
 /// reads a clock, so tests can drive it to any moment.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
+)]
 pub struct Timestamp(pub u64);
 
 impl Timestamp {

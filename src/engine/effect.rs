@@ -14,16 +14,28 @@ pub enum Record {
     /// The user did something at `at`; the store keeps first and last seen.
     Seen { user: UserId, at: Timestamp },
     /// Two users became partners. Stored in both directions.
-    Pair { a: UserId, b: UserId, since: Timestamp },
+    Pair {
+        a: UserId,
+        b: UserId,
+        since: Timestamp,
+    },
     /// The pair `a`–`b` ended.
     Unpair { a: UserId, b: UserId },
     /// `user` joined the waiting queue with `ticket`.
-    Enqueue { ticket: Ticket, user: UserId, since: Timestamp },
+    Enqueue {
+        ticket: Ticket,
+        user: UserId,
+        since: Timestamp,
+    },
     /// `user` left the waiting queue (matched or gave up).
     Dequeue { ticket: Ticket, user: UserId },
     /// `user`'s most recent chat was with `partner` and ended at `ended_at`.
     /// Kept so /report works right after a chat ends, even across restarts.
-    LastPartner { user: UserId, partner: UserId, ended_at: Timestamp },
+    LastPartner {
+        user: UserId,
+        partner: UserId,
+        ended_at: Timestamp,
+    },
     /// A report against a user.
     Report(Report),
     /// Add `delta` to a named counter.
@@ -72,7 +84,11 @@ pub enum Outbound {
     /// Tell a user something from the catalog.
     Tell { user: UserId, text: Text },
     /// Copy (never forward) a message from one user's chat to another's.
-    Relay { from: UserId, to: UserId, message: MessageId },
+    Relay {
+        from: UserId,
+        to: UserId,
+        message: MessageId,
+    },
     /// Tell a group or channel that the bot works in private chats only.
     TellChat { chat: ChatId, text: Text },
     /// Leave a group or channel.

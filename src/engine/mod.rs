@@ -1,2 +1,158 @@
 //! The engine: a pure state machine for matching and chatting.
+//!
+//! Given an [`Event`] and the current time, [`Engine::handle`] returns an
+//! [`Outcome`]: the records to persist and the messages to send. It does no
+//! I/O, reads no clock and knows nothing of Telegram, so every rule of the
+//! product can be tested, property-tested and benchmarked without a network.
+//!
+//! State lives in three concurrent structures:
+//! - `presence`, a DashMap from user to [`Presence`] (absent means idle);
+//!   a chatting entry names the partner, so this is also the pair table;
+//! - the lock-sharded FIFO [`WaitQueue`];
+//! - `last_partner`, so /report works right after a chat ends.
+//!
+//! Every change to a user's presence happens under that user's stripe lock
+//! ([`locks`]), and a change to two users under both. That is what keeps the
+//! invariants (symmetric pairs, nobody in two pairs, nobody both searching
+//! and chatting) true under any interleaving of calls from many threads.
+//!
+//! Records must be committed in the order the engine produced them; the
+//! shell applies one update at a time to keep that order.
+
 pub mod effect;
+pub mod event;
+mod locks;
+pub mod queue;
+mod rules;
+
+pub use effect::{Counter, Outbound, Outcome, Record, Report};
+pub use event::{Command, Event};
+
+use crate::domain::{Ticket, Timestamp, UserId};
+use crate::store::Snapshot;
+use dashmap::DashMap;
+use locks::UserLocks;
+use queue::WaitQueue;
+
+/// Where a user is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presence {
+    Idle,
+    Searching(Ticket),
+    Chatting(UserId),
+}
+
+#[derive(Default)]
+pub struct Engine {
+    presence: DashMap<UserId, Presence>,
+    queue: WaitQueue,
+    last_partner: DashMap<UserId, UserId>,
+    locks: UserLocks,
+}
+
+/// Spreads user ids over shards and stripes. Telegram ids are sequential-ish,
+/// so a multiplicative hash keeps neighbours apart.
+pub(crate) fn spread(user: UserId) -> usize {
+    let mixed = (user.0 as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (mixed >> 32) as usize
+}
+
+impl Engine {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Rebuilds the engine from what the store kept.
+    pub fn restore(snapshot: &Snapshot) -> Self {
+        let engine = Engine::new();
+        for &(a, b, _) in &snapshot.pairs {
+            engine.presence.insert(a, Presence::Chatting(b));
+            engine.presence.insert(b, Presence::Chatting(a));
+        }
+        for &(ticket, user, _) in &snapshot.waiting {
+            engine.queue.restore(ticket, user);
+            engine.presence.insert(user, Presence::Searching(ticket));
+        }
+        for &(user, partner, _) in &snapshot.last_partners {
+            engine.last_partner.insert(user, partner);
+        }
+        engine
+    }
+
+    /// Applies one event at time `now`.
+    pub fn handle(&self, event: &Event, now: Timestamp) -> Outcome {
+        let mut out = Outcome::default();
+        if let Some(user) = event.user() {
+            out.record(Record::Seen { user, at: now });
+        }
+        match *event {
+            Event::Command { user, command } => self.command(user, command, now, &mut out),
+            Event::Message {
+                user,
+                message,
+                relayable,
+            } => self.message(user, message, relayable, &mut out),
+            Event::NotPrivate { chat } => {
+                out.sends.push(Outbound::TellChat {
+                    chat,
+                    text: crate::i18n::Text::PrivateChatsOnly,
+                });
+                out.sends.push(Outbound::LeaveChat { chat });
+            }
+        }
+        out
+    }
+
+    /// Where `user` is now.
+    pub fn presence_of(&self, user: UserId) -> Presence {
+        self.presence.get(&user).map_or(Presence::Idle, |p| *p)
+    }
+
+    /// How many users are searching, and how many pairs are chatting.
+    pub fn counts(&self) -> (usize, usize) {
+        let chatting = self
+            .presence
+            .iter()
+            .filter(|entry| matches!(entry.value(), Presence::Chatting(_)))
+            .count();
+        (self.queue.len(), chatting / 2)
+    }
+
+    /// Checks the engine's invariants. Meaningful only while no call is in
+    /// flight; used by tests and after a restore.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let waiting = self.queue.entries();
+        let mut seen_waiters = std::collections::HashSet::new();
+        for &(ticket, user) in &waiting {
+            if !seen_waiters.insert(user) {
+                return Err(format!("a user waits twice (ticket {ticket:?})"));
+            }
+            if self.presence_of(user) != Presence::Searching(ticket) {
+                return Err(format!("queue entry {ticket:?} is not searching"));
+            }
+        }
+        for entry in self.presence.iter() {
+            let (user, presence) = (*entry.key(), *entry.value());
+            match presence {
+                Presence::Idle => {}
+                Presence::Searching(ticket) => {
+                    if !waiting.contains(&(ticket, user)) {
+                        return Err(format!("searcher {ticket:?} is not in the queue"));
+                    }
+                }
+                Presence::Chatting(partner) => {
+                    if partner == user {
+                        return Err("a user is paired with themselves".into());
+                    }
+                    if self.presence_of(partner) != Presence::Chatting(user) {
+                        return Err("a pair is not symmetric".into());
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

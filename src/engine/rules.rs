@@ -1,0 +1,263 @@
+//! The rules: what each command and message does in each state.
+//!
+//! Every (state, input) combination has a deliberate answer; the table in
+//! `command` reads as the product's specification.
+
+use super::{Engine, Presence};
+use crate::domain::{MessageId, Ticket, Timestamp, UserId};
+use crate::engine::effect::{Counter, Outbound, Outcome, Record, Report};
+use crate::engine::event::Command;
+use crate::i18n::Text;
+
+impl Engine {
+    pub(super) fn command(
+        &self,
+        user: UserId,
+        command: Command,
+        now: Timestamp,
+        out: &mut Outcome,
+    ) {
+        match command {
+            Command::Start => {
+                out.tell(user, Text::Welcome);
+                match self.presence_of(user) {
+                    Presence::Idle => {}
+                    Presence::Searching(_) => out.tell(user, Text::StatusSearching),
+                    Presence::Chatting(_) => out.tell(user, Text::StatusChatting),
+                }
+            }
+            Command::Help => out.tell(user, Text::Help),
+            Command::Chat => match self.presence_of(user) {
+                Presence::Idle => self.search(user, now, Text::Searching, out),
+                Presence::Searching(_) => out.tell(user, Text::AlreadySearching),
+                Presence::Chatting(_) => out.tell(user, Text::AlreadyChatting),
+            },
+            Command::Next => match self.presence_of(user) {
+                Presence::Idle => self.search(user, now, Text::Searching, out),
+                Presence::Searching(_) => out.tell(user, Text::AlreadySearching),
+                Presence::Chatting(_) => {
+                    self.end_chat(user, now, out);
+                    self.search(user, now, Text::SearchingAgain, out);
+                }
+            },
+            Command::Stop => match self.presence_of(user) {
+                Presence::Idle => out.tell(user, Text::NothingToStop),
+                Presence::Searching(_) => self.leave_search(user, out),
+                Presence::Chatting(_) => {
+                    if self.end_chat(user, now, out) {
+                        out.tell(user, Text::YouLeftChat);
+                    } else {
+                        self.tell_where(user, out);
+                    }
+                }
+            },
+            Command::Report => self.report(user, now, out),
+            Command::Unknown => out.tell(user, Text::UnknownCommand),
+        }
+    }
+
+    pub(super) fn message(
+        &self,
+        user: UserId,
+        message: MessageId,
+        relayable: bool,
+        out: &mut Outcome,
+    ) {
+        let _held = self.locks.one(user);
+        match self.presence_of(user) {
+            Presence::Chatting(partner) if relayable => {
+                out.record(Record::Count {
+                    counter: Counter::Relayed,
+                    delta: 1,
+                });
+                out.sends.push(Outbound::Relay {
+                    from: user,
+                    to: partner,
+                    message,
+                });
+            }
+            Presence::Chatting(_) => out.tell(user, Text::UnsupportedMessage),
+            Presence::Searching(_) => out.tell(user, Text::StillSearching),
+            Presence::Idle => out.tell(user, Text::NotInChat),
+        }
+    }
+
+    /// Pairs an idle `user` with the oldest waiter, or queues them.
+    fn search(&self, user: UserId, now: Timestamp, waiting_text: Text, out: &mut Outcome) {
+        loop {
+            if let Some((ticket, waiter)) = self.queue.oldest_except(user) {
+                match self.try_pair(user, None, waiter, ticket, now, out) {
+                    Attempt::Done => return,
+                    Attempt::Stale => continue,
+                }
+            }
+            let held = self.locks.one(user);
+            if self.presence_of(user) != Presence::Idle {
+                return self.tell_where(user, out);
+            }
+            let ticket = self.queue.push(user);
+            self.presence.insert(user, Presence::Searching(ticket));
+            out.record(Record::Enqueue {
+                ticket,
+                user,
+                since: now,
+            });
+            drop(held);
+            return self.settle_after_enqueue(user, ticket, now, waiting_text, out);
+        }
+    }
+
+    /// Someone may have queued at the same moment as `user`. Whoever queued
+    /// later pairs with the older waiter, so two searchers never sit in the
+    /// queue side by side.
+    fn settle_after_enqueue(
+        &self,
+        user: UserId,
+        mine: Ticket,
+        now: Timestamp,
+        waiting_text: Text,
+        out: &mut Outcome,
+    ) {
+        loop {
+            let older = self.queue.oldest_except(user).filter(|(t, _)| *t < mine);
+            let Some((ticket, waiter)) = older else {
+                return out.tell(user, waiting_text);
+            };
+            if let Attempt::Done = self.try_pair(user, Some(mine), waiter, ticket, now, out) {
+                return;
+            }
+        }
+    }
+
+    /// Pairs `user` (idle, or searching with `mine`) with `waiter` if the
+    /// waiter still holds `ticket`. Validates both under their locks.
+    fn try_pair(
+        &self,
+        user: UserId,
+        mine: Option<Ticket>,
+        waiter: UserId,
+        ticket: Ticket,
+        now: Timestamp,
+        out: &mut Outcome,
+    ) -> Attempt {
+        let _held = self.locks.two(user, waiter);
+        let expected = mine.map_or(Presence::Idle, Presence::Searching);
+        if self.presence_of(user) != expected {
+            // Another thread acted for this user; it has told them.
+            return Attempt::Done;
+        }
+        if self.presence_of(waiter) != Presence::Searching(ticket)
+            || !self.queue.remove(ticket, waiter)
+        {
+            return Attempt::Stale;
+        }
+        out.record(Record::Dequeue {
+            ticket,
+            user: waiter,
+        });
+        if let Some(mine) = mine {
+            self.queue.remove(mine, user);
+            out.record(Record::Dequeue { ticket: mine, user });
+        }
+        self.presence.insert(waiter, Presence::Chatting(user));
+        self.presence.insert(user, Presence::Chatting(waiter));
+        out.record(Record::Pair {
+            a: waiter,
+            b: user,
+            since: now,
+        });
+        out.record(Record::Count {
+            counter: Counter::Matches,
+            delta: 1,
+        });
+        out.tell(waiter, Text::PartnerFound);
+        out.tell(user, Text::PartnerFound);
+        Attempt::Done
+    }
+
+    /// Ends `user`'s chat and tells the partner. Returns whether there was
+    /// a chat to end.
+    fn end_chat(&self, user: UserId, now: Timestamp, out: &mut Outcome) -> bool {
+        loop {
+            let Presence::Chatting(partner) = self.presence_of(user) else {
+                return false;
+            };
+            let _held = self.locks.two(user, partner);
+            if self.presence_of(user) != Presence::Chatting(partner) {
+                continue;
+            }
+            self.presence.remove(&user);
+            self.presence.remove(&partner);
+            self.last_partner.insert(user, partner);
+            self.last_partner.insert(partner, user);
+            out.record(Record::Unpair {
+                a: user,
+                b: partner,
+            });
+            out.record(Record::LastPartner {
+                user,
+                partner,
+                ended_at: now,
+            });
+            out.record(Record::LastPartner {
+                user: partner,
+                partner: user,
+                ended_at: now,
+            });
+            out.record(Record::Count {
+                counter: Counter::ChatsEnded,
+                delta: 1,
+            });
+            out.tell(partner, Text::PartnerLeft);
+            return true;
+        }
+    }
+
+    fn leave_search(&self, user: UserId, out: &mut Outcome) {
+        let _held = self.locks.one(user);
+        let Presence::Searching(ticket) = self.presence_of(user) else {
+            return self.tell_where(user, out);
+        };
+        self.queue.remove(ticket, user);
+        self.presence.remove(&user);
+        out.record(Record::Dequeue { ticket, user });
+        out.tell(user, Text::SearchStopped);
+    }
+
+    fn report(&self, user: UserId, now: Timestamp, out: &mut Outcome) {
+        let _held = self.locks.one(user);
+        let reported = match self.presence_of(user) {
+            Presence::Chatting(partner) => Some(partner),
+            _ => self.last_partner.get(&user).map(|p| *p),
+        };
+        let Some(reported) = reported else {
+            return out.tell(user, Text::NothingToReport);
+        };
+        out.record(Record::Report(Report {
+            reporter: user,
+            reported,
+            at: now,
+        }));
+        out.record(Record::Count {
+            counter: Counter::Reports,
+            delta: 1,
+        });
+        out.tell(user, Text::ReportThanks);
+    }
+
+    /// Tells a user where they are, after a concurrent change beat them.
+    fn tell_where(&self, user: UserId, out: &mut Outcome) {
+        match self.presence_of(user) {
+            Presence::Idle => out.tell(user, Text::NotInChat),
+            Presence::Searching(_) => out.tell(user, Text::AlreadySearching),
+            Presence::Chatting(_) => out.tell(user, Text::AlreadyChatting),
+        }
+    }
+}
+
+enum Attempt {
+    /// Paired, or the user's own state changed under us: stop trying.
+    Done,
+    /// The waiter was gone: try the next one.
+    Stale,
+}
