@@ -13,6 +13,8 @@
 pub mod embedded;
 pub mod schema;
 
+pub use embedded::EmbeddedStore;
+
 use crate::domain::{Ticket, Timestamp, UserId};
 use crate::engine::effect::{Outbound, Record};
 use std::future::Future;

@@ -1,1 +1,357 @@
-//! Schema versions and migrations (to be written).
+//! The on-disk schema of the embedded store, its version, and migrations.
+//!
+//! Everything that fixes the shape of `randchat.redb` lives here: the table
+//! definitions, the meta keys, the row types and [`SCHEMA_VERSION`]. Keeping
+//! them in one place makes a format change visible in review: touching this
+//! file means either the change is compatible or it needs a [`Migration`] and
+//! a `migrations/vN.md` (see `migrations/README.md`).
+//!
+//! The version is kept in the `meta` table. At open, [`prepare`] compares it
+//! with the version this build understands: a fresh file gets every table and
+//! the current version; an older file is migrated step by step inside one
+//! write transaction (so a crash mid-upgrade leaves the old version intact);
+//! a newer file is refused rather than misread.
+
+use super::embedded::classify;
+use super::StoreError;
+use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The schema version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Small values keyed by name; each value is postcard-encoded. The types of
+/// this table and the encoding of `schema_version` must never change, or an
+/// older randchat could no longer tell that a file is too new for it.
+pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// user id → postcard [`UserRow`].
+pub const USERS: TableDefinition<i64, &[u8]> = TableDefinition::new("users");
+/// user id → (partner id, since). Every pair is stored in both directions.
+pub const PAIRS: TableDefinition<i64, (i64, u64)> = TableDefinition::new("pairs");
+/// ticket → (user id, since). Key order is queue order.
+pub const WAITING: TableDefinition<u64, (i64, u64)> = TableDefinition::new("waiting");
+/// user id → (last partner id, ended_at).
+pub const LAST_PARTNER: TableDefinition<i64, (i64, u64)> = TableDefinition::new("last_partner");
+/// sequential id (from 1) → postcard `Report`.
+pub const REPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("reports");
+/// counter name (`Counter::name`) → value.
+pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+
+/// `meta` key: postcard `u32`.
+pub const META_SCHEMA_VERSION: &str = "schema_version";
+/// `meta` key: postcard `i64`, the highest Telegram update id applied.
+pub const META_LAST_UPDATE_ID: &str = "last_update_id";
+/// `meta` key: postcard `Vec<Outbound>`; absent means empty.
+pub const META_OUTBOX: &str = "outbox";
+
+/// A row of the `users` table. Plain integers rather than domain newtypes,
+/// so a change to a domain type cannot silently change the file format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub first_seen: u64,
+    pub last_seen: u64,
+}
+
+/// What a migration may fail with: redb errors, decode errors, anything.
+pub type MigrationError = Box<dyn std::error::Error + Send + Sync>;
+
+/// One upgrade step, from schema version `from` to `from + 1`.
+pub struct Migration {
+    pub from: u32,
+    /// One line, logged when the migration runs.
+    pub description: &'static str,
+    /// Rewrites the data inside the upgrade's write transaction. It must not
+    /// commit; the runner records the new version and commits once, after the
+    /// last step.
+    pub apply: fn(&WriteTransaction) -> Result<(), MigrationError>,
+}
+
+/// Every upgrade step, in order. Empty while version 1 is the only version.
+pub const MIGRATIONS: &[Migration] = &[];
+
+/// What [`prepare`] found and did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prepared {
+    /// A new, empty file: tables created, version recorded.
+    Created,
+    /// Already at the current version; nothing written.
+    UpToDate,
+    /// Migrated from an older version.
+    Migrated { from: u32, to: u32 },
+}
+
+/// Brings the database to [`SCHEMA_VERSION`] using [`MIGRATIONS`].
+pub(crate) fn prepare(db: &Database, path: &Path) -> Result<Prepared, StoreError> {
+    upgrade(db, path, MIGRATIONS, SCHEMA_VERSION)
+}
+
+/// Brings the database to `target` using `migrations`. Separate from
+/// [`prepare`] so tests can feed it synthetic migrations.
+pub(crate) fn upgrade(
+    db: &Database,
+    path: &Path,
+    migrations: &[Migration],
+    target: u32,
+) -> Result<Prepared, StoreError> {
+    let txn = db.begin_write().map_err(|e| classify(path, e))?;
+    let fresh = txn
+        .list_tables()
+        .map_err(|e| classify(path, e))?
+        .next()
+        .is_none();
+    let stored = if fresh {
+        None
+    } else {
+        Some(
+            read_version(&txn, path)?.ok_or_else(|| StoreError::Corrupt {
+                path: path.to_path_buf(),
+                detail: "tables present but no schema version; not a randchat database?".into(),
+            })?,
+        )
+    };
+    let outcome = match stored {
+        None => Prepared::Created,
+        Some(found) if found == target => {
+            abort(txn);
+            return Ok(Prepared::UpToDate);
+        }
+        Some(found) if found > target => {
+            abort(txn);
+            return Err(StoreError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                supported: target,
+            });
+        }
+        Some(from) => {
+            let mut version = from;
+            while version < target {
+                let Some(step) = migrations.iter().find(|m| m.from == version) else {
+                    abort(txn);
+                    return Err(StoreError::Open {
+                        path: path.to_path_buf(),
+                        detail: format!("no migration from schema version {version}"),
+                    });
+                };
+                tracing::info!(from = version, "migrating database: {}", step.description);
+                if let Err(e) = (step.apply)(&txn) {
+                    abort(txn);
+                    return Err(StoreError::Open {
+                        path: path.to_path_buf(),
+                        detail: format!("migration from schema version {version} failed: {e}"),
+                    });
+                }
+                version += 1;
+            }
+            Prepared::Migrated { from, to: target }
+        }
+    };
+    // Creating is idempotent, so this also adds tables a migration introduces.
+    create_tables(&txn).map_err(|e| classify(path, e))?;
+    write_version(&txn, target).map_err(|e| classify(path, e))?;
+    txn.commit().map_err(|e| classify(path, e))?;
+    Ok(outcome)
+}
+
+fn read_version(txn: &WriteTransaction, path: &Path) -> Result<Option<u32>, StoreError> {
+    let meta = txn.open_table(META).map_err(|e| classify(path, e))?;
+    let Some(raw) = meta
+        .get(META_SCHEMA_VERSION)
+        .map_err(|e| classify(path, e))?
+    else {
+        return Ok(None);
+    };
+    postcard::from_bytes(raw.value())
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: format!("unreadable schema version: {e}"),
+        })
+}
+
+/// Records `version` in `meta`. Public to the crate for tests that fake
+/// older or newer files.
+pub(crate) fn write_version(txn: &WriteTransaction, version: u32) -> Result<(), redb::Error> {
+    let bytes = postcard::to_stdvec(&version).map_err(|e| redb::Error::Corrupted(e.to_string()))?;
+    txn.open_table(META)?
+        .insert(META_SCHEMA_VERSION, bytes.as_slice())?;
+    Ok(())
+}
+
+fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
+    txn.open_table(META)?;
+    txn.open_table(USERS)?;
+    txn.open_table(PAIRS)?;
+    txn.open_table(WAITING)?;
+    txn.open_table(LAST_PARTNER)?;
+    txn.open_table(REPORTS)?;
+    txn.open_table(COUNTERS)?;
+    Ok(())
+}
+
+/// Rolls back an upgrade that will not commit. Nothing was written that a
+/// failed abort could leave behind (redb discards uncommitted pages), so a
+/// failure is only logged.
+fn abort(txn: WriteTransaction) {
+    if let Err(e) = txn.abort() {
+        tracing::warn!("aborting schema transaction failed: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redb::{ReadableDatabase, ReadableTableMetadata};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// The shape of `users` before the synthetic version 1: user → last_seen.
+    const OLD_USERS: TableDefinition<i64, u64> = TableDefinition::new("users_v0");
+
+    static V0_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+    fn v0_to_v1(txn: &WriteTransaction) -> Result<(), MigrationError> {
+        V0_RUNS.fetch_add(1, Ordering::SeqCst);
+        let old: Vec<(i64, u64)> = {
+            let table = txn.open_table(OLD_USERS)?;
+            let rows = table.iter()?;
+            rows.map(|r| r.map(|(k, v)| (k.value(), v.value())))
+                .collect::<Result<_, _>>()?
+        };
+        let mut users = txn.open_table(USERS)?;
+        for (user, seen) in old {
+            let row = UserRow {
+                first_seen: seen,
+                last_seen: seen,
+            };
+            users.insert(user, postcard::to_stdvec(&row)?.as_slice())?;
+        }
+        drop(users);
+        txn.delete_table(OLD_USERS)?;
+        Ok(())
+    }
+
+    const SYNTHETIC: &[Migration] = &[Migration {
+        from: 0,
+        description: "split users.last_seen into first_seen and last_seen",
+        apply: v0_to_v1,
+    }];
+
+    fn db_with_version(path: &Path, version: u32) -> Database {
+        let db = Database::create(path).unwrap();
+        let txn = db.begin_write().unwrap();
+        write_version(&txn, version).unwrap();
+        txn.commit().unwrap();
+        db
+    }
+
+    fn stored_version(db: &Database) -> Option<u32> {
+        let txn = db.begin_read().unwrap();
+        let meta = txn.open_table(META).unwrap();
+        let raw = meta.get(META_SCHEMA_VERSION).unwrap()?;
+        Some(postcard::from_bytes(raw.value()).unwrap())
+    }
+
+    #[test]
+    fn fresh_file_gets_tables_and_current_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("fresh.redb");
+        let db = Database::create(&path).unwrap();
+        assert_eq!(prepare(&db, &path).unwrap(), Prepared::Created);
+        assert_eq!(stored_version(&db), Some(SCHEMA_VERSION));
+        let txn = db.begin_read().unwrap();
+        txn.open_table(COUNTERS).unwrap();
+        txn.open_table(REPORTS).unwrap();
+        drop(txn);
+        assert_eq!(prepare(&db, &path).unwrap(), Prepared::UpToDate);
+    }
+
+    #[test]
+    fn synthetic_migration_runs_once_and_records_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.redb");
+        let db = db_with_version(&path, 0);
+        let txn = db.begin_write().unwrap();
+        {
+            let mut old = txn.open_table(OLD_USERS).unwrap();
+            old.insert(7, 100).unwrap();
+            old.insert(-3, 250).unwrap();
+        }
+        txn.commit().unwrap();
+
+        let got = upgrade(&db, &path, SYNTHETIC, 1).unwrap();
+        assert_eq!(got, Prepared::Migrated { from: 0, to: 1 });
+        assert_eq!(V0_RUNS.load(Ordering::SeqCst), 1);
+        assert_eq!(stored_version(&db), Some(1));
+
+        let txn = db.begin_read().unwrap();
+        let users = txn.open_table(USERS).unwrap();
+        let row: UserRow = postcard::from_bytes(users.get(7).unwrap().unwrap().value()).unwrap();
+        assert_eq!(
+            row,
+            UserRow {
+                first_seen: 100,
+                last_seen: 100
+            }
+        );
+        assert_eq!(users.len().unwrap(), 2);
+        assert!(txn.open_table(OLD_USERS).is_err(), "old table dropped");
+        drop((users, txn));
+
+        // Running again is a no-op: the migration does not run a second time.
+        assert_eq!(
+            upgrade(&db, &path, SYNTHETIC, 1).unwrap(),
+            Prepared::UpToDate
+        );
+        assert_eq!(V0_RUNS.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn missing_migration_is_an_error_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gap.redb");
+        let db = db_with_version(&path, 0);
+        let err = upgrade(&db, &path, &[], 1).unwrap_err();
+        assert!(matches!(err, StoreError::Open { .. }), "{err}");
+        assert!(err
+            .to_string()
+            .contains("no migration from schema version 0"));
+        assert_eq!(stored_version(&db), Some(0));
+    }
+
+    #[test]
+    fn newer_version_is_too_new_and_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::store::embedded::FILE_NAME);
+        let db = db_with_version(&path, SCHEMA_VERSION + 1);
+        let err = prepare(&db, &path).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                StoreError::TooNew {
+                    found: 2,
+                    supported: 1,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("randchat.redb"), "{err}");
+        assert_eq!(stored_version(&db), Some(SCHEMA_VERSION + 1), "untouched");
+    }
+
+    #[test]
+    fn foreign_redb_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("foreign.redb");
+        let db = Database::create(&path).unwrap();
+        let txn = db.begin_write().unwrap();
+        txn.open_table(TableDefinition::<u64, u64>::new("something"))
+            .unwrap()
+            .insert(1, 1)
+            .unwrap();
+        txn.commit().unwrap();
+        let err = prepare(&db, &path).unwrap_err();
+        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    }
+}

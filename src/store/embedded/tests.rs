@@ -1,0 +1,294 @@
+//! Tests of what the store keeps: every record's effect, atomic batches,
+//! restarts and stats. Failures (bad files, locks, full disks) are in
+//! `failure_tests`.
+
+use super::*;
+use crate::domain::{MessageId, Ticket};
+use crate::engine::effect::{Counter, Report};
+use crate::i18n::Text;
+
+fn u(id: i64) -> UserId {
+    UserId(id)
+}
+
+fn t(secs: u64) -> Timestamp {
+    Timestamp(secs)
+}
+
+fn batch(records: Vec<Record>) -> Batch {
+    Batch {
+        records,
+        ..Batch::default()
+    }
+}
+
+pub(super) fn user_row(store: &EmbeddedStore, user: i64) -> Option<UserRow> {
+    let txn = store.db.begin_read().unwrap();
+    let users = txn.open_table(USERS).unwrap();
+    let raw = users.get(user).unwrap()?;
+    Some(postcard::from_bytes(raw.value()).unwrap())
+}
+
+/// One batch using every record variant, and what `load` must give back.
+pub(super) fn every_record() -> (Batch, Snapshot) {
+    let outbox = vec![
+        Outbound::Tell {
+            user: u(1),
+            text: Text::PartnerFound,
+        },
+        Outbound::Relay {
+            from: u(1),
+            to: u(2),
+            message: MessageId(42),
+        },
+    ];
+    let batch = Batch {
+        records: vec![
+            Record::Seen {
+                user: u(1),
+                at: t(10),
+            },
+            Record::Seen {
+                user: u(1),
+                at: t(5),
+            },
+            Record::Seen {
+                user: u(2),
+                at: t(11),
+            },
+            Record::Enqueue {
+                ticket: Ticket(1),
+                user: u(1),
+                since: t(10),
+            },
+            Record::Enqueue {
+                ticket: Ticket(2),
+                user: u(3),
+                since: t(12),
+            },
+            Record::Enqueue {
+                ticket: Ticket(3),
+                user: u(4),
+                since: t(13),
+            },
+            Record::Dequeue {
+                ticket: Ticket(1),
+                user: u(1),
+            },
+            Record::Pair {
+                a: u(2),
+                b: u(1),
+                since: t(20),
+            },
+            Record::Pair {
+                a: u(5),
+                b: u(6),
+                since: t(21),
+            },
+            Record::Unpair { a: u(6), b: u(5) },
+            Record::LastPartner {
+                user: u(5),
+                partner: u(6),
+                ended_at: t(30),
+            },
+            Record::LastPartner {
+                user: u(6),
+                partner: u(5),
+                ended_at: t(30),
+            },
+            Record::Report(Report {
+                reporter: u(5),
+                reported: u(6),
+                at: t(31),
+            }),
+            Record::Report(Report {
+                reporter: u(6),
+                reported: u(5),
+                at: t(32),
+            }),
+            Record::Count {
+                counter: Counter::Matches,
+                delta: 2,
+            },
+            Record::Count {
+                counter: Counter::Matches,
+                delta: 1,
+            },
+            Record::Count {
+                counter: Counter::Reports,
+                delta: 2,
+            },
+        ],
+        last_update_id: Some(900),
+        outbox: Some(outbox.clone()),
+    };
+    let snapshot = Snapshot {
+        pairs: vec![(u(1), u(2), t(20))],
+        waiting: vec![(Ticket(2), u(3), t(12)), (Ticket(3), u(4), t(13))],
+        last_partners: vec![(u(5), u(6), t(30)), (u(6), u(5), t(30))],
+        last_update_id: Some(900),
+        outbox,
+    };
+    (batch, snapshot)
+}
+
+#[tokio::test]
+async fn every_record_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    assert_eq!(store.clone().load().await.unwrap(), Snapshot::default());
+
+    let (batch, expected) = every_record();
+    store.clone().commit(batch).await.unwrap();
+    assert_eq!(store.clone().load().await.unwrap(), expected);
+
+    // Seen keeps the first sighting and the latest one, whatever the order.
+    let row = user_row(&store, 1).unwrap();
+    assert_eq!((row.first_seen, row.last_seen), (10, 10));
+    store.clone().commit(batch_of_seen(1, 15)).await.unwrap();
+    let row = user_row(&store, 1).unwrap();
+    assert_eq!((row.first_seen, row.last_seen), (10, 15));
+
+    let txn = store.db.begin_read().unwrap();
+    let reports = txn.open_table(REPORTS).unwrap();
+    let ids: Vec<u64> = reports
+        .iter()
+        .unwrap()
+        .map(|r| r.unwrap().0.value())
+        .collect();
+    assert_eq!(ids, vec![1, 2], "sequential ids from 1");
+    let second: Report = postcard::from_bytes(reports.get(2).unwrap().unwrap().value()).unwrap();
+    assert_eq!(second.reporter, u(6));
+}
+
+pub(super) fn batch_of_seen(user: i64, at: u64) -> Batch {
+    batch(vec![Record::Seen {
+        user: u(user),
+        at: t(at),
+    }])
+}
+
+#[tokio::test]
+async fn stats_count_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let (batch, _) = every_record();
+    store.clone().commit(batch).await.unwrap();
+    let stats = store.clone().stats().await.unwrap();
+    assert_eq!(
+        stats,
+        Stats {
+            users: 2,
+            pairs: 1,
+            waiting: 2,
+            reports: 2,
+            counters: vec![("matches".into(), 3), ("reports".into(), 2)],
+        }
+    );
+}
+
+#[tokio::test]
+async fn pairing_again_drops_stale_reverse_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let records = vec![
+        Record::Pair {
+            a: u(1),
+            b: u(2),
+            since: t(1),
+        },
+        // 1 is re-paired without an Unpair: 2 must not keep pointing at 1.
+        Record::Pair {
+            a: u(1),
+            b: u(3),
+            since: t(2),
+        },
+        // Unpair only removes entries that point at each other.
+        Record::Unpair { a: u(2), b: u(3) },
+    ];
+    store.clone().commit(batch(records)).await.unwrap();
+    let snapshot = store.clone().load().await.unwrap();
+    assert_eq!(snapshot.pairs, vec![(u(1), u(3), t(2))]);
+    assert_eq!(store.clone().stats().await.unwrap().pairs, 1);
+}
+
+#[tokio::test]
+async fn reopen_resumes_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let (batch, expected) = every_record();
+    {
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        store.clone().commit(batch).await.unwrap();
+    } // dropped: the file is closed, as at process exit
+
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    assert_eq!(store.clone().load().await.unwrap(), expected);
+
+    // `None` leaves the stored values; an empty outbox clears it.
+    let clear = Batch {
+        records: vec![],
+        last_update_id: None,
+        outbox: Some(vec![]),
+    };
+    store.clone().commit(clear).await.unwrap();
+    drop(store);
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let snapshot = store.clone().load().await.unwrap();
+    assert_eq!(snapshot.last_update_id, Some(900));
+    assert!(snapshot.outbox.is_empty());
+    assert_eq!(snapshot.pairs, expected.pairs);
+}
+
+#[tokio::test]
+async fn a_failing_batch_applies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let first = Batch {
+        records: vec![Record::Seen {
+            user: u(1),
+            at: t(1),
+        }],
+        last_update_id: Some(1),
+        outbox: None,
+    };
+    store.clone().commit(first).await.unwrap();
+    let before = store.clone().load().await.unwrap();
+
+    // Plant an undecodable users row so the last record of the batch fails.
+    let txn = store.db.begin_write().unwrap();
+    txn.open_table(USERS)
+        .unwrap()
+        .insert(9, &[0xff_u8; 3][..])
+        .unwrap();
+    txn.commit().unwrap();
+    let failing = Batch {
+        records: vec![
+            Record::Pair {
+                a: u(1),
+                b: u(2),
+                since: t(2),
+            },
+            Record::Enqueue {
+                ticket: Ticket(7),
+                user: u(3),
+                since: t(2),
+            },
+            Record::Seen {
+                user: u(9),
+                at: t(2),
+            },
+        ],
+        last_update_id: Some(2),
+        outbox: Some(vec![Outbound::Tell {
+            user: u(1),
+            text: Text::PartnerFound,
+        }]),
+    };
+    let err = store.clone().commit(failing).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert_eq!(store.clone().load().await.unwrap(), before);
+
+    drop(store);
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    assert_eq!(store.clone().load().await.unwrap(), before);
+}
