@@ -20,6 +20,9 @@ pub enum Event {
     },
     /// The bot was addressed in, or added to, a group, supergroup or channel.
     NotPrivate { chat: ChatId },
+    /// Telegram refused to deliver to `user` (they blocked the bot or were
+    /// deactivated): take them out of any chat or search.
+    Unreachable { user: UserId },
 }
 
 impl Event {
@@ -27,7 +30,7 @@ impl Event {
     pub fn user(&self) -> Option<UserId> {
         match self {
             Event::Command { user, .. } | Event::Message { user, .. } => Some(*user),
-            Event::NotPrivate { .. } => None,
+            Event::NotPrivate { .. } | Event::Unreachable { .. } => None,
         }
     }
 }

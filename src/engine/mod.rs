@@ -99,6 +99,7 @@ impl Engine {
                 });
                 out.sends.push(Outbound::LeaveChat { chat });
             }
+            Event::Unreachable { user } => self.drop_unreachable(user, now, &mut out),
         }
         out
     }

@@ -214,14 +214,30 @@ impl Engine {
     }
 
     fn leave_search(&self, user: UserId, out: &mut Outcome) {
+        if !self.dequeue(user, out) {
+            return self.tell_where(user, out);
+        }
+        out.tell(user, Text::SearchStopped);
+    }
+
+    /// Takes a searching user out of the queue. Returns whether they were in it.
+    fn dequeue(&self, user: UserId, out: &mut Outcome) -> bool {
         let _held = self.locks.one(user);
         let Presence::Searching(ticket) = self.presence_of(user) else {
-            return self.tell_where(user, out);
+            return false;
         };
         self.queue.remove(ticket, user);
         self.presence.remove(&user);
         out.record(Record::Dequeue { ticket, user });
-        out.tell(user, Text::SearchStopped);
+        true
+    }
+
+    /// A user Telegram won't deliver to leaves their chat or the queue; the
+    /// partner is told, the unreachable user is told nothing.
+    pub(super) fn drop_unreachable(&self, user: UserId, now: Timestamp, out: &mut Outcome) {
+        if !self.end_chat(user, now, out) {
+            self.dequeue(user, out);
+        }
     }
 
     fn report(&self, user: UserId, now: Timestamp, out: &mut Outcome) {

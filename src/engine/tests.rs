@@ -297,3 +297,18 @@ fn restore_resumes_pairs_queue_and_last_partners() {
     let out = cmd(&restored, 6, Command::Chat);
     assert_eq!(told(&out, 5), vec![Text::PartnerFound]);
 }
+
+#[test]
+fn an_unreachable_user_leaves_the_chat_or_the_queue() {
+    let engine = paired(1, 2);
+    let out = engine.handle(&Event::Unreachable { user: UserId(2) }, NOW);
+    assert_eq!(told(&out, 1), vec![Text::PartnerLeft]);
+    assert!(told(&out, 2).is_empty());
+    assert_eq!(engine.presence_of(UserId(1)), Presence::Idle);
+
+    cmd(&engine, 3, Command::Chat);
+    let out = engine.handle(&Event::Unreachable { user: UserId(3) }, NOW);
+    assert!(out.sends.is_empty());
+    assert_eq!(engine.presence_of(UserId(3)), Presence::Idle);
+    engine.check_invariants().unwrap();
+}

@@ -1,0 +1,21 @@
+//! The only part of the house that knows teloxide.
+//!
+//! `inbound` turns updates into engine events, `outbound` turns engine sends
+//! into Bot API calls and classifies their failures, and `poller` owns the
+//! update loop that ties them to the store.
+
+pub mod inbound;
+pub mod outbound;
+pub mod poller;
+
+use std::time::Duration;
+use teloxide::Bot;
+
+/// A Bot API client whose HTTP timeout outlasts the long-poll timeout.
+pub fn bot(token: &str, api_url: url::Url, poll_timeout: Duration) -> anyhow::Result<Bot> {
+    let client = teloxide::net::default_reqwest_settings()
+        .timeout(poll_timeout + Duration::from_secs(10))
+        .build()
+        .map_err(|error| anyhow::anyhow!("cannot build the HTTP client: {error}"))?;
+    Ok(Bot::with_client(token, client).set_api_url(api_url))
+}

@@ -1,0 +1,218 @@
+//! Engine sends out, Bot API calls in.
+//!
+//! Sends to one chat keep their order; different chats are served
+//! concurrently. Failures are classified once, here:
+//! - 429: wait `retry_after` and try again;
+//! - network trouble: retry with capped exponential backoff, a few times;
+//! - 403 ("Forbidden: …", whatever teloxide names it) or a vanished chat:
+//!   the user is unreachable, which the engine turns into an ended chat;
+//! - any other 400 on a relay: the sender is told it wasn't delivered.
+
+use crate::domain::{ChatId, MessageId, UserId};
+use crate::engine::Outbound;
+use crate::i18n::Text;
+use crate::telemetry::Pseudonymizer;
+use std::collections::HashMap;
+use std::time::Duration;
+use teloxide::prelude::Requester;
+use teloxide::{ApiError, Bot, RequestError};
+use tokio::task::JoinSet;
+
+/// What a failed send means for the engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feedback {
+    /// Telegram won't deliver to this user any more.
+    Unreachable(UserId),
+    /// A relayed message from this user could not be delivered.
+    DeliveryFailed(UserId),
+}
+
+/// How a failed call should be handled.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Failure {
+    Unreachable,
+    BadRequest,
+    RetryAfter(Duration),
+    Transient,
+    Fatal,
+}
+
+/// Classifies a Bot API error. 403s are matched by their "Forbidden:"
+/// prefix too, because new wordings arrive as `ApiError::Unknown`.
+pub fn classify(error: &RequestError) -> Failure {
+    match error {
+        RequestError::RetryAfter(seconds) => Failure::RetryAfter(seconds.duration()),
+        RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => {
+            Failure::Transient
+        }
+        RequestError::MigrateToChatId(_) => Failure::BadRequest,
+        RequestError::Api(api) => classify_api(api),
+    }
+}
+
+fn classify_api(api: &ApiError) -> Failure {
+    let description = api.to_string();
+    match api {
+        ApiError::BotBlocked
+        | ApiError::UserDeactivated
+        | ApiError::CantInitiateConversation
+        | ApiError::ChatNotFound
+        | ApiError::BotKicked
+        | ApiError::BotKickedFromSupergroup
+        | ApiError::BotKickedFromChannel => Failure::Unreachable,
+        ApiError::InvalidToken => Failure::Fatal,
+        _ if description.starts_with("Forbidden:") => Failure::Unreachable,
+        _ if description.starts_with("Bad Request:") => Failure::BadRequest,
+        _ if description.starts_with("Unauthorized") => Failure::Fatal,
+        _ => Failure::Transient,
+    }
+}
+
+/// Performs sends against the Bot API.
+#[derive(Clone)]
+pub struct Courier {
+    bot: Bot,
+    names: Pseudonymizer,
+}
+
+const MAX_TRANSIENT_RETRIES: u32 = 5;
+const MAX_RATE_LIMIT_WAITS: u32 = 20;
+const BACKOFF_START: Duration = Duration::from_millis(200);
+const BACKOFF_CAP: Duration = Duration::from_secs(5);
+
+impl Courier {
+    pub fn new(bot: Bot, names: Pseudonymizer) -> Self {
+        Courier { bot, names }
+    }
+
+    /// Performs every send, keeping per-chat order, and reports what the
+    /// engine needs to know about the ones that failed.
+    pub async fn deliver(&self, sends: Vec<Outbound>) -> Vec<Feedback> {
+        let mut by_chat: HashMap<i64, Vec<Outbound>> = HashMap::new();
+        let mut order = Vec::new();
+        for send in sends {
+            let chat = send.destination();
+            let queue = by_chat.entry(chat).or_insert_with(|| {
+                order.push(chat);
+                Vec::new()
+            });
+            queue.push(send);
+        }
+        let mut tasks = JoinSet::new();
+        for chat in order {
+            let queue = by_chat.remove(&chat).unwrap_or_default();
+            let courier = self.clone();
+            tasks.spawn(async move {
+                let mut feedback = Vec::new();
+                for send in queue {
+                    feedback.extend(courier.deliver_one(&send).await);
+                }
+                feedback
+            });
+        }
+        let mut feedback = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok(items) => feedback.extend(items),
+                Err(error) => tracing::error!(%error, "a delivery task failed"),
+            }
+        }
+        feedback
+    }
+
+    async fn deliver_one(&self, send: &Outbound) -> Option<Feedback> {
+        let outcome = self.with_retries(send).await;
+        let failure = outcome.err()?;
+        let destination = self.names.chat(send.destination());
+        tracing::warn!(to = %destination, kind = kind_name(send), ?failure, "send failed");
+        match (failure, send) {
+            (Failure::Unreachable, Outbound::Tell { user, .. }) => Some(Feedback::Unreachable(*user)),
+            (Failure::Unreachable, Outbound::Relay { to, .. }) => Some(Feedback::Unreachable(*to)),
+            (Failure::BadRequest, Outbound::Relay { from, .. }) => Some(Feedback::DeliveryFailed(*from)),
+            _ => None,
+        }
+    }
+
+    async fn with_retries(&self, send: &Outbound) -> Result<(), Failure> {
+        let (mut transient, mut waits) = (0, 0);
+        let mut backoff = BACKOFF_START;
+        loop {
+            let error = match self.call(send).await {
+                Ok(()) => return Ok(()),
+                Err(error) => error,
+            };
+            match classify(&error) {
+                Failure::RetryAfter(wait) if waits < MAX_RATE_LIMIT_WAITS => {
+                    waits += 1;
+                    tokio::time::sleep(wait).await;
+                }
+                Failure::Transient if transient < MAX_TRANSIENT_RETRIES => {
+                    transient += 1;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(BACKOFF_CAP);
+                }
+                failure => return Err(failure),
+            }
+        }
+    }
+
+    async fn call(&self, send: &Outbound) -> Result<(), RequestError> {
+        use teloxide::types::{ChatId as TgChat, MessageId as TgMessage};
+        match *send {
+            Outbound::Tell { user, text } => self.text(TgChat(user.0), text).await,
+            Outbound::TellChat { chat: ChatId(chat), text } => self.text(TgChat(chat), text).await,
+            Outbound::Relay {
+                from,
+                to,
+                message: MessageId(message),
+            } => {
+                self.bot
+                    .copy_message(TgChat(to.0), TgChat(from.0), TgMessage(message))
+                    .await?;
+                Ok(())
+            }
+            Outbound::LeaveChat { chat: ChatId(chat) } => {
+                self.bot.leave_chat(TgChat(chat)).await?;
+                Ok(())
+            }
+        }
+    }
+
+    async fn text(&self, chat: teloxide::types::ChatId, text: Text) -> Result<(), RequestError> {
+        self.bot.send_message(chat, text.render()).await?;
+        Ok(())
+    }
+}
+
+fn kind_name(send: &Outbound) -> &'static str {
+    match send {
+        Outbound::Tell { .. } => "tell",
+        Outbound::Relay { .. } => "relay",
+        Outbound::TellChat { .. } => "tell_chat",
+        Outbound::LeaveChat { .. } => "leave_chat",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forbidden_is_unreachable_whatever_its_name() {
+        let unknown = ApiError::Unknown("Forbidden: bot was blocked by the user in a new way".into());
+        assert_eq!(classify(&RequestError::Api(unknown)), Failure::Unreachable);
+        assert_eq!(classify(&RequestError::Api(ApiError::BotBlocked)), Failure::Unreachable);
+        assert_eq!(classify(&RequestError::Api(ApiError::UserDeactivated)), Failure::Unreachable);
+    }
+
+    #[test]
+    fn bad_requests_rate_limits_and_tokens() {
+        let copy = RequestError::Api(ApiError::MessageToCopyNotFound);
+        assert_eq!(classify(&copy), Failure::BadRequest);
+        let unknown = RequestError::Api(ApiError::Unknown("Bad Request: something new".into()));
+        assert_eq!(classify(&unknown), Failure::BadRequest);
+        let wait = RequestError::RetryAfter(teloxide::types::Seconds::from_seconds(3));
+        assert_eq!(classify(&wait), Failure::RetryAfter(Duration::from_secs(3)));
+        assert_eq!(classify(&RequestError::Api(ApiError::InvalidToken)), Failure::Fatal);
+    }
+}
