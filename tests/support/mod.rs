@@ -6,13 +6,17 @@
 //! Not every test uses every helper, hence the `allow`.
 #![allow(dead_code, unused_imports)]
 
+pub mod app;
 pub mod fake_bot_api;
+pub mod inbox;
 mod fake_methods;
 mod fake_server;
 mod fake_state;
 mod sim_kinds;
 pub mod sim_user;
 
+pub use app::{spawn_app, TestApp};
+pub use inbox::Inbox;
 pub use fake_bot_api::{Delivery, FakeBotApi, Fault, RecordedRequest};
 pub use sim_kinds::SimKind;
 pub use sim_user::{SimChat, SimUser};

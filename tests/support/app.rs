@@ -1,0 +1,130 @@
+//! `spawn_app()`: the real `randchat` binary against the fake Bot API.
+//!
+//! Every end-to-end test starts here, as in zero-to-production: a fresh
+//! fake Telegram on 127.0.0.1:0, a fresh data directory, and the compiled
+//! binary talking real HTTP to the fake. The process can be killed with
+//! SIGKILL and started again on the same data directory, which is how the
+//! restart and crash tests work.
+
+use super::FakeBotApi;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+use tempfile::TempDir;
+
+pub const BOT: &str = env!("CARGO_BIN_EXE_randchat");
+
+pub struct TestApp {
+    pub fake: FakeBotApi,
+    pub dir: TempDir,
+    child: Option<Child>,
+    starts: usize,
+}
+
+/// Starts the fake and the bot, and waits until the bot is polling.
+pub async fn spawn_app() -> TestApp {
+    let fake = FakeBotApi::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut app = TestApp {
+        fake,
+        dir,
+        child: None,
+        starts: 0,
+    };
+    app.start().await;
+    app
+}
+
+/// The environment every test run of the binary gets, and nothing else
+/// (so a developer's own .env or RANDCHAT_* variables can't interfere).
+pub fn bot_command(fake_url: &str, work_dir: &Path) -> Command {
+    let mut command = Command::new(BOT);
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("BOT_TOKEN", FakeBotApi::TOKEN)
+        .env("TELEGRAM_API_URL", fake_url)
+        .env("DATA_DIR", work_dir.join("data"))
+        .env("POLL_TIMEOUT", "1")
+        .env("LOG_LEVEL", "debug")
+        .env("LOG_FORMAT", "json")
+        .current_dir(work_dir)
+        .stdin(Stdio::null());
+    command
+}
+
+impl TestApp {
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("bot.log")
+    }
+
+    /// Everything the bot has logged across all its runs.
+    pub fn logs(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Starts the bot and waits until it polls for updates.
+    pub async fn start(&mut self) {
+        assert!(self.child.is_none(), "the bot is already running");
+        let polls_before = self.fake.requests_for("getUpdates").len();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .expect("log file");
+        let child = bot_command(&self.fake.url(), self.dir.path())
+            .stdout(log.try_clone().expect("log file"))
+            .stderr(log)
+            .spawn()
+            .expect("start the randchat binary");
+        self.child = Some(child);
+        self.starts += 1;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.fake.requests_for("getUpdates").len() <= polls_before {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("the bot exited with {status} during start-up:\n{}", self.logs());
+            }
+            assert!(Instant::now() < deadline, "the bot never polled:\n{}", self.logs());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// SIGKILL: no chance to clean up, like a crash or power loss.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.start().await;
+    }
+
+    /// SIGTERM, then waits for the exit status.
+    pub async fn terminate(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("the bot is not running");
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = child.try_wait().expect("wait for the bot") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the bot ignored SIGTERM");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}

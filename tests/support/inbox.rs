@@ -1,0 +1,69 @@
+//! Reading what one simulated user received, in order.
+//!
+//! An `Inbox` remembers how far a test has read, so "A is told X" means the
+//! next matching delivery after the ones already checked, not any delivery
+//! ever; a user who is told "partner found" twice needs two matches.
+
+use super::{Delivery, FakeBotApi};
+use randchat::i18n::Text;
+use std::time::{Duration, Instant};
+
+pub const PATIENCE: Duration = Duration::from_secs(15);
+
+pub struct Inbox {
+    fake: FakeBotApi,
+    chat: i64,
+    read: usize,
+}
+
+impl Inbox {
+    pub fn new(fake: &FakeBotApi, chat: i64) -> Self {
+        Inbox {
+            fake: fake.clone(),
+            chat,
+            read: 0,
+        }
+    }
+
+    /// Waits for the next delivery matching `predicate`, skipping others.
+    pub async fn expect(&mut self, what: &str, predicate: impl Fn(&Delivery) -> bool) -> Delivery {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let received = self.fake.received(self.chat);
+            if let Some(at) = received[self.read.min(received.len())..].iter().position(&predicate) {
+                let found = received[self.read + at].clone();
+                self.read += at + 1;
+                return found;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "chat {} never received {what}; unread deliveries: {:#?}",
+                    self.chat,
+                    &received[self.read.min(received.len())..]
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    /// Waits for the catalog text `text`.
+    pub async fn expect_text(&mut self, text: Text) {
+        let wanted = text.render();
+        self.expect(&format!("{text:?}"), |d| matches!(d, Delivery::Text { text, .. } if text == wanted))
+            .await;
+    }
+
+    /// Waits for a copy of `message_id` from `from`'s chat.
+    pub async fn expect_copy(&mut self, from: i64, message_id: i64) -> Delivery {
+        self.expect(&format!("a copy of message {message_id} from {from}"), |d| {
+            matches!(d, Delivery::Copy { from_chat_id, message_id: m, .. } if *from_chat_id == from && *m == message_id)
+        })
+        .await
+    }
+
+    /// Everything not yet read.
+    pub fn unread(&self) -> Vec<Delivery> {
+        let received = self.fake.received(self.chat);
+        received[self.read.min(received.len())..].to_vec()
+    }
+}
