@@ -1,4 +1,5 @@
 //! randchat: an anonymous random-chat Telegram bot.
+pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod i18n;
