@@ -6,6 +6,7 @@
 //! them together; `config` and `telemetry` serve them all.
 
 pub mod app;
+pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod i18n;

@@ -50,7 +50,7 @@ enum Command {
 fn main() -> ExitCode {
     // Before the runtime starts and before anything reads the environment.
     if let Err(error) = load_dotenv() {
-        eprintln!("randchat: config error: {error}");
+        eprintln!("config error: {error}");
         return ExitCode::from(2);
     }
     let cli = Cli::parse();

@@ -1,0 +1,212 @@
+//! Validation: from the merged raw layers to a [`Config`], and back to text.
+
+use super::token::MASK;
+use super::*;
+
+const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+
+pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
+    let Some((raw, origin)) = layers.remove("BOT_TOKEN") else {
+        return Err(ConfigError::Missing {
+            key: "BOT_TOKEN",
+            hint: "create a bot with @BotFather and set BOT_TOKEN",
+        });
+    };
+    let token = match raw {
+        Raw::Text(s) => BotToken::parse(s.trim()),
+        _ => Err(TokenProblem::NotText),
+    };
+    let token = token.map_err(|problem| ConfigError::MalformedToken { origin, problem })?;
+    let (d, l, t) = (Config::new(token.clone()), &mut layers, &token);
+    // Fields are checked in this order; the first error wins.
+    Ok(Config {
+        data_dir: take(l, "DATA_DIR", t, text)?.map_or(d.data_dir, PathBuf::from),
+        telegram_api_url: take(l, "TELEGRAM_API_URL", t, api_url)?.unwrap_or(d.telegram_api_url),
+        redis_url: take(l, "REDIS_URL", t, redis_url)?,
+        admin_ids: take(l, "ADMIN_IDS", t, admin_ids)?.unwrap_or(d.admin_ids),
+        log_level: take(l, "LOG_LEVEL", t, log_level)?.unwrap_or(d.log_level),
+        log_format: take(l, "LOG_FORMAT", t, log_format)?.unwrap_or(d.log_format),
+        poll_timeout: take(l, "POLL_TIMEOUT", t, poll_timeout)?.unwrap_or(d.poll_timeout),
+        bot_token: token,
+    })
+}
+
+/// Parses `key` if some layer set it; `None` keeps the default.
+fn take<T>(
+    layers: &mut Layers,
+    key: &'static str,
+    token: &BotToken,
+    parse: fn(Raw) -> Result<T, String>,
+) -> Result<Option<T>, ConfigError> {
+    let Some((raw, origin)) = layers.remove(key) else {
+        return Ok(None);
+    };
+    parse(raw).map(Some).map_err(|reason| ConfigError::Invalid {
+        key,
+        origin,
+        // In case the token was pasted into the wrong key.
+        reason: reason.replace(token.expose(), MASK),
+    })
+}
+
+fn text(raw: Raw) -> Result<String, String> {
+    match raw {
+        Raw::Text(s) => Ok(s.trim().to_owned()),
+        Raw::List(_) => Err("expected a single value, got a list".into()),
+        Raw::Other(what) => Err(format!("expected a single value, got {what}")),
+    }
+}
+
+fn api_url(raw: Raw) -> Result<Url, String> {
+    let s = text(raw)?;
+    let expected = format!("expected an http(s) URL such as {DEFAULT_TELEGRAM_API_URL}");
+    if !s.contains("://") {
+        return Err(format!("{expected} (no http:// or https:// prefix)"));
+    }
+    let url = Url::parse(&s).map_err(|e| format!("{expected} ({e})"))?;
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(format!("{expected}, got scheme {other:?}")),
+    }
+}
+
+fn redis_url(raw: Raw) -> Result<String, String> {
+    let s = text(raw)?;
+    if !["redis://", "rediss://", "unix://"]
+        .iter()
+        .any(|p| s.starts_with(p))
+    {
+        return Err("expected a URL starting with redis://, rediss:// or unix://".into());
+    }
+    Url::parse(&s).map_err(|e| format!("not a valid URL ({e})"))?;
+    Ok(s)
+}
+
+fn admin_ids(raw: Raw) -> Result<Vec<UserId>, String> {
+    let items: Vec<String> = match raw {
+        Raw::Text(s) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .map(Into::into)
+            .collect(),
+        Raw::List(items) => items.into_iter().map(text).collect::<Result<_, _>>()?,
+        Raw::Other(what) => return Err(format!("expected comma-separated user ids, got {what}")),
+    };
+    let parse = |item: &String| match item.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(UserId(id)),
+        _ => Err(format!(
+            "expected comma-separated numeric user ids, got {item:?}"
+        )),
+    };
+    items.iter().map(parse).collect()
+}
+
+fn log_level(raw: Raw) -> Result<String, String> {
+    let s = text(raw)?;
+    // EnvFilter reads a bare word as a target name, so "verbose" would be
+    // accepted and silence every log line. Targets need `target=level`.
+    for word in s.split(',').map(str::trim) {
+        let is_word = !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphabetic());
+        if is_word && !LEVELS.iter().any(|l| l.eq_ignore_ascii_case(word)) {
+            return Err(format!(
+                "{word:?} is not a level; use trace, debug, info, warn, error or off, \
+                 or directives like \"info,randchat=debug\""
+            ));
+        }
+    }
+    match tracing_subscriber::EnvFilter::try_new(&s) {
+        Ok(_) => Ok(s),
+        Err(e) => Err(format!(
+            "{s:?} is not a valid tracing filter directive ({e})"
+        )),
+    }
+}
+
+fn log_format(raw: Raw) -> Result<LogFormat, String> {
+    let s = text(raw)?;
+    match s.to_ascii_lowercase().as_str() {
+        "pretty" => Ok(LogFormat::Pretty),
+        "json" => Ok(LogFormat::Json),
+        _ => Err(format!("expected \"pretty\" or \"json\", got {s:?}")),
+    }
+}
+
+fn poll_timeout(raw: Raw) -> Result<Duration, String> {
+    let s = text(raw)?;
+    match s.parse::<u64>() {
+        Ok(secs) if secs <= MAX_POLL_TIMEOUT_SECS => Ok(Duration::from_secs(secs)),
+        _ => Err(format!(
+            "expected whole seconds from 0 to {MAX_POLL_TIMEOUT_SECS}, got {s:?}"
+        )),
+    }
+}
+
+/// A URL with any password replaced by the mask.
+fn redact_url(url: &Url) -> String {
+    let mut url = url.clone();
+    if url.password().is_some() {
+        let _ = url.set_password(Some(MASK));
+    }
+    url.to_string()
+}
+
+impl Config {
+    /// A configuration with every default and this token.
+    pub fn new(bot_token: BotToken) -> Self {
+        Config {
+            bot_token,
+            data_dir: DEFAULT_DATA_DIR.into(),
+            telegram_api_url: Url::parse(DEFAULT_TELEGRAM_API_URL).expect("the default URL parses"),
+            redis_url: None,
+            admin_ids: Vec::new(),
+            log_level: DEFAULT_LOG_LEVEL.into(),
+            log_format: LogFormat::Pretty,
+            poll_timeout: Duration::from_secs(DEFAULT_POLL_TIMEOUT_SECS),
+        }
+    }
+
+    /// The effective values, one `KEY = value` per line, for `check-config`.
+    /// Secrets are masked: the token, URL passwords, and the admin ids
+    /// (user ids are never printed raw; see [`UserId`]).
+    pub fn masked_summary(&self) -> String {
+        let rows = self.masked_rows().map(|(k, v)| format!("{k:<16} = {v}"));
+        rows.join("\n")
+    }
+
+    fn masked_rows(&self) -> [(&'static str, String); 8] {
+        let redis = match self.redis_url.as_deref().map(Url::parse) {
+            None => "(not set)".to_owned(),
+            Some(Ok(url)) => redact_url(&url),
+            Some(Err(_)) => MASK.to_owned(),
+        };
+        let admins = match self.admin_ids.len() {
+            0 => "(none)".to_owned(),
+            1 => "1 user id (not shown)".to_owned(),
+            n => format!("{n} user ids (not shown)"),
+        };
+        [
+            ("BOT_TOKEN", self.bot_token.to_string()),
+            ("DATA_DIR", self.data_dir.display().to_string()),
+            ("TELEGRAM_API_URL", redact_url(&self.telegram_api_url)),
+            ("REDIS_URL", redis),
+            ("ADMIN_IDS", admins),
+            ("LOG_LEVEL", self.log_level.clone()),
+            ("LOG_FORMAT", self.log_format.to_string()),
+            ("POLL_TIMEOUT", format!("{}s", self.poll_timeout.as_secs())),
+        ]
+        // In case the token was pasted into another key.
+        .map(|(k, v)| (k, v.replace(self.bot_token.expose(), MASK)))
+    }
+}
+
+/// The same masked values as [`Config::masked_summary`].
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut s = f.debug_struct("Config");
+        for (key, value) in self.masked_rows() {
+            s.field(&key.to_ascii_lowercase(), &value);
+        }
+        s.finish()
+    }
+}
