@@ -88,14 +88,20 @@ fn load_dotenv() -> Result<(), String> {
 }
 
 fn run(config: Config) -> ExitCode {
-    telemetry::init(&config.log_level, matches!(config.log_format, LogFormat::Json));
+    telemetry::init(
+        &config.log_level,
+        matches!(config.log_format, LogFormat::Json),
+    );
     let settings = randchat::app::Settings {
         token: config.bot_token.expose().to_owned(),
         api_url: config.telegram_api_url.clone(),
         data_dir: config.data_dir.clone(),
         poll_timeout: config.poll_timeout,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("randchat: cannot start the async runtime: {error}");
@@ -107,9 +113,9 @@ fn run(config: Config) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            let line = scrub_token(&format!("{error:#}"));
-            tracing::error!(error = %line, "randchat stopped");
-            eprintln!("randchat: {line}");
+            // One plain line on stderr, not a log record: it is what an
+            // operator reads when the bot won't start.
+            eprintln!("randchat: {}", scrub_token(&format!("{error:#}")));
             let unusable_store = error
                 .downcast_ref::<StoreError>()
                 .is_some_and(StoreError::is_fatal_at_startup);

@@ -52,7 +52,9 @@ pub fn scrub_token(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < bytes.len() {
-        let digits_end = (i..bytes.len()).find(|&j| !bytes[j].is_ascii_digit()).unwrap_or(bytes.len());
+        let digits_end = (i..bytes.len())
+            .find(|&j| !bytes[j].is_ascii_digit())
+            .unwrap_or(bytes.len());
         let starts_fresh = i == 0 || !bytes[i - 1].is_ascii_digit();
         if starts_fresh && digits_end > i && bytes.get(digits_end) == Some(&b':') {
             let secret_end = (digits_end + 1..bytes.len())
@@ -106,7 +108,10 @@ mod tests {
         let text = "error sending request for url (http://127.0.0.1:8081/bot123456789:AAFakeTokenForTestsOnly_abcdefghijkl/GetUpdates)";
         let scrubbed = scrub_token(text);
         assert!(!scrubbed.contains("AAFakeToken"), "{scrubbed}");
-        assert!(scrubbed.contains("http://127.0.0.1:8081/bot***/GetUpdates"), "{scrubbed}");
+        assert!(
+            scrubbed.contains("http://127.0.0.1:8081/bot***/GetUpdates"),
+            "{scrubbed}"
+        );
         assert_eq!(scrub_token("port 8080: fine ü"), "port 8080: fine ü");
     }
 }

@@ -14,7 +14,11 @@ async fn strangers_pair_relay_every_kind_skip_and_leave() {
         fake.user(1002, "Bob", Some("bob_b")),
         fake.user(1003, "Carol", None),
     );
-    let (mut to_a, mut to_b, mut to_c) = (Inbox::new(fake, 1001), Inbox::new(fake, 1002), Inbox::new(fake, 1003));
+    let (mut to_a, mut to_b, mut to_c) = (
+        Inbox::new(fake, 1001),
+        Inbox::new(fake, 1002),
+        Inbox::new(fake, 1003),
+    );
 
     a.send_command("/chat");
     to_a.expect_text(Text::Searching).await;
@@ -49,9 +53,14 @@ async fn strangers_pair_relay_every_kind_skip_and_leave() {
 
     a.send_text("is anyone there?");
     to_a.expect_text(Text::NotInChat).await;
-    assert!(fake.requests_for("forwardMessage").is_empty(), "forwardMessage reveals the sender");
     assert!(
-        to_b.unread().iter().all(|d| !matches!(d, Delivery::Copy { .. })),
+        fake.requests_for("forwardMessage").is_empty(),
+        "forwardMessage reveals the sender"
+    );
+    assert!(
+        to_b.unread()
+            .iter()
+            .all(|d| !matches!(d, Delivery::Copy { .. })),
         "B got a message after leaving: {:?}",
         to_b.unread()
     );
@@ -111,7 +120,10 @@ async fn a_message_that_cannot_be_copied_gets_a_polite_reply() {
         }
     }));
     to_a.expect_text(Text::UnsupportedMessage).await;
-    assert!(fake.received(3002).iter().all(|d| !matches!(d, Delivery::Copy { .. })));
+    assert!(fake
+        .received(3002)
+        .iter()
+        .all(|d| !matches!(d, Delivery::Copy { .. })));
 }
 
 #[tokio::test]
@@ -123,11 +135,15 @@ async fn groups_and_channels_are_told_and_left() {
     group.add_bot(&owner);
     let mut to_group = Inbox::new(fake, -100_777);
     to_group.expect_text(Text::PrivateChatsOnly).await;
-    fake.wait_for("leaveChat for the group", support::inbox::PATIENCE, |requests| {
-        requests
-            .iter()
-            .any(|r| r.method_lc == "leavechat" && r.params["chat_id"] == -100_777)
-    })
+    fake.wait_for(
+        "leaveChat for the group",
+        support::inbox::PATIENCE,
+        |requests| {
+            requests
+                .iter()
+                .any(|r| r.method_lc == "leavechat" && r.params["chat_id"] == -100_777)
+        },
+    )
     .await;
 }
 
@@ -143,6 +159,9 @@ async fn the_command_menu_is_registered_at_start_up() {
         .map(|c| c["command"].as_str().unwrap_or_default().to_owned())
         .collect();
     for wanted in ["chat", "next", "stop", "report", "help", "start"] {
-        assert!(names.iter().any(|n| n == wanted), "{wanted} missing from {names:?}");
+        assert!(
+            names.iter().any(|n| n == wanted),
+            "{wanted} missing from {names:?}"
+        );
     }
 }

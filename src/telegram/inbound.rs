@@ -6,9 +6,7 @@
 
 use crate::domain::{ChatId, MessageId, UserId};
 use crate::engine::{Command, Event};
-use teloxide::types::{
-    ChatMemberStatus, MediaKind, Message, MessageKind, Update, UpdateKind,
-};
+use teloxide::types::{ChatMemberStatus, MediaKind, Message, MessageKind, Update, UpdateKind};
 
 /// The event an update means, if it means anything to the engine.
 pub fn classify(update: &Update, bot_username: &str) -> Option<Event> {
@@ -20,7 +18,9 @@ pub fn classify(update: &Update, bot_username: &str) -> Option<Event> {
         UpdateKind::MyChatMember(change) if !change.chat.is_private() => {
             let joined = matches!(
                 change.new_chat_member.status(),
-                ChatMemberStatus::Member | ChatMemberStatus::Administrator | ChatMemberStatus::Owner
+                ChatMemberStatus::Member
+                    | ChatMemberStatus::Administrator
+                    | ChatMemberStatus::Owner
             );
             joined.then_some(Event::NotPrivate {
                 chat: ChatId(change.chat.id.0),

@@ -126,9 +126,13 @@ impl Courier {
         let destination = self.names.chat(send.destination());
         tracing::warn!(to = %destination, kind = kind_name(send), ?failure, "send failed");
         match (failure, send) {
-            (Failure::Unreachable, Outbound::Tell { user, .. }) => Some(Feedback::Unreachable(*user)),
+            (Failure::Unreachable, Outbound::Tell { user, .. }) => {
+                Some(Feedback::Unreachable(*user))
+            }
             (Failure::Unreachable, Outbound::Relay { to, .. }) => Some(Feedback::Unreachable(*to)),
-            (Failure::BadRequest, Outbound::Relay { from, .. }) => Some(Feedback::DeliveryFailed(*from)),
+            (Failure::BadRequest, Outbound::Relay { from, .. }) => {
+                Some(Feedback::DeliveryFailed(*from))
+            }
             _ => None,
         }
     }
@@ -160,7 +164,10 @@ impl Courier {
         use teloxide::types::{ChatId as TgChat, MessageId as TgMessage};
         match *send {
             Outbound::Tell { user, text } => self.text(TgChat(user.0), text).await,
-            Outbound::TellChat { chat: ChatId(chat), text } => self.text(TgChat(chat), text).await,
+            Outbound::TellChat {
+                chat: ChatId(chat),
+                text,
+            } => self.text(TgChat(chat), text).await,
             Outbound::Relay {
                 from,
                 to,
@@ -199,10 +206,17 @@ mod tests {
 
     #[test]
     fn forbidden_is_unreachable_whatever_its_name() {
-        let unknown = ApiError::Unknown("Forbidden: bot was blocked by the user in a new way".into());
+        let unknown =
+            ApiError::Unknown("Forbidden: bot was blocked by the user in a new way".into());
         assert_eq!(classify(&RequestError::Api(unknown)), Failure::Unreachable);
-        assert_eq!(classify(&RequestError::Api(ApiError::BotBlocked)), Failure::Unreachable);
-        assert_eq!(classify(&RequestError::Api(ApiError::UserDeactivated)), Failure::Unreachable);
+        assert_eq!(
+            classify(&RequestError::Api(ApiError::BotBlocked)),
+            Failure::Unreachable
+        );
+        assert_eq!(
+            classify(&RequestError::Api(ApiError::UserDeactivated)),
+            Failure::Unreachable
+        );
     }
 
     #[test]
@@ -213,6 +227,9 @@ mod tests {
         assert_eq!(classify(&unknown), Failure::BadRequest);
         let wait = RequestError::RetryAfter(teloxide::types::Seconds::from_seconds(3));
         assert_eq!(classify(&wait), Failure::RetryAfter(Duration::from_secs(3)));
-        assert_eq!(classify(&RequestError::Api(ApiError::InvalidToken)), Failure::Fatal);
+        assert_eq!(
+            classify(&RequestError::Api(ApiError::InvalidToken)),
+            Failure::Fatal
+        );
     }
 }

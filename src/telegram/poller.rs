@@ -56,9 +56,13 @@ impl Poller {
         names: Pseudonymizer,
         poll_timeout: Duration,
     ) -> anyhow::Result<Self> {
-        let me = call_with_patience(|| bot.get_me()).await.context("getMe failed")?;
+        let me = call_with_patience(|| bot.get_me())
+            .await
+            .context("getMe failed")?;
         let bot_username = me.username.clone().unwrap_or_default();
-        call_with_patience(|| bot.delete_webhook()).await.context("deleteWebhook failed")?;
+        call_with_patience(|| bot.delete_webhook())
+            .await
+            .context("deleteWebhook failed")?;
         let commands: Vec<_> = crate::i18n::COMMANDS
             .iter()
             .map(|(name, about)| BotCommand::new(*name, *about))
@@ -84,7 +88,10 @@ impl Poller {
             poll_timeout,
         };
         if !snapshot.outbox.is_empty() {
-            tracing::info!(sends = snapshot.outbox.len(), "replaying sends interrupted by the last stop");
+            tracing::info!(
+                sends = snapshot.outbox.len(),
+                "replaying sends interrupted by the last stop"
+            );
             poller.deliver(snapshot.outbox).await?;
         }
         Ok(poller)
@@ -119,7 +126,9 @@ impl Poller {
 
     async fn pause_after(&self, error: teloxide::RequestError) -> anyhow::Result<()> {
         match super::outbound::classify(&error) {
-            Failure::Fatal => bail!("Telegram rejected BOT_TOKEN (401 Unauthorized); check the token from @BotFather"),
+            Failure::Fatal => bail!(
+                "Telegram rejected BOT_TOKEN (401 Unauthorized); check the token from @BotFather"
+            ),
             Failure::RetryAfter(wait) => tokio::time::sleep(wait).await,
             _ => {
                 tracing::warn!(error = %redact(&error), "getUpdates failed; retrying");
@@ -149,7 +158,9 @@ impl Poller {
         if last == self.last_applied {
             return Ok(());
         }
-        let committed = self.commit(outcome.records, last, outcome.sends.clone()).await;
+        let committed = self
+            .commit(outcome.records, last, outcome.sends.clone())
+            .await;
         self.last_applied = last;
         match committed {
             Ok(()) => self.deliver(outcome.sends).await,
@@ -157,7 +168,10 @@ impl Poller {
                 self.recover().await?;
                 let sorry = users
                     .into_iter()
-                    .map(|user| Outbound::Tell { user, text: Text::TemporarilyUnavailable })
+                    .map(|user| Outbound::Tell {
+                        user,
+                        text: Text::TemporarilyUnavailable,
+                    })
                     .collect();
                 self.courier.deliver(sorry).await;
                 Ok(())
@@ -216,7 +230,11 @@ impl Poller {
                     }),
                 }
             }
-            if self.commit(outcome.records, None, outcome.sends.clone()).await.is_err() {
+            if self
+                .commit(outcome.records, None, outcome.sends.clone())
+                .await
+                .is_err()
+            {
                 return self.recover().await;
             }
             sends = outcome.sends;

@@ -85,10 +85,21 @@ impl TestApp {
         self.starts += 1;
         let deadline = Instant::now() + Duration::from_secs(20);
         while self.fake.requests_for("getUpdates").len() <= polls_before {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                panic!("the bot exited with {status} during start-up:\n{}", self.logs());
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!(
+                    "the bot exited with {status} during start-up:\n{}",
+                    self.logs()
+                );
             }
-            assert!(Instant::now() < deadline, "the bot never polled:\n{}", self.logs());
+            assert!(
+                Instant::now() < deadline,
+                "the bot never polled:\n{}",
+                self.logs()
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }

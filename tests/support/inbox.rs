@@ -30,7 +30,10 @@ impl Inbox {
         let deadline = Instant::now() + PATIENCE;
         loop {
             let received = self.fake.received(self.chat);
-            if let Some(at) = received[self.read.min(received.len())..].iter().position(&predicate) {
+            if let Some(at) = received[self.read.min(received.len())..]
+                .iter()
+                .position(&predicate)
+            {
                 let found = received[self.read + at].clone();
                 self.read += at + 1;
                 return found;
@@ -49,8 +52,11 @@ impl Inbox {
     /// Waits for the catalog text `text`.
     pub async fn expect_text(&mut self, text: Text) {
         let wanted = text.render();
-        self.expect(&format!("{text:?}"), |d| matches!(d, Delivery::Text { text, .. } if text == wanted))
-            .await;
+        self.expect(
+            &format!("{text:?}"),
+            |d| matches!(d, Delivery::Text { text, .. } if text == wanted),
+        )
+        .await;
     }
 
     /// Waits for a copy of `message_id` from `from`'s chat.

@@ -8,15 +8,15 @@
 
 pub mod app;
 pub mod fake_bot_api;
-pub mod inbox;
 mod fake_methods;
 mod fake_server;
 mod fake_state;
+pub mod inbox;
 mod sim_kinds;
 pub mod sim_user;
 
 pub use app::{spawn_app, TestApp};
-pub use inbox::Inbox;
 pub use fake_bot_api::{Delivery, FakeBotApi, Fault, RecordedRequest};
+pub use inbox::Inbox;
 pub use sim_kinds::SimKind;
 pub use sim_user::{SimChat, SimUser};

@@ -1,0 +1,102 @@
+//! Restarts and what survives them: pairs, searchers, reports.
+
+mod support;
+
+use randchat::i18n::Text;
+use randchat::store::{Backend, EmbeddedStore};
+use support::{spawn_app, Delivery, Inbox};
+
+#[tokio::test]
+async fn a_pair_keeps_relaying_after_the_bot_is_killed() {
+    let mut app = spawn_app().await;
+    let fake = app.fake.clone();
+    let (a, b) = (fake.user(5001, "Ann", None), fake.user(5002, "Ben", None));
+    let (mut to_a, mut to_b) = (Inbox::new(&fake, 5001), Inbox::new(&fake, 5002));
+    a.send_command("/chat");
+    b.send_command("/chat");
+    to_a.expect_text(Text::PartnerFound).await;
+    to_b.expect_text(Text::PartnerFound).await;
+    let before = a.send_text("before the crash");
+    to_b.expect_copy(5001, before).await;
+
+    app.kill();
+    let while_down = a.send_text("sent while the bot was down");
+    app.start().await;
+
+    to_b.expect_copy(5001, while_down).await;
+    let after = b.send_text("after the restart");
+    to_a.expect_copy(5002, after).await;
+    b.send_command("/stop");
+    to_a.expect_text(Text::PartnerLeft).await;
+}
+
+#[tokio::test]
+async fn a_searcher_keeps_searching_across_a_restart() {
+    let mut app = spawn_app().await;
+    let fake = app.fake.clone();
+    let (a, b) = (fake.user(6001, "Ann", None), fake.user(6002, "Ben", None));
+    let (mut to_a, mut to_b) = (Inbox::new(&fake, 6001), Inbox::new(&fake, 6002));
+    a.send_command("/chat");
+    to_a.expect_text(Text::Searching).await;
+
+    app.restart().await;
+    b.send_command("/chat");
+    to_a.expect_text(Text::PartnerFound).await;
+    to_b.expect_text(Text::PartnerFound).await;
+}
+
+#[tokio::test]
+async fn a_restart_does_not_relay_old_messages_again() {
+    let mut app = spawn_app().await;
+    let fake = app.fake.clone();
+    let (a, b) = (fake.user(6101, "Ann", None), fake.user(6102, "Ben", None));
+    let mut to_b = Inbox::new(&fake, 6102);
+    a.send_command("/chat");
+    b.send_command("/chat");
+    to_b.expect_text(Text::PartnerFound).await;
+    let message = a.send_text("only once");
+    to_b.expect_copy(6101, message).await;
+
+    app.restart().await;
+    let later = a.send_text("later");
+    to_b.expect_copy(6101, later).await;
+    let copies_of_first = fake
+        .received(6102)
+        .iter()
+        .filter(|d| matches!(d, Delivery::Copy { message_id, .. } if *message_id == message))
+        .count();
+    assert_eq!(copies_of_first, 1, "the first message was relayed twice");
+}
+
+#[tokio::test]
+async fn a_report_is_stored_and_the_reported_user_is_not_told() {
+    let mut app = spawn_app().await;
+    let fake = app.fake.clone();
+    let (a, b) = (fake.user(7001, "Ann", None), fake.user(7002, "Ben", None));
+    let (mut to_a, mut to_b) = (Inbox::new(&fake, 7001), Inbox::new(&fake, 7002));
+    a.send_command("/chat");
+    b.send_command("/chat");
+    to_b.expect_text(Text::PartnerFound).await;
+    b.send_command("/stop");
+    to_a.expect_text(Text::PartnerLeft).await;
+    to_b.expect_text(Text::YouLeftChat).await;
+    a.send_command("/report");
+    to_a.expect_text(Text::ReportThanks).await;
+
+    let status = app.terminate().await;
+    assert!(
+        status.success(),
+        "SIGTERM should end the bot cleanly, got {status}"
+    );
+    assert!(
+        to_b.unread()
+            .iter()
+            .all(|d| !matches!(d, Delivery::Text { .. })),
+        "the reported user was told something: {:?}",
+        to_b.unread()
+    );
+    let store = EmbeddedStore::open(&app.data_dir()).expect("open the bot's database");
+    let stats = store.stats().await.expect("stats");
+    assert_eq!(stats.reports, 1);
+    assert_eq!(stats.pairs, 0);
+}
