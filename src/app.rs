@@ -2,7 +2,7 @@
 
 use crate::store::embedded::EmbeddedStore;
 use crate::store::Backend;
-use crate::telegram::poller::Poller;
+use crate::telegram::poller::{LoopSettings, Poller};
 use crate::telemetry::Pseudonymizer;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,6 +14,7 @@ pub struct Settings {
     pub api_url: url::Url,
     pub data_dir: PathBuf,
     pub poll_timeout: Duration,
+    pub throttle: crate::telegram::throttle::ThrottleConfig,
 }
 
 /// Runs the bot until SIGINT or SIGTERM.
@@ -21,7 +22,11 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let store: Arc<dyn Backend> = EmbeddedStore::open(&settings.data_dir)?;
     let names = Pseudonymizer::from_secret(&settings.token);
     let bot = crate::telegram::bot(&settings.token, settings.api_url, settings.poll_timeout)?;
-    let poller = Poller::start(bot, store, names, settings.poll_timeout).await?;
+    let loop_settings = LoopSettings {
+        poll_timeout: settings.poll_timeout,
+        throttle: settings.throttle,
+    };
+    let poller = Poller::start(bot, store, names, loop_settings).await?;
     poller.run(shutdown_signal()).await
 }
 

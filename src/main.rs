@@ -97,6 +97,7 @@ fn run(config: Config) -> ExitCode {
         api_url: config.telegram_api_url.clone(),
         data_dir: config.data_dir.clone(),
         poll_timeout: config.poll_timeout,
+        throttle: Default::default(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -19,12 +19,13 @@
 //! turn it into an error (both rely on the default `panic = "unwind"`).
 
 use super::schema::{
-    self, UserRow, COUNTERS, LAST_PARTNER, META, META_LAST_UPDATE_ID, META_OUTBOX, PAIRS, REPORTS,
+    self, UserRow, COUNTERS, LAST_PARTNER, META, META_LAST_UPDATE_ID, OUTBOX, PAIRS, REPORTS,
     USERS, WAITING,
 };
 use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
 use crate::domain::{Ticket, Timestamp, UserId};
 use crate::engine::effect::{Outbound, Record};
+use parking_lot::RwLock;
 use redb::{
     Builder, Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
     Table, WriteTransaction,
@@ -34,6 +35,7 @@ use std::any::Any;
 use std::fmt::Display;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// The database file inside the data directory.
@@ -47,7 +49,13 @@ pub const CACHE_SIZE: usize = 16 * 1024 * 1024;
 
 /// The embedded redb store. Cheap to share: clone the `Arc`.
 pub struct EmbeddedStore {
-    db: Database,
+    /// `None` only while a broken handle is being replaced.
+    db: RwLock<Option<Database>>,
+    /// Set after a failed write: redb refuses every later write on the same
+    /// handle ("Previous I/O error occurred"), so the next operation reopens
+    /// the file, which also repairs it, and service resumes once the disk
+    /// has room again.
+    broken: AtomicBool,
     path: PathBuf,
 }
 
@@ -95,7 +103,48 @@ impl EmbeddedStore {
             }
             schema::Prepared::UpToDate => {}
         }
-        Ok(Arc::new(Self { db, path }))
+        Ok(Arc::new(Self {
+            db: RwLock::new(Some(db)),
+            broken: AtomicBool::new(false),
+            path,
+        }))
+    }
+
+    /// Runs `f` with the database, first replacing a handle that a failed
+    /// write left broken.
+    fn with_db<T>(
+        &self,
+        f: impl FnOnce(&Database) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        if self.broken.load(Ordering::SeqCst) {
+            self.reopen()?;
+        }
+        let guard = self.db.read();
+        let db = guard
+            .as_ref()
+            .ok_or_else(|| StoreError::Write("the database is being reopened".into()))?;
+        f(db)
+    }
+
+    fn reopen(&self) -> Result<(), StoreError> {
+        let mut guard = self.db.write();
+        if !self.broken.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        drop(guard.take()); // release the file lock before opening again
+        let db = Builder::new()
+            .set_cache_size(CACHE_SIZE)
+            .create(&self.path)
+            .map_err(|e| {
+                StoreError::Write(format!(
+                    "reopening {} after a failed write: {e}",
+                    self.path.display()
+                ))
+            })?;
+        *guard = Some(db);
+        self.broken.store(false, Ordering::SeqCst);
+        tracing::info!("database reopened after a failed write");
+        Ok(())
     }
 
     /// The database file.
@@ -115,19 +164,25 @@ impl EmbeddedStore {
     }
 
     fn commit_blocking(&self, batch: &Batch) -> Result<(), StoreError> {
-        if batch.records.is_empty() && batch.last_update_id.is_none() && batch.outbox.is_none() {
+        if batch.is_empty() {
             return Ok(());
         }
-        let txn = self.db.begin_write().map_err(write)?;
-        match self.apply(&txn, batch) {
-            Ok(()) => txn.commit().map_err(write),
-            Err(e) => {
-                if let Err(abort) = txn.abort() {
-                    tracing::warn!("aborting failed commit: {abort}");
+        let result = self.with_db(|db| {
+            let txn = db.begin_write().map_err(write)?;
+            match self.apply(&txn, batch) {
+                Ok(()) => txn.commit().map_err(write),
+                Err(e) => {
+                    if let Err(abort) = txn.abort() {
+                        tracing::warn!("aborting failed commit: {abort}");
+                    }
+                    Err(e)
                 }
-                Err(e)
             }
+        });
+        if result.is_err() {
+            self.broken.store(true, Ordering::SeqCst);
         }
+        result
     }
 
     fn apply(&self, txn: &WriteTransaction, batch: &Batch) -> Result<(), StoreError> {
@@ -220,21 +275,20 @@ impl EmbeddedStore {
             meta.insert(META_LAST_UPDATE_ID, encode(&id)?.as_slice())
                 .map_err(write)?;
         }
-        match &batch.outbox {
-            Some(outbox) if outbox.is_empty() => {
-                meta.remove(META_OUTBOX).map_err(write)?;
-            }
-            Some(outbox) => {
-                meta.insert(META_OUTBOX, encode(outbox)?.as_slice())
-                    .map_err(write)?;
-            }
-            None => {}
+        let mut outbox = txn.open_table(OUTBOX).map_err(write)?;
+        for (seq, send) in &batch.outbox_add {
+            outbox
+                .insert(*seq, encode(send)?.as_slice())
+                .map_err(write)?;
+        }
+        for seq in &batch.outbox_done {
+            outbox.remove(*seq).map_err(write)?;
         }
         Ok(())
     }
 
     fn load_blocking(&self) -> Result<Snapshot, StoreError> {
-        let txn = self.db.begin_read().map_err(read)?;
+        let txn = self.with_db(|db| db.begin_read().map_err(read))?;
         let mut snapshot = Snapshot {
             pairs: pairs_once(&txn)?,
             ..Snapshot::default()
@@ -261,14 +315,17 @@ impl EmbeddedStore {
         if let Some(raw) = meta.get(META_LAST_UPDATE_ID).map_err(read)? {
             snapshot.last_update_id = Some(self.decode::<i64>("last_update_id", raw.value())?);
         }
-        if let Some(raw) = meta.get(META_OUTBOX).map_err(read)? {
-            snapshot.outbox = self.decode::<Vec<Outbound>>("outbox", raw.value())?;
+        let outbox = txn.open_table(OUTBOX).map_err(read)?;
+        for entry in outbox.iter().map_err(read)? {
+            let (seq, raw) = entry.map_err(read)?;
+            let send = self.decode::<Outbound>("outbox", raw.value())?;
+            snapshot.outbox.push((seq.value(), send));
         }
         Ok(snapshot)
     }
 
     fn stats_blocking(&self) -> Result<Stats, StoreError> {
-        let txn = self.db.begin_read().map_err(read)?;
+        let txn = self.with_db(|db| db.begin_read().map_err(read))?;
         let len = |n: Result<u64, redb::StorageError>| n.map_err(read);
         let mut stats = Stats {
             users: len(txn.open_table(USERS).map_err(read)?.len())?,

@@ -11,6 +11,7 @@
 //! the shell send anything or acknowledge the updates to Telegram.
 
 pub mod embedded;
+pub mod group_commit;
 pub mod schema;
 
 pub use embedded::EmbeddedStore;
@@ -32,9 +33,33 @@ pub struct Batch {
     /// The highest Telegram update id whose effects are in this batch.
     /// `None` leaves the stored value unchanged.
     pub last_update_id: Option<i64>,
-    /// Sends not yet performed. Replaces the stored outbox when `Some`;
-    /// `Some(vec![])` clears it.
-    pub outbox: Option<Vec<Outbound>>,
+    /// Sends now owed to users, each under a sequence number that is unique
+    /// for the life of the database.
+    pub outbox_add: Vec<(u64, Outbound)>,
+    /// Sequence numbers of sends that have been performed.
+    pub outbox_done: Vec<u64>,
+}
+
+impl Batch {
+    /// Whether committing this batch would change nothing.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+            && self.last_update_id.is_none()
+            && self.outbox_add.is_empty()
+            && self.outbox_done.is_empty()
+    }
+
+    /// Folds a later batch into this one, as if both were committed in
+    /// order. Used by the group commit.
+    pub fn absorb(&mut self, later: Batch) {
+        self.records.extend(later.records);
+        self.last_update_id = match (self.last_update_id, later.last_update_id) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.outbox_add.extend(later.outbox_add);
+        self.outbox_done.extend(later.outbox_done);
+    }
 }
 
 /// The state a backend hands back at start-up.
@@ -48,8 +73,9 @@ pub struct Snapshot {
     pub last_partners: Vec<(UserId, UserId, Timestamp)>,
     /// The highest update id already applied, if any.
     pub last_update_id: Option<i64>,
-    /// Sends committed but perhaps not performed before the last stop.
-    pub outbox: Vec<Outbound>,
+    /// Sends committed but perhaps not performed before the last stop, in
+    /// sequence order.
+    pub outbox: Vec<(u64, Outbound)>,
 }
 
 /// Counts for operators (`randchat stats`, /stats, metrics).

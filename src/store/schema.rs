@@ -42,8 +42,9 @@ pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters"
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 /// `meta` key: postcard `i64`, the highest Telegram update id applied.
 pub const META_LAST_UPDATE_ID: &str = "last_update_id";
-/// `meta` key: postcard `Vec<Outbound>`; absent means empty.
-pub const META_OUTBOX: &str = "outbox";
+/// send sequence number → postcard `Outbound`: sends committed but not yet
+/// performed. Key order is the order they were decided in.
+pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 
 /// A row of the `users` table. Plain integers rather than domain newtypes,
 /// so a change to a domain type cannot silently change the file format.
@@ -185,6 +186,7 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(PAIRS)?;
     txn.open_table(WAITING)?;
     txn.open_table(LAST_PARTNER)?;
+    txn.open_table(OUTBOX)?;
     txn.open_table(REPORTS)?;
     txn.open_table(COUNTERS)?;
     Ok(())

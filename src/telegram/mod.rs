@@ -4,9 +4,11 @@
 //! into Bot API calls and classifies their failures, and `poller` owns the
 //! update loop that ties them to the store.
 
+pub mod dispatch;
 pub mod inbound;
 pub mod outbound;
 pub mod poller;
+pub mod throttle;
 
 use std::time::Duration;
 use teloxide::Bot;

@@ -1,7 +1,7 @@
 //! Engine sends out, Bot API calls in.
 //!
-//! Sends to one chat keep their order; different chats are served
-//! concurrently. Failures are classified once, here:
+//! One send at a time; ordering and concurrency are `dispatch`'s job.
+//! Failures are classified once, here:
 //! - 429: wait `retry_after` and try again;
 //! - network trouble: retry with capped exponential backoff, a few times;
 //! - 403 ("Forbidden: …", whatever teloxide names it) or a vanished chat:
@@ -12,11 +12,9 @@ use crate::domain::{ChatId, MessageId, UserId};
 use crate::engine::Outbound;
 use crate::i18n::Text;
 use crate::telemetry::Pseudonymizer;
-use std::collections::HashMap;
 use std::time::Duration;
 use teloxide::prelude::Requester;
 use teloxide::{ApiError, Bot, RequestError};
-use tokio::task::JoinSet;
 
 /// What a failed send means for the engine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,7 +49,11 @@ pub fn classify(error: &RequestError) -> Failure {
 }
 
 fn classify_api(api: &ApiError) -> Failure {
-    let description = api.to_string();
+    // `Unknown` displays as `Unknown error: "…"`; the raw text is inside.
+    let description = match api {
+        ApiError::Unknown(text) => text.clone(),
+        other => other.to_string(),
+    };
     match api {
         ApiError::BotBlocked
         | ApiError::UserDeactivated
@@ -85,42 +87,9 @@ impl Courier {
         Courier { bot, names }
     }
 
-    /// Performs every send, keeping per-chat order, and reports what the
-    /// engine needs to know about the ones that failed.
-    pub async fn deliver(&self, sends: Vec<Outbound>) -> Vec<Feedback> {
-        let mut by_chat: HashMap<i64, Vec<Outbound>> = HashMap::new();
-        let mut order = Vec::new();
-        for send in sends {
-            let chat = send.destination();
-            let queue = by_chat.entry(chat).or_insert_with(|| {
-                order.push(chat);
-                Vec::new()
-            });
-            queue.push(send);
-        }
-        let mut tasks = JoinSet::new();
-        for chat in order {
-            let queue = by_chat.remove(&chat).unwrap_or_default();
-            let courier = self.clone();
-            tasks.spawn(async move {
-                let mut feedback = Vec::new();
-                for send in queue {
-                    feedback.extend(courier.deliver_one(&send).await);
-                }
-                feedback
-            });
-        }
-        let mut feedback = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            match joined {
-                Ok(items) => feedback.extend(items),
-                Err(error) => tracing::error!(%error, "a delivery task failed"),
-            }
-        }
-        feedback
-    }
-
-    async fn deliver_one(&self, send: &Outbound) -> Option<Feedback> {
+    /// Performs one send with retries and says what the engine must hear
+    /// if it failed for good.
+    pub async fn deliver_one(&self, send: &Outbound) -> Option<Feedback> {
         let outcome = self.with_retries(send).await;
         let failure = outcome.err()?;
         let destination = self.names.chat(send.destination());

@@ -1,60 +1,88 @@
 //! The update loop, owned end to end.
 //!
 //! teloxide's stock polling confirms a batch to Telegram before its handlers
-//! finish, so a crash loses those updates. Here one loop does, in order:
+//! finish, so a crash loses those updates. Here one task does, in order:
 //!
-//! 1. getUpdates from the confirmed offset;
+//! 1. getUpdates from the offset after the last applied update;
 //! 2. turn each new update into an event and run it through the engine
-//!    (updates already applied, by id, are skipped: Telegram redelivers
-//!    after a crash);
-//! 3. commit the batch's records, its last update id and its sends (the
-//!    outbox) in one transaction;
-//! 4. perform the sends, feed failures (403, 400) back to the engine, and
-//!    clear the outbox;
-//! 5. only then ask for the next batch, which confirms this one.
+//!    (an update id already applied is skipped);
+//! 3. commit the batch's records, its last update id and its sends (into
+//!    the outbox) in one transaction, through the group commit;
+//! 4. hand the sends to the dispatcher, which delivers them in the
+//!    background, per chat in order;
+//! 5. ask for the next batch, which confirms this one to Telegram.
 //!
-//! A crash between 3 and 4 replays the outbox at start-up, so nobody misses
-//! a "partner found" or a relayed message.
+//! Finished sends come back to the same task: their outbox entries are
+//! removed in a later commit, and failures (403, a refused copy) become
+//! engine events. A crash at any point loses nothing committed: unsent
+//! sends are replayed from the outbox at start-up.
+//!
+//! If a commit fails (disk full, read-only disk), the engine is rebuilt from
+//! what is durable, users whose action changed state are told the bot is
+//! temporarily unavailable, and pure relays still go out.
 
+use super::dispatch::{Dispatcher, Done, Job};
 use super::inbound;
-use super::outbound::{Courier, Failure, Feedback};
-use crate::domain::Timestamp;
-use crate::engine::{Engine, Event, Outbound, Outcome};
+use super::outbound::{self, Courier, Failure, Feedback};
+use super::throttle::{Throttle, ThrottleConfig};
+use crate::domain::{Timestamp, UserId};
+use crate::engine::{Engine, Event, Outbound, Outcome, Record};
 use crate::i18n::Text;
+use crate::store::group_commit::GroupCommit;
 use crate::store::{Backend, Batch};
 use crate::telemetry::Pseudonymizer;
 use anyhow::{bail, Context};
 use std::future::{Future, IntoFuture};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use teloxide::payloads::GetUpdatesSetters;
 use teloxide::prelude::Requester;
 use teloxide::types::{AllowedUpdate, BotCommand, Update};
-use teloxide::Bot;
+use teloxide::{Bot, RequestError};
+use tokio::sync::mpsc;
 
-/// How many rounds of feedback (a failed send causing more sends) one batch
-/// may cause before the rest is left to the logs.
-const MAX_FEEDBACK_ROUNDS: usize = 3;
 const RETRY_PAUSE: Duration = Duration::from_secs(2);
+/// Performed sends are removed from the outbox in batches of about this many,
+/// or every housekeeping tick, whichever comes first.
+const ACK_BATCH: usize = 256;
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(1);
+/// How long shutdown waits for sends in flight.
+const SHUTDOWN_DRAIN: Duration = Duration::from_secs(7);
+const MAX_IN_FLIGHT: usize = 256;
+
+/// What the loop needs besides the bot and the store.
+#[derive(Clone, Debug)]
+pub struct LoopSettings {
+    pub poll_timeout: Duration,
+    pub throttle: ThrottleConfig,
+}
+
+type Poll = Pin<Box<dyn Future<Output = Result<Vec<Update>, RequestError>> + Send>>;
 
 pub struct Poller {
     bot: Bot,
     engine: Engine,
     store: Arc<dyn Backend>,
-    courier: Courier,
+    commits: GroupCommit,
+    dispatcher: Dispatcher,
+    finished: mpsc::UnboundedReceiver<Done>,
     bot_username: String,
     last_applied: Option<i64>,
+    next_seq: u64,
+    /// Sends performed whose outbox entries are still to be removed.
+    acked: Vec<u64>,
     poll_timeout: Duration,
 }
 
 impl Poller {
-    /// Connects to the Bot API, registers the command menu and restores the
-    /// engine from the store, replaying any sends a crash interrupted.
+    /// Connects to the Bot API, registers the command menu, restores the
+    /// engine from the store and queues any sends a stop interrupted.
     pub async fn start(
         bot: Bot,
         store: Arc<dyn Backend>,
         names: Pseudonymizer,
-        poll_timeout: Duration,
+        settings: LoopSettings,
     ) -> anyhow::Result<Self> {
         let me = call_with_patience(|| bot.get_me())
             .await
@@ -77,128 +105,141 @@ impl Poller {
             tracing::error!(%problem, "restored state is inconsistent");
         }
         let (searching, chatting) = engine.counts();
-        tracing::info!(searching, chatting, "state restored");
-        let mut poller = Poller {
-            courier: Courier::new(bot.clone(), names),
+        tracing::info!(
+            searching,
+            chatting,
+            unsent = snapshot.outbox.len(),
+            "state restored"
+        );
+
+        let courier = Courier::new(bot.clone(), names);
+        let throttle = Throttle::new(settings.throttle);
+        let (dispatcher, finished) = Dispatcher::new(courier, throttle, MAX_IN_FLIGHT);
+        let next_seq = snapshot.outbox.last().map_or(1, |(seq, _)| seq + 1);
+        dispatcher.enqueue(
+            snapshot
+                .outbox
+                .into_iter()
+                .map(|(seq, send)| Job { seq, send }),
+        );
+        Ok(Poller {
+            commits: GroupCommit::start(store.clone()),
             bot,
             engine,
             store,
+            dispatcher,
+            finished,
             bot_username,
             last_applied: snapshot.last_update_id,
-            poll_timeout,
-        };
-        if !snapshot.outbox.is_empty() {
-            tracing::info!(
-                sends = snapshot.outbox.len(),
-                "replaying sends interrupted by the last stop"
-            );
-            poller.deliver(snapshot.outbox).await?;
-        }
-        Ok(poller)
+            next_seq,
+            acked: Vec::new(),
+            poll_timeout: settings.poll_timeout,
+        })
     }
 
-    /// Polls until `shutdown` completes. A batch in progress is finished
-    /// and committed before returning.
+    /// Runs until `shutdown` completes, then finishes the sends in flight
+    /// (for a few seconds at most) and commits what they changed.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         tokio::pin!(shutdown);
         tracing::info!(bot = %self.bot_username, "polling for updates");
+        let mut poll = self.poll();
+        let mut housekeeping = tokio::time::interval(HOUSEKEEPING_EVERY);
         loop {
-            let offset = self.last_applied.map_or(0, |id| id + 1);
-            let request = self
-                .bot
-                .get_updates()
-                .offset(offset as i32)
-                .timeout(self.poll_timeout.as_secs() as u32)
-                .allowed_updates(allowed_updates());
-            let updates = tokio::select! {
+            tokio::select! {
                 biased;
                 _ = &mut shutdown => break,
-                result = request.into_future() => result,
-            };
-            match updates {
-                Ok(updates) => self.apply(updates).await?,
-                Err(error) => self.pause_after(error).await?,
+                Some(done) = self.finished.recv() => self.on_done(done).await?,
+                result = &mut poll => {
+                    match result {
+                        Ok(updates) => self.apply(updates).await?,
+                        Err(error) => pause_after(error).await?,
+                    }
+                    poll = self.poll();
+                }
+                _ = housekeeping.tick() => self.flush_acks().await?,
             }
         }
-        tracing::info!("stopped polling; state is committed");
-        Ok(())
+        drop(poll);
+        self.finish().await
     }
 
-    async fn pause_after(&self, error: teloxide::RequestError) -> anyhow::Result<()> {
-        match super::outbound::classify(&error) {
-            Failure::Fatal => bail!(
-                "Telegram rejected BOT_TOKEN (401 Unauthorized); check the token from @BotFather"
-            ),
-            Failure::RetryAfter(wait) => tokio::time::sleep(wait).await,
-            _ => {
-                tracing::warn!(error = %redact(&error), "getUpdates failed; retrying");
-                tokio::time::sleep(RETRY_PAUSE).await;
-            }
-        }
-        Ok(())
+    fn poll(&self) -> Poll {
+        let offset = self.last_applied.map_or(0, |id| id + 1);
+        let request = self
+            .bot
+            .get_updates()
+            .offset(offset as i32)
+            .timeout(self.poll_timeout.as_secs() as u32)
+            .allowed_updates(allowed_updates());
+        Box::pin(request.into_future())
     }
 
-    /// Applies one batch of updates: engine, commit, sends.
+    /// Applies one batch of updates: engine, commit, dispatch.
     async fn apply(&mut self, updates: Vec<Update>) -> anyhow::Result<()> {
         let now = Timestamp::now();
-        let mut outcome = Outcome::default();
+        let mut outcomes = Vec::new();
         let mut last = self.last_applied;
-        let mut users = Vec::new();
         for update in &updates {
             let id = i64::from(update.id.0);
             if last.is_some_and(|applied| id <= applied) {
-                continue; // delivered again after a crash: already applied
+                continue; // delivered again: already applied
             }
             last = Some(id);
             if let Some(event) = inbound::classify(update, &self.bot_username) {
-                users.extend(event.user());
-                outcome.extend(self.engine.handle(&event, now));
+                outcomes.push((event.user(), self.engine.handle(&event, now)));
             }
         }
         if last == self.last_applied {
             return Ok(());
         }
-        let committed = self
-            .commit(outcome.records, last, outcome.sends.clone())
-            .await;
         self.last_applied = last;
-        match committed {
-            Ok(()) => self.deliver(outcome.sends).await,
-            Err(()) => {
-                self.recover().await?;
-                let sorry = users
-                    .into_iter()
-                    .map(|user| Outbound::Tell {
-                        user,
-                        text: Text::TemporarilyUnavailable,
-                    })
-                    .collect();
-                self.courier.deliver(sorry).await;
+        let mut outcome = Outcome::default();
+        outcomes.iter().for_each(|(_, o)| outcome.extend(o.clone()));
+        if self.settle(outcome, last).await.is_err() {
+            self.degrade(outcomes).await?;
+        }
+        Ok(())
+    }
+
+    /// Commits an outcome (with `last_update_id` and any pending outbox
+    /// removals), then dispatches its sends. On failure nothing is sent and
+    /// the removals stay pending.
+    async fn settle(&mut self, outcome: Outcome, last_update_id: Option<i64>) -> Result<(), ()> {
+        let jobs: Vec<Job> = outcome
+            .sends
+            .into_iter()
+            .map(|send| {
+                self.next_seq += 1;
+                Job {
+                    seq: self.next_seq - 1,
+                    send,
+                }
+            })
+            .collect();
+        let acked = std::mem::take(&mut self.acked);
+        let batch = Batch {
+            records: outcome.records,
+            last_update_id,
+            outbox_add: jobs.iter().map(|job| (job.seq, job.send.clone())).collect(),
+            outbox_done: acked.clone(),
+        };
+        match self.commits.commit(batch).await {
+            Ok(()) => {
+                self.dispatcher.enqueue(jobs);
                 Ok(())
+            }
+            Err(error) => {
+                tracing::error!(%error, "commit failed");
+                self.acked = acked;
+                Err(())
             }
         }
     }
 
-    /// Commits records, the last applied update id and the outbox.
-    async fn commit(
-        &self,
-        records: Vec<crate::engine::Record>,
-        last_update_id: Option<i64>,
-        outbox: Vec<Outbound>,
-    ) -> Result<(), ()> {
-        let batch = Batch {
-            records,
-            last_update_id,
-            outbox: Some(outbox),
-        };
-        self.store.clone().commit(batch).await.map_err(|error| {
-            tracing::error!(%error, "commit failed; users are told to try again");
-        })
-    }
-
     /// After a failed commit the engine is ahead of the store: rebuild it
-    /// from what is durable.
-    async fn recover(&mut self) -> anyhow::Result<()> {
+    /// from what is durable, tell the users whose action was lost, and still
+    /// deliver what changed no state (plain relays).
+    async fn degrade(&mut self, outcomes: Vec<(Option<UserId>, Outcome)>) -> anyhow::Result<()> {
         let snapshot = self
             .store
             .clone()
@@ -206,44 +247,107 @@ impl Poller {
             .await
             .context("the store can't be read after a failed commit")?;
         self.engine = Engine::restore(&snapshot);
+        let mut jobs = Vec::new();
+        for (user, outcome) in outcomes {
+            if outcome.records.iter().all(is_bookkeeping) {
+                jobs.extend(outcome.sends.into_iter().map(|send| Job { seq: 0, send }));
+            } else if let Some(user) = user {
+                let send = Outbound::Tell {
+                    user,
+                    text: Text::TemporarilyUnavailable,
+                };
+                jobs.push(Job { seq: 0, send });
+            }
+        }
+        self.dispatcher.enqueue(jobs);
         Ok(())
     }
 
-    /// Performs committed sends, then lets the engine react to failures,
-    /// then clears the outbox.
-    async fn deliver(&mut self, mut sends: Vec<Outbound>) -> anyhow::Result<()> {
-        for _ in 0..MAX_FEEDBACK_ROUNDS {
-            let feedback = self.courier.deliver(sends).await;
-            if feedback.is_empty() {
-                break;
+    /// A send finished: remember to remove it from the outbox, and let the
+    /// engine react if it failed for good.
+    async fn on_done(&mut self, first: Done) -> anyhow::Result<()> {
+        let mut outcome = Outcome::default();
+        let mut next = Some(first);
+        while let Some(done) = next {
+            if done.seq != 0 {
+                self.acked.push(done.seq);
             }
-            let now = Timestamp::now();
-            let mut outcome = Outcome::default();
-            for item in feedback {
-                match item {
-                    Feedback::Unreachable(user) => {
-                        outcome.extend(self.engine.handle(&Event::Unreachable { user }, now))
-                    }
-                    Feedback::DeliveryFailed(user) => outcome.sends.push(Outbound::Tell {
-                        user,
-                        text: Text::DeliveryFailed,
-                    }),
-                }
+            if let Some(feedback) = done.feedback {
+                outcome.extend(self.feedback(feedback));
             }
-            if self
-                .commit(outcome.records, None, outcome.sends.clone())
-                .await
-                .is_err()
-            {
-                return self.recover().await;
-            }
-            sends = outcome.sends;
+            next = self.finished.try_recv().ok();
         }
-        if self.commit(Vec::new(), None, Vec::new()).await.is_err() {
-            self.recover().await?;
+        let nothing_changed = outcome.records.is_empty() && outcome.sends.is_empty();
+        if nothing_changed && self.acked.len() < ACK_BATCH {
+            return Ok(());
+        }
+        if self.settle(outcome.clone(), None).await.is_err() {
+            self.degrade(vec![(None, outcome)]).await?;
         }
         Ok(())
     }
+
+    fn feedback(&self, feedback: Feedback) -> Outcome {
+        match feedback {
+            Feedback::Unreachable(user) => self
+                .engine
+                .handle(&Event::Unreachable { user }, Timestamp::now()),
+            Feedback::DeliveryFailed(user) => Outcome {
+                records: Vec::new(),
+                sends: vec![Outbound::Tell {
+                    user,
+                    text: Text::DeliveryFailed,
+                }],
+            },
+        }
+    }
+
+    async fn flush_acks(&mut self) -> anyhow::Result<()> {
+        if !self.acked.is_empty() {
+            // A failure here keeps the removals pending for the next try.
+            let _ = self.settle(Outcome::default(), None).await;
+        }
+        Ok(())
+    }
+
+    /// Graceful stop: let sends in flight finish, then commit their results.
+    async fn finish(mut self) -> anyhow::Result<()> {
+        let pending = self.dispatcher.pending();
+        tracing::info!(pending, "stopping: finishing sends in flight");
+        let drained = self.dispatcher.drain(SHUTDOWN_DRAIN).await;
+        while let Ok(done) = self.finished.try_recv() {
+            self.on_done(done).await?;
+        }
+        self.flush_acks().await?;
+        if !drained {
+            tracing::warn!(
+                left = self.dispatcher.pending(),
+                "sends left in the outbox for the next start"
+            );
+        }
+        tracing::info!("stopped; state is committed");
+        Ok(())
+    }
+}
+
+/// Records that only keep books (counters, last seen): losing them to a
+/// failed commit changes nobody's chat.
+fn is_bookkeeping(record: &Record) -> bool {
+    matches!(record, Record::Seen { .. } | Record::Count { .. })
+}
+
+async fn pause_after(error: RequestError) -> anyhow::Result<()> {
+    match outbound::classify(&error) {
+        Failure::Fatal => {
+            bail!("Telegram rejected BOT_TOKEN (401 Unauthorized); check the token from @BotFather")
+        }
+        Failure::RetryAfter(wait) => tokio::time::sleep(wait).await,
+        _ => {
+            tracing::warn!(error = %redact(&error), "getUpdates failed; retrying");
+            tokio::time::sleep(RETRY_PAUSE).await;
+        }
+    }
+    Ok(())
 }
 
 fn allowed_updates() -> Vec<AllowedUpdate> {
@@ -260,13 +364,13 @@ fn allowed_updates() -> Vec<AllowedUpdate> {
 /// token.
 async fn call_with_patience<F, R>(mut call: impl FnMut() -> F) -> anyhow::Result<R>
 where
-    F: std::future::IntoFuture<Output = Result<R, teloxide::RequestError>>,
+    F: IntoFuture<Output = Result<R, RequestError>>,
 {
     let mut attempts = 0;
     loop {
         match call().into_future().await {
             Ok(value) => return Ok(value),
-            Err(error) => match super::outbound::classify(&error) {
+            Err(error) => match outbound::classify(&error) {
                 Failure::Fatal => bail!("Telegram rejected BOT_TOKEN (401 Unauthorized); check the token from @BotFather"),
                 Failure::RetryAfter(wait) => tokio::time::sleep(wait).await,
                 _ if attempts < 5 => {
@@ -281,6 +385,6 @@ where
 }
 
 /// An error's text with the token scrubbed from any URL it quotes.
-pub fn redact(error: &teloxide::RequestError) -> String {
+pub fn redact(error: &RequestError) -> String {
     crate::telemetry::scrub_token(&error.to_string())
 }

@@ -23,7 +23,7 @@ fn batch(records: Vec<Record>) -> Batch {
 }
 
 pub(super) fn user_row(store: &EmbeddedStore, user: i64) -> Option<UserRow> {
-    let txn = store.db.begin_read().unwrap();
+    let txn = store.db.read().as_ref().unwrap().begin_read().unwrap();
     let users = txn.open_table(USERS).unwrap();
     let raw = users.get(user).unwrap()?;
     Some(postcard::from_bytes(raw.value()).unwrap())
@@ -31,7 +31,7 @@ pub(super) fn user_row(store: &EmbeddedStore, user: i64) -> Option<UserRow> {
 
 /// One batch using every record variant, and what `load` must give back.
 pub(super) fn every_record() -> (Batch, Snapshot) {
-    let outbox = vec![
+    let outbox: Vec<(u64, Outbound)> = vec![
         Outbound::Tell {
             user: u(1),
             text: Text::PartnerFound,
@@ -41,7 +41,11 @@ pub(super) fn every_record() -> (Batch, Snapshot) {
             to: u(2),
             message: MessageId(42),
         },
-    ];
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, send)| (i as u64 + 1, send))
+    .collect();
     let batch = Batch {
         records: vec![
             Record::Seen {
@@ -120,7 +124,8 @@ pub(super) fn every_record() -> (Batch, Snapshot) {
             },
         ],
         last_update_id: Some(900),
-        outbox: Some(outbox.clone()),
+        outbox_add: outbox.clone(),
+        outbox_done: vec![],
     };
     let snapshot = Snapshot {
         pairs: vec![(u(1), u(2), t(20))],
@@ -149,7 +154,7 @@ async fn every_record_round_trips() {
     let row = user_row(&store, 1).unwrap();
     assert_eq!((row.first_seen, row.last_seen), (10, 15));
 
-    let txn = store.db.begin_read().unwrap();
+    let txn = store.db.read().as_ref().unwrap().begin_read().unwrap();
     let reports = txn.open_table(REPORTS).unwrap();
     let ids: Vec<u64> = reports
         .iter()
@@ -224,11 +229,10 @@ async fn reopen_resumes_state() {
     let store = EmbeddedStore::open(dir.path()).unwrap();
     assert_eq!(store.clone().load().await.unwrap(), expected);
 
-    // `None` leaves the stored values; an empty outbox clears it.
+    // `None` leaves the stored values; performed sends leave the outbox.
     let clear = Batch {
-        records: vec![],
-        last_update_id: None,
-        outbox: Some(vec![]),
+        outbox_done: expected.outbox.iter().map(|(seq, _)| *seq).collect(),
+        ..Batch::default()
     };
     store.clone().commit(clear).await.unwrap();
     drop(store);
@@ -249,13 +253,13 @@ async fn a_failing_batch_applies_nothing() {
             at: t(1),
         }],
         last_update_id: Some(1),
-        outbox: None,
+        ..Batch::default()
     };
     store.clone().commit(first).await.unwrap();
     let before = store.clone().load().await.unwrap();
 
     // Plant an undecodable users row so the last record of the batch fails.
-    let txn = store.db.begin_write().unwrap();
+    let txn = store.db.read().as_ref().unwrap().begin_write().unwrap();
     txn.open_table(USERS)
         .unwrap()
         .insert(9, &[0xff_u8; 3][..])
@@ -279,10 +283,14 @@ async fn a_failing_batch_applies_nothing() {
             },
         ],
         last_update_id: Some(2),
-        outbox: Some(vec![Outbound::Tell {
-            user: u(1),
-            text: Text::PartnerFound,
-        }]),
+        outbox_add: vec![(
+            1,
+            Outbound::Tell {
+                user: u(1),
+                text: Text::PartnerFound,
+            },
+        )],
+        outbox_done: vec![],
     };
     let err = store.clone().commit(failing).await.unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");

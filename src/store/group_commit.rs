@@ -1,0 +1,149 @@
+//! Group commit: one writer, many batches per transaction.
+//!
+//! redb has a single writer and no group commit of its own, and every
+//! durable commit costs an fsync. A single writer task takes every batch
+//! waiting at that moment, folds them (in order) into one transaction, and
+//! then answers each submitter. Under load many batches share one fsync;
+//! when idle, a lone batch is committed at once. Nobody is answered before
+//! the transaction holding their batch has committed.
+
+use super::{Backend, Batch, StoreError};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+type Reply = oneshot::Sender<Result<(), Arc<StoreError>>>;
+
+/// The most batches folded into one transaction.
+const MAX_FOLDED: usize = 1024;
+
+/// A handle to the writer task. Cheap to clone.
+#[derive(Clone)]
+pub struct GroupCommit {
+    queue: mpsc::UnboundedSender<(Batch, Reply)>,
+}
+
+impl GroupCommit {
+    /// Starts the writer task over `backend`.
+    pub fn start(backend: Arc<dyn Backend>) -> Self {
+        let (queue, inbox) = mpsc::unbounded_channel();
+        tokio::spawn(writer(backend, inbox));
+        GroupCommit { queue }
+    }
+
+    /// Commits `batch` durably, sharing the transaction with whatever else
+    /// is waiting. Returns once it is on disk.
+    pub async fn commit(&self, batch: Batch) -> Result<(), Arc<StoreError>> {
+        let (reply, answer) = oneshot::channel();
+        let stopped = || Arc::new(StoreError::Write("the writer task has stopped".into()));
+        self.queue.send((batch, reply)).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+async fn writer(backend: Arc<dyn Backend>, mut inbox: mpsc::UnboundedReceiver<(Batch, Reply)>) {
+    while let Some((mut batch, reply)) = inbox.recv().await {
+        let mut replies = vec![reply];
+        while replies.len() < MAX_FOLDED {
+            match inbox.try_recv() {
+                Ok((later, reply)) => {
+                    batch.absorb(later);
+                    replies.push(reply);
+                }
+                Err(_) => break,
+            }
+        }
+        let result = backend.clone().commit(batch).await.map_err(Arc::new);
+        for reply in replies {
+            let _ = reply.send(result.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Timestamp, UserId};
+    use crate::engine::{Counter, Record};
+    use crate::store::{BoxFuture, Snapshot, Stats};
+    use parking_lot::Mutex;
+
+    /// Records how many transactions it was asked for.
+    #[derive(Default)]
+    struct Counting {
+        commits: Mutex<Vec<usize>>,
+    }
+
+    impl Backend for Counting {
+        fn load(self: Arc<Self>) -> BoxFuture<'static, Result<Snapshot, StoreError>> {
+            Box::pin(async { Ok(Snapshot::default()) })
+        }
+        fn commit(self: Arc<Self>, batch: Batch) -> BoxFuture<'static, Result<(), StoreError>> {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                self.commits.lock().push(batch.records.len());
+                Ok(())
+            })
+        }
+        fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>> {
+            Box::pin(async { Ok(Stats::default()) })
+        }
+    }
+
+    fn one_record(user: i64) -> Batch {
+        Batch {
+            records: vec![Record::Seen {
+                user: UserId(user),
+                at: Timestamp(1),
+            }],
+            ..Batch::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_batches_share_transactions_and_all_are_answered() {
+        let backend = Arc::new(Counting::default());
+        let commit = GroupCommit::start(backend.clone());
+        let tasks: Vec<_> = (0..200)
+            .map(|user| {
+                let commit = commit.clone();
+                tokio::spawn(async move { commit.commit(one_record(user)).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let commits = backend.commits.lock().clone();
+        assert_eq!(
+            commits.iter().sum::<usize>(),
+            200,
+            "every record committed once"
+        );
+        assert!(
+            commits.len() < 200,
+            "no folding happened: {} transactions",
+            commits.len()
+        );
+    }
+
+    #[test]
+    fn absorb_keeps_order_and_the_highest_update_id() {
+        let mut first = Batch {
+            last_update_id: Some(7),
+            outbox_done: vec![1],
+            ..one_record(1)
+        };
+        first.absorb(Batch {
+            records: vec![Record::Count {
+                counter: Counter::Relayed,
+                delta: 1,
+            }],
+            last_update_id: Some(5),
+            outbox_done: vec![2],
+            ..Batch::default()
+        });
+        assert_eq!(first.records.len(), 2);
+        assert!(matches!(first.records[1], Record::Count { .. }));
+        assert_eq!(first.last_update_id, Some(7));
+        assert_eq!(first.outbox_done, vec![1, 2]);
+    }
+}
