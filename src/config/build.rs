@@ -4,6 +4,11 @@ use super::token::MASK;
 use super::*;
 
 const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+/// The longest allowed `CHAT_IDLE_TIMEOUT` and `SEARCH_TIMEOUT`: a week.
+/// Anything longer is more likely milliseconds typed as seconds.
+const MAX_ENGINE_TIMEOUT_SECS: u64 = 7 * 24 * 3600;
+/// The highest allowed `MESSAGE_RATE_LIMIT` and `NEXT_RATE_LIMIT`.
+const MAX_RATE_LIMIT: u32 = 10_000;
 
 pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
     let Some((raw, origin)) = layers.remove("BOT_TOKEN") else {
@@ -27,6 +32,16 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
         log_level: take(l, "LOG_LEVEL", t, log_level)?.unwrap_or(d.log_level),
         log_format: take(l, "LOG_FORMAT", t, log_format)?.unwrap_or(d.log_format),
         poll_timeout: take(l, "POLL_TIMEOUT", t, poll_timeout)?.unwrap_or(d.poll_timeout),
+        engine: EngineConfig {
+            chat_idle_timeout: take(l, "CHAT_IDLE_TIMEOUT", t, engine_timeout)?
+                .unwrap_or(d.engine.chat_idle_timeout),
+            search_timeout: take(l, "SEARCH_TIMEOUT", t, engine_timeout)?
+                .unwrap_or(d.engine.search_timeout),
+            message_rate_limit: take(l, "MESSAGE_RATE_LIMIT", t, rate_limit)?
+                .unwrap_or(d.engine.message_rate_limit),
+            next_rate_limit: take(l, "NEXT_RATE_LIMIT", t, rate_limit)?
+                .unwrap_or(d.engine.next_rate_limit),
+        },
         bot_token: token,
     })
 }
@@ -142,6 +157,37 @@ fn poll_timeout(raw: Raw) -> Result<Duration, String> {
     }
 }
 
+/// Whole seconds; 0 turns the timeout off.
+fn engine_timeout(raw: Raw) -> Result<Option<Duration>, String> {
+    let s = text(raw)?;
+    match s.parse::<u64>() {
+        Ok(0) => Ok(None),
+        Ok(secs) if secs <= MAX_ENGINE_TIMEOUT_SECS => Ok(Some(Duration::from_secs(secs))),
+        _ => Err(format!(
+            "expected whole seconds from 0 (off) to {MAX_ENGINE_TIMEOUT_SECS} (a week), got {s:?}"
+        )),
+    }
+}
+
+/// A count per minute, at least 1.
+fn rate_limit(raw: Raw) -> Result<u32, String> {
+    let s = text(raw)?;
+    match s.parse::<u32>() {
+        Ok(n) if (1..=MAX_RATE_LIMIT).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "expected a number per minute from 1 to {MAX_RATE_LIMIT}, got {s:?}"
+        )),
+    }
+}
+
+/// A timeout as shown by `check-config`.
+fn show_timeout(timeout: Option<Duration>) -> String {
+    match timeout.filter(|d| !d.is_zero()) {
+        Some(d) => format!("{}s", d.as_secs()),
+        None => "off".to_owned(),
+    }
+}
+
 /// A URL with any password replaced by the mask.
 fn redact_url(url: &Url) -> String {
     let mut url = url.clone();
@@ -163,6 +209,7 @@ impl Config {
             log_level: DEFAULT_LOG_LEVEL.into(),
             log_format: LogFormat::Pretty,
             poll_timeout: Duration::from_secs(DEFAULT_POLL_TIMEOUT_SECS),
+            engine: EngineConfig::default(),
         }
     }
 
@@ -170,11 +217,11 @@ impl Config {
     /// Secrets are masked: the token, URL passwords, and the admin ids
     /// (user ids are never printed raw; see [`UserId`]).
     pub fn masked_summary(&self) -> String {
-        let rows = self.masked_rows().map(|(k, v)| format!("{k:<16} = {v}"));
+        let rows = self.masked_rows().map(|(k, v)| format!("{k:<18} = {v}"));
         rows.join("\n")
     }
 
-    fn masked_rows(&self) -> [(&'static str, String); 8] {
+    fn masked_rows(&self) -> [(&'static str, String); 12] {
         let redis = match self.redis_url.as_deref().map(Url::parse) {
             None => "(not set)".to_owned(),
             Some(Ok(url)) => redact_url(&url),
@@ -194,6 +241,19 @@ impl Config {
             ("LOG_LEVEL", self.log_level.clone()),
             ("LOG_FORMAT", self.log_format.to_string()),
             ("POLL_TIMEOUT", format!("{}s", self.poll_timeout.as_secs())),
+            (
+                "CHAT_IDLE_TIMEOUT",
+                show_timeout(self.engine.chat_idle_timeout),
+            ),
+            ("SEARCH_TIMEOUT", show_timeout(self.engine.search_timeout)),
+            (
+                "MESSAGE_RATE_LIMIT",
+                format!("{}/min", self.engine.message_rate_limit),
+            ),
+            (
+                "NEXT_RATE_LIMIT",
+                format!("{}/min", self.engine.next_rate_limit),
+            ),
         ]
         // In case the token was pasted into another key.
         .map(|(k, v)| (k, v.replace(self.bot_token.expose(), MASK)))

@@ -43,6 +43,7 @@ mod token;
 pub use token::{BotToken, TokenProblem, MASK};
 
 use crate::domain::UserId;
+use crate::engine::EngineConfig;
 use figment::providers::{Format, Toml};
 use figment::value::{Dict, Value};
 use std::collections::BTreeMap;
@@ -69,7 +70,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 12] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -78,6 +79,10 @@ const KEYS: [&str; 8] = [
     "LOG_LEVEL",
     "LOG_FORMAT",
     "POLL_TIMEOUT",
+    "CHAT_IDLE_TIMEOUT",
+    "SEARCH_TIMEOUT",
+    "MESSAGE_RATE_LIMIT",
+    "NEXT_RATE_LIMIT",
 ];
 
 /// The effective configuration.
@@ -94,6 +99,10 @@ pub struct Config {
     pub log_format: LogFormat,
     /// How long one `getUpdates` long poll may wait.
     pub poll_timeout: Duration,
+    /// The engine's timeouts and rate limits (`CHAT_IDLE_TIMEOUT`,
+    /// `SEARCH_TIMEOUT`, `MESSAGE_RATE_LIMIT`, `NEXT_RATE_LIMIT`); see
+    /// [`EngineConfig`] for the defaults and why.
+    pub engine: EngineConfig,
 }
 
 /// How log lines are written.

@@ -2,6 +2,8 @@ use super::*;
 use std::fs;
 use tempfile::TempDir;
 
+mod engine;
+
 /// Shaped like a real token; the secret part is what must never leak.
 const TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
 const SECRET: &str = "AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
@@ -65,6 +67,7 @@ fn defaults_need_only_the_token() {
     assert_eq!(c.log_level, "info");
     assert_eq!(c.log_format, LogFormat::Pretty);
     assert_eq!(c.poll_timeout, Duration::from_secs(10));
+    assert_eq!(c.engine, EngineConfig::default());
 }
 
 const FULL_TOML: &str = r#"
@@ -222,7 +225,7 @@ fn token_text_is_masked_everywhere() {
         "{summary}"
     );
     assert!(
-        summary.contains("BOT_TOKEN        = ***masked***"),
+        summary.contains("BOT_TOKEN          = ***masked***"),
         "{summary}"
     );
     assert!(

@@ -1,5 +1,5 @@
-//! What happens to the engine: a user's command or message, or the bot
-//! finding itself somewhere it doesn't belong.
+//! What happens to the engine: a user's command or message, the bot
+//! finding itself somewhere it doesn't belong, or time passing.
 //!
 //! Commands are parsed here, once, from the raw text, so the engine never
 //! looks at message content and the shell never interprets commands.
@@ -23,6 +23,10 @@ pub enum Event {
     /// Telegram refused to deliver to `user` (they blocked the bot or were
     /// deactivated): take them out of any chat or search.
     Unreachable { user: UserId },
+    /// Time passed. The shell sends this every few seconds with the current
+    /// time, so idle chats and long searches end (see `EngineConfig`). It
+    /// comes from no user, so it records no `Seen`.
+    Tick,
 }
 
 impl Event {
@@ -30,7 +34,7 @@ impl Event {
     pub fn user(&self) -> Option<UserId> {
         match self {
             Event::Command { user, .. } | Event::Message { user, .. } => Some(*user),
-            Event::NotPrivate { .. } | Event::Unreachable { .. } => None,
+            Event::NotPrivate { .. } | Event::Unreachable { .. } | Event::Tick => None,
         }
     }
 }

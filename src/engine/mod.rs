@@ -11,6 +11,11 @@
 //! - the lock-sharded FIFO [`WaitQueue`];
 //! - `last_partner`, so /report works right after a chat ends.
 //!
+//! Two more serve the rules with a clock ([`EngineConfig`]): chat clocks and
+//! deadline heaps for the idle and search timeouts that a periodic
+//! [`Event::Tick`] enforces ([`timeouts`]), and per-user sliding windows for
+//! flood control ([`limits`]).
+//!
 //! Every change to a user's presence happens under that user's stripe lock
 //! ([`locks`]), and a change to two users under both. That is what keeps the
 //! invariants (symmetric pairs, nobody in two pairs, nobody both searching
@@ -19,20 +24,29 @@
 //! Records must be committed in the order the engine produced them; the
 //! shell applies one update at a time to keep that order.
 
+pub mod config;
+mod deadlines;
 pub mod effect;
 pub mod event;
+mod limits;
 mod locks;
 pub mod queue;
 mod rules;
+mod timeouts;
 
+pub use config::EngineConfig;
 pub use effect::{Counter, Outbound, Outcome, Record, Report};
 pub use event::{Command, Event};
 
 use crate::domain::{Ticket, Timestamp, UserId};
 use crate::store::Snapshot;
 use dashmap::DashMap;
+use deadlines::{Deadlines, When};
+use limits::Limiter;
 use locks::UserLocks;
 use queue::WaitQueue;
+use std::sync::atomic::AtomicU64;
+use timeouts::ChatClock;
 
 /// Where a user is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +62,13 @@ pub struct Engine {
     queue: WaitQueue,
     last_partner: DashMap<UserId, UserId>,
     locks: UserLocks,
+    config: EngineConfig,
+    /// Each chatting user's side of their chat's clock.
+    chats: DashMap<UserId, ChatClock>,
+    /// The serial of the next chat.
+    next_chat: AtomicU64,
+    deadlines: Deadlines,
+    limiter: Limiter,
 }
 
 /// Spreads user ids over shards and stripes. Telegram ids are sequential-ish,
@@ -58,20 +79,39 @@ pub(crate) fn spread(user: UserId) -> usize {
 }
 
 impl Engine {
+    /// An empty engine with the default [`EngineConfig`].
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Rebuilds the engine from what the store kept.
+    /// An empty engine with `config`.
+    pub fn with_config(config: EngineConfig) -> Self {
+        Engine {
+            config,
+            ..Self::default()
+        }
+    }
+
+    /// Rebuilds the engine from what the store kept, with the default
+    /// [`EngineConfig`].
     pub fn restore(snapshot: &Snapshot) -> Self {
-        let engine = Engine::new();
+        Self::restore_with(snapshot, EngineConfig::default())
+    }
+
+    /// Rebuilds the engine from what the store kept. The idle and search
+    /// timeouts of restored chats and searches count from the first
+    /// [`Event::Tick`]; rate windows start empty.
+    pub fn restore_with(snapshot: &Snapshot, config: EngineConfig) -> Self {
+        let engine = Engine::with_config(config);
         for &(a, b, _) in &snapshot.pairs {
             engine.presence.insert(a, Presence::Chatting(b));
             engine.presence.insert(b, Presence::Chatting(a));
+            engine.open_chat(a, b, When::Unset);
         }
         for &(ticket, user, _) in &snapshot.waiting {
             engine.queue.restore(ticket, user);
             engine.presence.insert(user, Presence::Searching(ticket));
+            engine.watch_search(user, ticket, When::Unset);
         }
         for &(user, partner, _) in &snapshot.last_partners {
             engine.last_partner.insert(user, partner);
@@ -91,7 +131,7 @@ impl Engine {
                 user,
                 message,
                 relayable,
-            } => self.message(user, message, relayable, &mut out),
+            } => self.message(user, message, relayable, now, &mut out),
             Event::NotPrivate { chat } => {
                 out.sends.push(Outbound::TellChat {
                     chat,
@@ -100,8 +140,20 @@ impl Engine {
                 out.sends.push(Outbound::LeaveChat { chat });
             }
             Event::Unreachable { user } => self.drop_unreachable(user, now, &mut out),
+            Event::Tick => self.tick(now, &mut out),
         }
         out
+    }
+
+    /// The rules' tunables.
+    pub fn config(&self) -> EngineConfig {
+        self.config
+    }
+
+    /// How many deadline entries and rate-limited users the engine holds,
+    /// live or stale: a gauge for memory, not a count of users.
+    pub fn tracked(&self) -> (usize, usize) {
+        (self.deadlines.len(), self.limiter.len())
     }
 
     /// Where `user` is now.
@@ -151,9 +203,13 @@ impl Engine {
                 }
             }
         }
-        Ok(())
+        self.check_timeouts()
     }
 }
 
 #[cfg(test)]
+mod limit_tests;
+#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod timeout_tests;

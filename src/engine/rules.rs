@@ -1,8 +1,10 @@
 //! The rules: what each command and message does in each state.
 //!
 //! Every (state, input) combination has a deliberate answer; the table in
-//! `command` reads as the product's specification.
+//! `command` reads as the product's specification. Starting a search and
+//! sending while chatting are also subject to flood control ([`super::limits`]).
 
+use super::deadlines::When;
 use super::{Engine, Presence};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
 use crate::engine::effect::{Counter, Outbound, Outcome, Record, Report};
@@ -28,13 +30,17 @@ impl Engine {
             }
             Command::Help => out.tell(user, Text::Help),
             Command::Chat => match self.presence_of(user) {
-                Presence::Idle => self.search(user, now, Text::Searching, out),
+                Presence::Idle if self.may_search(user, now, out) => {
+                    self.search(user, now, Text::Searching, out)
+                }
+                Presence::Idle => {}
                 Presence::Searching(_) => out.tell(user, Text::AlreadySearching),
                 Presence::Chatting(_) => out.tell(user, Text::AlreadyChatting),
             },
             Command::Next => match self.presence_of(user) {
-                Presence::Idle => self.search(user, now, Text::Searching, out),
                 Presence::Searching(_) => out.tell(user, Text::AlreadySearching),
+                _ if !self.may_search(user, now, out) => {}
+                Presence::Idle => self.search(user, now, Text::Searching, out),
                 Presence::Chatting(_) => {
                     self.end_chat(user, now, out);
                     self.search(user, now, Text::SearchingAgain, out);
@@ -61,11 +67,14 @@ impl Engine {
         user: UserId,
         message: MessageId,
         relayable: bool,
+        now: Timestamp,
         out: &mut Outcome,
     ) {
         let _held = self.locks.one(user);
         match self.presence_of(user) {
+            Presence::Chatting(_) if !self.may_send(user, now, out) => {}
             Presence::Chatting(partner) if relayable => {
+                self.note_activity(user, now);
                 out.record(Record::Count {
                     counter: Counter::Relayed,
                     delta: 1,
@@ -97,6 +106,7 @@ impl Engine {
             }
             let ticket = self.queue.push(user);
             self.presence.insert(user, Presence::Searching(ticket));
+            self.watch_search(user, ticket, When::At(now));
             out.record(Record::Enqueue {
                 ticket,
                 user,
@@ -161,6 +171,7 @@ impl Engine {
         }
         self.presence.insert(waiter, Presence::Chatting(user));
         self.presence.insert(user, Presence::Chatting(waiter));
+        self.open_chat(waiter, user, When::At(now));
         out.record(Record::Pair {
             a: waiter,
             b: user,
@@ -186,31 +197,45 @@ impl Engine {
             if self.presence_of(user) != Presence::Chatting(partner) {
                 continue;
             }
-            self.presence.remove(&user);
-            self.presence.remove(&partner);
-            self.last_partner.insert(user, partner);
-            self.last_partner.insert(partner, user);
-            out.record(Record::Unpair {
-                a: user,
-                b: partner,
-            });
-            out.record(Record::LastPartner {
-                user,
-                partner,
-                ended_at: now,
-            });
-            out.record(Record::LastPartner {
-                user: partner,
-                partner: user,
-                ended_at: now,
-            });
-            out.record(Record::Count {
-                counter: Counter::ChatsEnded,
-                delta: 1,
-            });
+            self.close_pair(user, partner, now, out);
             out.tell(partner, Text::PartnerLeft);
             return true;
         }
+    }
+
+    /// Ends the chat `user`–`partner`, which the caller has checked under
+    /// both users' locks, and records it. Telling them is the caller's part.
+    pub(super) fn close_pair(
+        &self,
+        user: UserId,
+        partner: UserId,
+        now: Timestamp,
+        out: &mut Outcome,
+    ) {
+        self.presence.remove(&user);
+        self.presence.remove(&partner);
+        self.chats.remove(&user);
+        self.chats.remove(&partner);
+        self.last_partner.insert(user, partner);
+        self.last_partner.insert(partner, user);
+        out.record(Record::Unpair {
+            a: user,
+            b: partner,
+        });
+        out.record(Record::LastPartner {
+            user,
+            partner,
+            ended_at: now,
+        });
+        out.record(Record::LastPartner {
+            user: partner,
+            partner: user,
+            ended_at: now,
+        });
+        out.record(Record::Count {
+            counter: Counter::ChatsEnded,
+            delta: 1,
+        });
     }
 
     fn leave_search(&self, user: UserId, out: &mut Outcome) {
@@ -226,10 +251,16 @@ impl Engine {
         let Presence::Searching(ticket) = self.presence_of(user) else {
             return false;
         };
+        self.unqueue(user, ticket, out);
+        true
+    }
+
+    /// Takes `user`, whom the caller has checked under their lock to be
+    /// searching with `ticket`, out of the queue, and records it.
+    pub(super) fn unqueue(&self, user: UserId, ticket: Ticket, out: &mut Outcome) {
         self.queue.remove(ticket, user);
         self.presence.remove(&user);
         out.record(Record::Dequeue { ticket, user });
-        true
     }
 
     /// A user Telegram won't deliver to leaves their chat or the queue; the

@@ -4,30 +4,51 @@ use super::*;
 use crate::domain::{ChatId, MessageId};
 use crate::i18n::Text;
 
-const NOW: Timestamp = Timestamp(1_700_000_000);
+pub(super) const NOW: Timestamp = Timestamp(1_700_000_000);
 
 fn cmd(engine: &Engine, user: i64, command: Command) -> Outcome {
+    cmd_at(engine, user, command, NOW)
+}
+
+pub(super) fn cmd_at(engine: &Engine, user: i64, command: Command, at: Timestamp) -> Outcome {
     engine.handle(
         &Event::Command {
             user: UserId(user),
             command,
         },
-        NOW,
+        at,
     )
 }
 
 fn msg(engine: &Engine, user: i64, id: i32, relayable: bool) -> Outcome {
+    msg_at(engine, user, id, relayable, NOW)
+}
+
+pub(super) fn msg_at(
+    engine: &Engine,
+    user: i64,
+    id: i32,
+    relayable: bool,
+    at: Timestamp,
+) -> Outcome {
     engine.handle(
         &Event::Message {
             user: UserId(user),
             message: MessageId(id),
             relayable,
         },
-        NOW,
+        at,
     )
 }
 
-fn told(out: &Outcome, user: i64) -> Vec<Text> {
+/// Whether `out` relays a message from `from`.
+pub(super) fn relays(out: &Outcome, from: i64) -> bool {
+    out.sends
+        .iter()
+        .any(|send| matches!(send, Outbound::Relay { from: f, .. } if f.0 == from))
+}
+
+pub(super) fn told(out: &Outcome, user: i64) -> Vec<Text> {
     out.sends
         .iter()
         .filter_map(|send| match send {

@@ -44,5 +44,9 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::DeliveryFailed => "⚠️ Your last message could not be delivered to your partner.",
         Text::StatusChatting => "💬 You're in a chat. /next to skip, /stop to end.",
         Text::StatusSearching => "🔎 You're in the queue, looking for a partner. /stop to cancel.",
+        Text::ChatIdleEnded => "⌛ The chat ended because nobody wrote for a while. Send /chat to find someone new.",
+        Text::SearchTimedOut => "⌛ No partner turned up for a while, so I stopped searching. Send /chat to try again.",
+        Text::SlowDownMessages => "🐢 Slow down — you're sending messages too fast. What you send now is not passed on to your partner; wait a moment before sending more.",
+        Text::SlowDownSearches => "🐢 Slow down — you're skipping partners too fast. Wait a minute, then send /next or /chat again.",
     }
 }

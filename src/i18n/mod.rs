@@ -34,11 +34,19 @@ pub enum Text {
     DeliveryFailed,
     StatusChatting,
     StatusSearching,
+    /// A chat ended because nobody wrote for the idle timeout.
+    ChatIdleEnded,
+    /// A search ended because nobody was found within the search timeout.
+    SearchTimedOut,
+    /// The first message dropped by flood control in a stretch.
+    SlowDownMessages,
+    /// The first /next (or /chat) refused by flood control in a stretch.
+    SlowDownSearches,
 }
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 22] = [
+    pub const ALL: [Text; 26] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -61,6 +69,10 @@ impl Text {
         Text::DeliveryFailed,
         Text::StatusChatting,
         Text::StatusSearching,
+        Text::ChatIdleEnded,
+        Text::SearchTimedOut,
+        Text::SlowDownMessages,
+        Text::SlowDownSearches,
     ];
 
     /// The sentence in the default language (English).
@@ -87,6 +99,27 @@ mod tests {
     fn every_key_has_non_empty_english_text() {
         for text in Text::ALL {
             assert!(!text.render().trim().is_empty(), "{text:?} is empty");
+        }
+    }
+
+    /// The outbox stores keys by position: `ALL` lists them in declaration
+    /// order, so a reordering shows up here as a changed index.
+    #[test]
+    fn keys_keep_their_serialized_positions() {
+        for (index, text) in Text::ALL.into_iter().enumerate() {
+            let bytes = postcard::to_allocvec(&text).unwrap();
+            assert_eq!(bytes, postcard::to_allocvec(&(index as u32)).unwrap());
+        }
+        let pinned = [
+            (Text::Welcome, 0),
+            (Text::StatusSearching, 21),
+            (Text::ChatIdleEnded, 22),
+            (Text::SearchTimedOut, 23),
+            (Text::SlowDownMessages, 24),
+            (Text::SlowDownSearches, 25),
+        ];
+        for (text, index) in pinned {
+            assert_eq!(Text::ALL[index], text);
         }
     }
 }
