@@ -15,6 +15,7 @@ pub struct Settings {
     pub data_dir: PathBuf,
     pub poll_timeout: Duration,
     pub throttle: crate::telegram::throttle::ThrottleConfig,
+    pub engine: crate::engine::EngineConfig,
 }
 
 /// Runs the bot until SIGINT or SIGTERM.
@@ -25,6 +26,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let loop_settings = LoopSettings {
         poll_timeout: settings.poll_timeout,
         throttle: settings.throttle,
+        engine: settings.engine,
     };
     let poller = Poller::start(bot, store, names, loop_settings).await?;
     poller.run(shutdown_signal()).await

@@ -97,7 +97,8 @@ fn run(config: Config) -> ExitCode {
         api_url: config.telegram_api_url.clone(),
         data_dir: config.data_dir.clone(),
         poll_timeout: config.poll_timeout,
-        throttle: Default::default(),
+        throttle: config.throttle,
+        engine: config.engine,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -42,6 +42,14 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
             next_rate_limit: take(l, "NEXT_RATE_LIMIT", t, rate_limit)?
                 .unwrap_or(d.engine.next_rate_limit),
         },
+        throttle: ThrottleConfig {
+            enabled: take(l, "THROTTLE", t, on_off)?.unwrap_or(d.throttle.enabled),
+            global_per_second: take(l, "THROTTLE_GLOBAL_RATE", t, per_second)?
+                .unwrap_or(d.throttle.global_per_second),
+            chat_per_second: take(l, "THROTTLE_CHAT_RATE", t, per_second)?
+                .unwrap_or(d.throttle.chat_per_second),
+            chat_burst: take(l, "THROTTLE_CHAT_BURST", t, burst)?.unwrap_or(d.throttle.chat_burst),
+        },
         bot_token: token,
     })
 }
@@ -180,6 +188,35 @@ fn rate_limit(raw: Raw) -> Result<u32, String> {
     }
 }
 
+fn on_off(raw: Raw) -> Result<bool, String> {
+    let s = text(raw)?;
+    match s.to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" => Ok(true),
+        "off" | "false" | "0" => Ok(false),
+        _ => Err(format!("expected \"on\" or \"off\", got {s:?}")),
+    }
+}
+
+/// Messages per second: a positive decimal such as 30 or 0.5.
+fn per_second(raw: Raw) -> Result<f64, String> {
+    let s = text(raw)?;
+    match s.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate <= 10_000.0 => Ok(rate),
+        _ => Err(format!(
+            "expected messages per second, above 0 and at most 10000, got {s:?}"
+        )),
+    }
+}
+
+/// How many messages one chat may get at once: a whole number from 1 to 100.
+fn burst(raw: Raw) -> Result<f64, String> {
+    let s = text(raw)?;
+    match s.parse::<u32>() {
+        Ok(n) if (1..=100).contains(&n) => Ok(f64::from(n)),
+        _ => Err(format!("expected a whole number from 1 to 100, got {s:?}")),
+    }
+}
+
 /// A timeout as shown by `check-config`.
 fn show_timeout(timeout: Option<Duration>) -> String {
     match timeout.filter(|d| !d.is_zero()) {
@@ -210,6 +247,7 @@ impl Config {
             log_format: LogFormat::Pretty,
             poll_timeout: Duration::from_secs(DEFAULT_POLL_TIMEOUT_SECS),
             engine: EngineConfig::default(),
+            throttle: ThrottleConfig::default(),
         }
     }
 
@@ -217,11 +255,15 @@ impl Config {
     /// Secrets are masked: the token, URL passwords, and the admin ids
     /// (user ids are never printed raw; see [`UserId`]).
     pub fn masked_summary(&self) -> String {
-        let rows = self.masked_rows().map(|(k, v)| format!("{k:<18} = {v}"));
+        let rows: Vec<String> = self
+            .masked_rows()
+            .into_iter()
+            .map(|(k, v)| format!("{k:<18} = {v}"))
+            .collect();
         rows.join("\n")
     }
 
-    fn masked_rows(&self) -> [(&'static str, String); 12] {
+    fn masked_rows(&self) -> Vec<(&'static str, String)> {
         let redis = match self.redis_url.as_deref().map(Url::parse) {
             None => "(not set)".to_owned(),
             Some(Ok(url)) => redact_url(&url),
@@ -254,9 +296,26 @@ impl Config {
                 "NEXT_RATE_LIMIT",
                 format!("{}/min", self.engine.next_rate_limit),
             ),
+            (
+                "THROTTLE",
+                if self.throttle.enabled { "on" } else { "off" }.to_owned(),
+            ),
+            (
+                "THROTTLE_GLOBAL_RATE",
+                format!("{}/s", self.throttle.global_per_second),
+            ),
+            (
+                "THROTTLE_CHAT_RATE",
+                format!("{}/s", self.throttle.chat_per_second),
+            ),
+            (
+                "THROTTLE_CHAT_BURST",
+                format!("{}", self.throttle.chat_burst),
+            ),
         ]
         // In case the token was pasted into another key.
         .map(|(k, v)| (k, v.replace(self.bot_token.expose(), MASK)))
+        .into()
     }
 }
 

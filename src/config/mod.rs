@@ -44,6 +44,7 @@ pub use token::{BotToken, TokenProblem, MASK};
 
 use crate::domain::UserId;
 use crate::engine::EngineConfig;
+use crate::telegram::throttle::ThrottleConfig;
 use figment::providers::{Format, Toml};
 use figment::value::{Dict, Value};
 use std::collections::BTreeMap;
@@ -70,7 +71,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 16] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -83,6 +84,10 @@ const KEYS: [&str; 12] = [
     "SEARCH_TIMEOUT",
     "MESSAGE_RATE_LIMIT",
     "NEXT_RATE_LIMIT",
+    "THROTTLE",
+    "THROTTLE_GLOBAL_RATE",
+    "THROTTLE_CHAT_RATE",
+    "THROTTLE_CHAT_BURST",
 ];
 
 /// The effective configuration.
@@ -103,6 +108,9 @@ pub struct Config {
     /// `SEARCH_TIMEOUT`, `MESSAGE_RATE_LIMIT`, `NEXT_RATE_LIMIT`); see
     /// [`EngineConfig`] for the defaults and why.
     pub engine: EngineConfig,
+    /// Outbound rate limits (`THROTTLE`, `THROTTLE_GLOBAL_RATE`,
+    /// `THROTTLE_CHAT_RATE`, `THROTTLE_CHAT_BURST`); see [`ThrottleConfig`].
+    pub throttle: ThrottleConfig,
 }
 
 /// How log lines are written.

@@ -3,6 +3,7 @@ use std::fs;
 use tempfile::TempDir;
 
 mod engine;
+mod throttle;
 
 /// Shaped like a real token; the secret part is what must never leak.
 const TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";

@@ -26,7 +26,7 @@ use super::inbound;
 use super::outbound::{self, Courier, Failure, Feedback};
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
-use crate::engine::{Engine, Event, Outbound, Outcome, Record};
+use crate::engine::{Engine, EngineConfig, Event, Outbound, Outcome, Record};
 use crate::i18n::Text;
 use crate::store::group_commit::GroupCommit;
 use crate::store::{Backend, Batch};
@@ -43,9 +43,8 @@ use teloxide::{Bot, RequestError};
 use tokio::sync::mpsc;
 
 const RETRY_PAUSE: Duration = Duration::from_secs(2);
-/// Performed sends are removed from the outbox in batches of about this many,
-/// or every housekeeping tick, whichever comes first.
-const ACK_BATCH: usize = 256;
+/// How often timeouts are checked and pending outbox removals flushed; also
+/// how late an idle chat or a long search may end.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(1);
 /// How long shutdown waits for sends in flight.
 const SHUTDOWN_DRAIN: Duration = Duration::from_secs(7);
@@ -56,6 +55,7 @@ const MAX_IN_FLIGHT: usize = 256;
 pub struct LoopSettings {
     pub poll_timeout: Duration,
     pub throttle: ThrottleConfig,
+    pub engine: EngineConfig,
 }
 
 type Poll = Pin<Box<dyn Future<Output = Result<Vec<Update>, RequestError>> + Send>>;
@@ -100,7 +100,7 @@ impl Poller {
             .context("setMyCommands failed")?;
 
         let snapshot = store.clone().load().await?;
-        let engine = Engine::restore(&snapshot);
+        let engine = Engine::restore_with(&snapshot, settings.engine);
         if let Err(problem) = engine.check_invariants() {
             tracing::error!(%problem, "restored state is inconsistent");
         }
@@ -156,7 +156,7 @@ impl Poller {
                     }
                     poll = self.poll();
                 }
-                _ = housekeeping.tick() => self.flush_acks().await?,
+                _ = housekeeping.tick() => self.housekeeping().await?,
             }
         }
         drop(poll);
@@ -246,7 +246,7 @@ impl Poller {
             .load()
             .await
             .context("the store can't be read after a failed commit")?;
-        self.engine = Engine::restore(&snapshot);
+        self.engine = Engine::restore_with(&snapshot, self.engine.config());
         let mut jobs = Vec::new();
         for (user, outcome) in outcomes {
             if outcome.records.iter().all(is_bookkeeping) {
@@ -277,10 +277,8 @@ impl Poller {
             }
             next = self.finished.try_recv().ok();
         }
-        let nothing_changed = outcome.records.is_empty() && outcome.sends.is_empty();
-        if nothing_changed && self.acked.len() < ACK_BATCH {
-            return Ok(());
-        }
+        // Removing performed sends promptly keeps the window small in which
+        // a crash would replay (and so repeat) a send that already went out.
         if self.settle(outcome.clone(), None).await.is_err() {
             self.degrade(vec![(None, outcome)]).await?;
         }
@@ -300,6 +298,19 @@ impl Poller {
                 }],
             },
         }
+    }
+
+    /// Lets the engine end idle chats and long searches, and flushes
+    /// pending outbox removals.
+    async fn housekeeping(&mut self) -> anyhow::Result<()> {
+        let outcome = self.engine.handle(&Event::Tick, Timestamp::now());
+        if outcome.records.is_empty() && outcome.sends.is_empty() {
+            return self.flush_acks().await;
+        }
+        if self.settle(outcome.clone(), None).await.is_err() {
+            self.degrade(vec![(None, outcome)]).await?;
+        }
+        Ok(())
     }
 
     async fn flush_acks(&mut self) -> anyhow::Result<()> {

@@ -19,10 +19,17 @@ pub struct TestApp {
     pub dir: TempDir,
     child: Option<Child>,
     starts: usize,
+    /// Extra environment for every start of the bot.
+    env: Vec<(String, String)>,
 }
 
 /// Starts the fake and the bot, and waits until the bot is polling.
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Like [`spawn_app`], with extra environment variables for the bot.
+pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
     let fake = FakeBotApi::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let mut app = TestApp {
@@ -30,6 +37,10 @@ pub async fn spawn_app() -> TestApp {
         dir,
         child: None,
         starts: 0,
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
     };
     app.start().await;
     app
@@ -37,6 +48,8 @@ pub async fn spawn_app() -> TestApp {
 
 /// The environment every test run of the binary gets, and nothing else
 /// (so a developer's own .env or RANDCHAT_* variables can't interfere).
+/// Telegram's rate limits and the per-user flood limits are off, so tests
+/// run at the speed of the machine; the tests of those limits turn them on.
 pub fn bot_command(fake_url: &str, work_dir: &Path) -> Command {
     let mut command = Command::new(BOT);
     command
@@ -48,6 +61,9 @@ pub fn bot_command(fake_url: &str, work_dir: &Path) -> Command {
         .env("POLL_TIMEOUT", "1")
         .env("LOG_LEVEL", "debug")
         .env("LOG_FORMAT", "json")
+        .env("THROTTLE", "off")
+        .env("MESSAGE_RATE_LIMIT", "10000")
+        .env("NEXT_RATE_LIMIT", "10000")
         .current_dir(work_dir)
         .stdin(Stdio::null());
     command
@@ -77,6 +93,7 @@ impl TestApp {
             .open(self.log_path())
             .expect("log file");
         let child = bot_command(&self.fake.url(), self.dir.path())
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
             .spawn()

@@ -15,7 +15,7 @@ pub mod inbox;
 mod sim_kinds;
 pub mod sim_user;
 
-pub use app::{spawn_app, TestApp};
+pub use app::{spawn_app, spawn_app_with, TestApp};
 pub use fake_bot_api::{Delivery, FakeBotApi, Fault, RecordedRequest};
 pub use inbox::Inbox;
 pub use sim_kinds::SimKind;

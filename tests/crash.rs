@@ -1,0 +1,213 @@
+//! kill -9, twenty times, while users chat and churn.
+//!
+//! Ten stable pairs exchange numbered messages while twenty other users
+//! churn through /chat, /next and /stop. The bot is killed with SIGKILL at
+//! random moments and started again on the same data directory. At the end:
+//! - the store holds no user in two pairs, only symmetric pairs, and nobody
+//!   both waiting and paired;
+//! - every user's last "where you are" message agrees with the store (no
+//!   acknowledged state change was lost);
+//! - every update was applied exactly once (the update id is committed with
+//!   its effects), and every message of a stable pair reached the partner:
+//!   none lost, none misrouted. Copies repeated by replaying the outbox
+//!   after a crash (sends in flight at the moment of the kill) are counted,
+//!   printed and bounded.
+
+mod support;
+
+use randchat::i18n::Text;
+use randchat::store::{Backend, EmbeddedStore};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+use support::{spawn_app, Delivery, FakeBotApi, Inbox, SimUser};
+
+const CRASHES: usize = 20;
+const PAIRS: i64 = 10;
+const CHURNERS: i64 = 20;
+const STABLE_BASE: i64 = 910_000;
+const CHURN_BASE: i64 = 920_000;
+
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+/// Where a user was last told they are, from the texts they received.
+fn told_state(fake: &FakeBotApi, user: i64) -> Option<&'static str> {
+    let states = [
+        (Text::PartnerFound, "chatting"),
+        (Text::Searching, "searching"),
+        (Text::SearchingAgain, "searching"),
+        (Text::PartnerLeft, "idle"),
+        (Text::YouLeftChat, "idle"),
+        (Text::SearchStopped, "idle"),
+    ];
+    fake.texts_to(user).iter().rev().find_map(|text| {
+        states
+            .iter()
+            .find(|(t, _)| t.render() == text)
+            .map(|(_, state)| *state)
+    })
+}
+
+async fn pair_up(fake: &FakeBotApi) -> Vec<(SimUser, SimUser)> {
+    let mut pairs = Vec::new();
+    for i in 0..PAIRS {
+        let (a, b) = (STABLE_BASE + 2 * i, STABLE_BASE + 2 * i + 1);
+        let (ua, ub) = (fake.user(a, "A", None), fake.user(b, "B", None));
+        ua.send_command("/chat");
+        ub.send_command("/chat");
+        Inbox::new(fake, a).expect_text(Text::PartnerFound).await;
+        pairs.push((ua, ub));
+    }
+    pairs
+}
+
+/// Waits until the fake has confirmed every update and nothing new has
+/// arrived for a while.
+async fn settle(fake: &FakeBotApi) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut last = usize::MAX;
+    loop {
+        let seen = fake
+            .requests()
+            .iter()
+            .filter(|r| r.method_lc != "getupdates")
+            .count();
+        let confirmed = fake
+            .last_update_id()
+            .is_none_or(|id| fake.confirmed_offset() > id);
+        if confirmed && seen == last {
+            return;
+        }
+        last = seen;
+        assert!(Instant::now() < deadline, "the bot never settled");
+        tokio::time::sleep(Duration::from_millis(700)).await;
+    }
+}
+
+#[tokio::test]
+async fn twenty_kill_nines_lose_nothing() {
+    let mut app = spawn_app().await;
+    let fake = app.fake.clone();
+    let pairs = pair_up(&fake).await;
+    let churners: Vec<SimUser> = (0..CHURNERS)
+        .map(|i| fake.user(CHURN_BASE + i, "C", None))
+        .collect();
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    println!("seed {seed}");
+
+    let mut sent: Vec<(i64, i64, i64)> = Vec::new(); // (from, to, message)
+    for crash in 0..CRASHES {
+        let until = Instant::now() + Duration::from_millis(100 + xorshift(&mut seed) % 300);
+        while Instant::now() < until {
+            let (a, b) = &pairs[(xorshift(&mut seed) % PAIRS as u64) as usize];
+            let (from, to) = if xorshift(&mut seed).is_multiple_of(2) {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            sent.push((from.id(), to.id(), from.send_text("n")));
+            let churner = &churners[(xorshift(&mut seed) % CHURNERS as u64) as usize];
+            let action = ["/chat", "/next", "/stop", "/chat"][(xorshift(&mut seed) % 4) as usize];
+            churner.send_command(action);
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+        app.kill();
+        app.start().await;
+        println!("crash {crash} done, {} messages so far", sent.len());
+    }
+    settle(&fake).await;
+    app.kill();
+
+    let store = EmbeddedStore::open(&app.data_dir()).expect("open the database");
+    let snapshot = store.clone().load().await.expect("load");
+    let mut partner = HashMap::new();
+    for (a, b, _) in &snapshot.pairs {
+        assert_ne!(a, b, "a user paired with themselves");
+        assert!(partner.insert(a.0, b.0).is_none(), "a user in two pairs");
+        assert!(partner.insert(b.0, a.0).is_none(), "a user in two pairs");
+    }
+    let waiting: HashSet<i64> = snapshot.waiting.iter().map(|(_, u, _)| u.0).collect();
+    assert_eq!(waiting.len(), snapshot.waiting.len(), "a user waits twice");
+    assert!(
+        waiting.iter().all(|u| !partner.contains_key(u)),
+        "waiting and chatting at once"
+    );
+    assert!(
+        snapshot.outbox.is_empty(),
+        "sends left undone: {:?}",
+        snapshot.outbox.len()
+    );
+
+    let mut disagreements = Vec::new();
+    for user in (0..2 * PAIRS)
+        .map(|i| STABLE_BASE + i)
+        .chain((0..CHURNERS).map(|i| CHURN_BASE + i))
+    {
+        let stored = if partner.contains_key(&user) {
+            "chatting"
+        } else if waiting.contains(&user) {
+            "searching"
+        } else {
+            "idle"
+        };
+        let told = told_state(&fake, user).unwrap_or("idle");
+        if told != stored {
+            disagreements.push((user, told, stored));
+        }
+    }
+
+    let (mut lost, mut duplicated, mut misrouted) = (0, 0, 0);
+    for &(from, to, message) in &sent {
+        let copies: Vec<i64> = fake
+            .requests_for("copyMessage")
+            .iter()
+            .filter(|r| r.params["from_chat_id"] == from && r.params["message_id"] == message)
+            .filter_map(|r| r.params["chat_id"].as_i64())
+            .collect();
+        let delivered = fake
+            .received(to)
+            .iter()
+            .filter(|d| matches!(d, Delivery::Copy { from_chat_id, message_id, .. } if *from_chat_id == from && *message_id == message))
+            .count();
+        misrouted += copies.iter().filter(|chat| **chat != to).count();
+        match delivered {
+            0 => lost += 1,
+            1 => {}
+            n => duplicated += n - 1,
+        }
+    }
+    println!(
+        "crashes {CRASHES}, messages {}, lost {lost}, duplicated {duplicated}, misrouted {misrouted}, \
+         pairs {}, waiting {}, state disagreements {}",
+        sent.len(),
+        snapshot.pairs.len(),
+        waiting.len(),
+        disagreements.len()
+    );
+    assert!(
+        disagreements.is_empty(),
+        "told vs stored: {disagreements:?}"
+    );
+    assert_eq!(lost, 0, "messages lost");
+    assert_eq!(misrouted, 0, "messages misrouted");
+    assert!(
+        snapshot.pairs.len() >= PAIRS as usize,
+        "a stable pair broke"
+    );
+    // A send that reached Telegram just before a kill -9, but whose removal
+    // from the outbox was not yet committed, is sent again at start-up: the
+    // Bot API offers no way to ask whether it arrived. That bounds repeats
+    // by the sends in flight at each crash.
+    assert!(
+        duplicated <= 8 * CRASHES,
+        "{duplicated} repeats: the outbox is replayed too much"
+    );
+}
