@@ -106,3 +106,137 @@ fn relay_kind(kind: &MessageKind) -> Option<Relay> {
         _ => Some(Relay::Refuse),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// Parses as the bot does: from text. (teloxide's `Update` does not
+    /// deserialize from a `serde_json::Value`: every kind becomes `Error`.)
+    fn parse(update: &Value) -> Update {
+        match serde_json::from_str(&update.to_string()) {
+            Ok(parsed) => parsed,
+            Err(error) => panic!("teloxide refused {update}: {error}"),
+        }
+    }
+
+    /// Every kind of update the Bot API sends, and some it never should.
+    fn corpus() -> Vec<Value> {
+        let text = include_str!("../../tests/corpus/updates.json");
+        let mut updates: Vec<Value> = serde_json::from_str(text).expect("the corpus is JSON");
+        updates.push(serde_json::json!({"message": {
+            "message_id": 99, "date": 1, "text": "x".repeat(100_000),
+            "chat": {"id": 4242, "type": "private", "first_name": "F"},
+            "from": {"id": 4242, "is_bot": false, "first_name": "F"}
+        }}));
+        for (i, update) in updates.iter_mut().enumerate() {
+            update["update_id"] = Value::from(1000 + i as i64);
+        }
+        updates
+    }
+
+    #[test]
+    fn every_update_in_the_corpus_parses_and_classifies_without_panicking() {
+        for update in corpus() {
+            let _ = classify(&parse(&update), "randchat_test_bot");
+        }
+    }
+
+    #[test]
+    fn a_batch_with_odd_updates_still_parses_as_a_whole() {
+        let batch: Result<Vec<Update>, _> =
+            serde_json::from_str(&Value::Array(corpus()).to_string());
+        assert!(batch.is_ok(), "{:?}", batch.err());
+    }
+
+    fn event_for(update: Value) -> Option<Event> {
+        let mut update = update;
+        update["update_id"] = Value::from(1);
+        classify(&parse(&update), "randchat_test_bot")
+    }
+
+    fn by_message_id(id: i64) -> Value {
+        let corpus: Vec<Value> =
+            serde_json::from_str(include_str!("../../tests/corpus/updates.json")).unwrap();
+        corpus
+            .into_iter()
+            .find(|u| u["message"]["message_id"] == id || u["channel_post"]["message_id"] == id)
+            .expect("in the corpus")
+    }
+
+    #[test]
+    fn the_corpus_means_what_it_should() {
+        let me = UserId(4242);
+        let message = |id: i32, relayable| {
+            Some(Event::Message {
+                user: me,
+                message: MessageId(id),
+                relayable,
+            })
+        };
+        assert_eq!(event_for(by_message_id(1)), message(1, true));
+        assert_eq!(
+            event_for(by_message_id(3)),
+            Some(Event::Command {
+                user: me,
+                command: Command::Unknown
+            })
+        );
+        assert_eq!(
+            event_for(by_message_id(6)),
+            Some(Event::Command {
+                user: me,
+                command: Command::Start
+            })
+        );
+        assert_eq!(
+            event_for(by_message_id(7)),
+            Some(Event::NotPrivate {
+                chat: ChatId(-1001234)
+            })
+        );
+        assert_eq!(
+            event_for(by_message_id(8)),
+            Some(Event::NotPrivate {
+                chat: ChatId(-4321)
+            })
+        );
+        assert_eq!(
+            event_for(by_message_id(9)),
+            None,
+            "our own departure needs no answer"
+        );
+        assert_eq!(
+            event_for(by_message_id(10)),
+            None,
+            "a pin is a service message"
+        );
+        assert_eq!(
+            event_for(by_message_id(11)),
+            message(11, false),
+            "games can't be copied"
+        );
+        assert_eq!(
+            event_for(by_message_id(12)),
+            message(12, false),
+            "invoices can't be copied"
+        );
+        assert_eq!(
+            event_for(by_message_id(15)),
+            message(15, true),
+            "dice are copied"
+        );
+        assert_eq!(
+            event_for(by_message_id(17)),
+            None,
+            "no sender, nobody to answer"
+        );
+        assert_eq!(
+            event_for(by_message_id(19)),
+            Some(Event::NotPrivate {
+                chat: ChatId(-1009999)
+            })
+        );
+    }
+}

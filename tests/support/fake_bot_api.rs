@@ -83,6 +83,8 @@ pub enum Fault {
     ApplyThenHang(Duration),
     /// Carry the request out, then drop the connection as in `Reset`.
     ApplyThenReset,
+    /// Answer 200 with a body that is not valid JSON.
+    Garbage,
 }
 
 struct ServerTask(tokio::task::JoinHandle<()>);
@@ -374,6 +376,11 @@ impl FakeBotApi {
     /// From now on anything sent to `chat_id` gets 403 "Forbidden: bot was blocked by the user".
     pub fn block_chat(&self, chat_id: i64) {
         self.shared.update(|st| st.blocked.insert(chat_id));
+    }
+
+    /// Hand out every update, whatever the bot asked for in `allowed_updates`.
+    pub fn ignore_allowed_updates(&self) {
+        self.shared.update(|st| st.ignore_allowed_updates = true);
     }
 
     pub fn unblock_chat(&self, chat_id: i64) {

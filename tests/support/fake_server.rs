@@ -104,6 +104,10 @@ async fn handle(
         Some(Fault::ServerError) => return error(ApiErr::new(500, "Internal Server Error")),
         Some(Fault::Api { code, description }) => return error(ApiErr::new(code, description)),
         Some(Fault::Reset) => return reset(),
+        Some(Fault::Garbage) => {
+            let body = r#"{"ok":true,"result":[{"update_id":"#;
+            return (StatusCode::OK, [("content-type", "application/json")], body).into_response();
+        }
         Some(Fault::ApplyThenHang(_) | Fault::ApplyThenReset) => {}
     }
     let params = match parsed {
@@ -323,8 +327,9 @@ async fn get_updates(shared: &Arc<Shared>, p: &Value) -> Result<Value, ApiErr> {
                 ));
             }
             let (setting, filtered) = (&st.allowed_updates, &mut st.filtered_out);
+            let everything = st.ignore_allowed_updates;
             st.pending.retain(|u| {
-                let keep = allowed(setting, update_kind(u));
+                let keep = everything || allowed(setting, update_kind(u));
                 if !keep {
                     filtered.push(u["update_id"].as_i64().unwrap_or(0));
                 }

@@ -22,6 +22,8 @@ pub(super) struct State {
     pub filtered_out: Vec<i64>,
     pub poll_generation: u64,
     pub allowed_updates: Option<Vec<String>>,
+    /// Hand out every update whatever `allowed_updates` says (robustness tests).
+    pub ignore_allowed_updates: bool,
     pub chats: HashMap<i64, Value>,
     pub next_message_id: HashMap<i64, i64>,
     pub messages: HashMap<(i64, i64), Value>,
@@ -43,6 +45,7 @@ impl State {
             filtered_out: Vec::new(),
             poll_generation: 0,
             allowed_updates: None,
+            ignore_allowed_updates: false,
             chats: HashMap::new(),
             next_message_id: HashMap::new(),
             messages: HashMap::new(),
