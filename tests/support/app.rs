@@ -30,20 +30,24 @@ pub async fn spawn_app() -> TestApp {
 
 /// Like [`spawn_app`], with extra environment variables for the bot.
 pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
-    let fake = FakeBotApi::start().await;
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut app = TestApp {
-        fake,
-        dir,
+    let mut app = unstarted_app(env).await;
+    app.start().await;
+    app
+}
+
+/// The fake and a data directory, with the bot not yet started: for tests
+/// that prepare the directory first.
+pub async fn unstarted_app(env: &[(&str, &str)]) -> TestApp {
+    TestApp {
+        fake: FakeBotApi::start().await,
+        dir: tempfile::tempdir().expect("temp dir"),
         child: None,
         starts: 0,
         env: env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-    };
-    app.start().await;
-    app
+    }
 }
 
 /// The environment every test run of the binary gets, and nothing else
