@@ -77,8 +77,9 @@ pub struct Courier {
     names: Pseudonymizer,
 }
 
+/// Network faults and 5xx are retried this many times, then the send is
+/// given up (and logged). A 429 is always waited out: Telegram said when.
 const MAX_TRANSIENT_RETRIES: u32 = 5;
-const MAX_RATE_LIMIT_WAITS: u32 = 20;
 const BACKOFF_START: Duration = Duration::from_millis(200);
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
 
@@ -107,7 +108,7 @@ impl Courier {
     }
 
     async fn with_retries(&self, send: &Outbound) -> Result<(), Failure> {
-        let (mut transient, mut waits) = (0, 0);
+        let mut transient = 0;
         let mut backoff = BACKOFF_START;
         loop {
             let error = match self.call(send).await {
@@ -115,10 +116,7 @@ impl Courier {
                 Err(error) => error,
             };
             match classify(&error) {
-                Failure::RetryAfter(wait) if waits < MAX_RATE_LIMIT_WAITS => {
-                    waits += 1;
-                    tokio::time::sleep(wait).await;
-                }
+                Failure::RetryAfter(wait) => tokio::time::sleep(wait).await,
                 Failure::Transient if transient < MAX_TRANSIENT_RETRIES => {
                     transient += 1;
                     tokio::time::sleep(backoff).await;
