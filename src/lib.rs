@@ -13,3 +13,5 @@ pub mod i18n;
 pub mod store;
 pub mod telegram;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
