@@ -123,6 +123,10 @@ fn invariants_hold_under_concurrent_churn() {
         );
         let later = Timestamp(NOW.0 + 10_000);
         engine.handle(&Event::Tick, later);
+        // Chats ended by that tick stay reportable for a while; then the
+        // last partners are forgotten too.
+        let much_later = Timestamp(later.0 + randchat::engine::REPORT_WINDOW_SECS + 1);
+        engine.handle(&Event::Tick, much_later);
         engine
             .check_invariants()
             .unwrap_or_else(|e| panic!("round {round}, after the last tick: {e}"));

@@ -37,6 +37,13 @@ pub(super) enum Due {
     Chat { serial: u64, a: UserId, b: UserId },
     /// `user`'s search with `ticket` may have run out of time.
     Search { ticket: Ticket, user: UserId },
+    /// `user`'s chat with `partner`, ended at `ended_at`, may be past the
+    /// window in which it can still be reported.
+    Forget {
+        user: UserId,
+        partner: UserId,
+        ended_at: Timestamp,
+    },
 }
 
 impl Due {
@@ -44,7 +51,7 @@ impl Due {
     fn owner(&self) -> UserId {
         match *self {
             Due::Chat { a, .. } => a,
-            Due::Search { user, .. } => user,
+            Due::Search { user, .. } | Due::Forget { user, .. } => user,
         }
     }
 }

@@ -36,6 +36,8 @@ pub enum Record {
         partner: UserId,
         ended_at: Timestamp,
     },
+    /// `user`'s last chat is past the report window: forget the partner.
+    ForgetLastPartner { user: UserId },
     /// A report against a user.
     Report(Report),
     /// Add `delta` to a named counter.

@@ -48,6 +48,9 @@ use queue::WaitQueue;
 use std::sync::atomic::AtomicU64;
 use timeouts::ChatClock;
 
+/// How long after a chat ends its partner can still be reported.
+pub const REPORT_WINDOW_SECS: u64 = 5 * 60;
+
 /// Where a user is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Presence {
@@ -60,7 +63,9 @@ pub enum Presence {
 pub struct Engine {
     presence: DashMap<UserId, Presence>,
     queue: WaitQueue,
-    last_partner: DashMap<UserId, UserId>,
+    /// A user's last partner and when that chat ended, kept for
+    /// [`REPORT_WINDOW_SECS`] so /report works right after a chat.
+    last_partner: DashMap<UserId, (UserId, Timestamp)>,
     locks: UserLocks,
     config: EngineConfig,
     /// Each chatting user's side of their chat's clock.
@@ -113,8 +118,8 @@ impl Engine {
             engine.presence.insert(user, Presence::Searching(ticket));
             engine.watch_search(user, ticket, When::Unset);
         }
-        for &(user, partner, _) in &snapshot.last_partners {
-            engine.last_partner.insert(user, partner);
+        for &(user, partner, ended_at) in &snapshot.last_partners {
+            engine.remember_partner(user, partner, ended_at);
         }
         engine
     }

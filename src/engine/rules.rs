@@ -5,7 +5,7 @@
 //! sending while chatting are also subject to flood control ([`super::limits`]).
 
 use super::deadlines::When;
-use super::{Engine, Presence};
+use super::{Engine, Presence, REPORT_WINDOW_SECS};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
 use crate::engine::effect::{Counter, Outbound, Outcome, Record, Report};
 use crate::engine::event::Command;
@@ -216,8 +216,8 @@ impl Engine {
         self.presence.remove(&partner);
         self.chats.remove(&user);
         self.chats.remove(&partner);
-        self.last_partner.insert(user, partner);
-        self.last_partner.insert(partner, user);
+        self.remember_partner(user, partner, now);
+        self.remember_partner(partner, user, now);
         out.record(Record::Unpair {
             a: user,
             b: partner,
@@ -275,7 +275,12 @@ impl Engine {
         let _held = self.locks.one(user);
         let reported = match self.presence_of(user) {
             Presence::Chatting(partner) => Some(partner),
-            _ => self.last_partner.get(&user).map(|p| *p),
+            _ => self
+                .last_partner
+                .get(&user)
+                .map(|entry| *entry)
+                .filter(|(_, ended_at)| now.0 <= ended_at.0.saturating_add(REPORT_WINDOW_SECS))
+                .map(|(partner, _)| partner),
         };
         let Some(reported) = reported else {
             return out.tell(user, Text::NothingToReport);

@@ -68,7 +68,27 @@ fn a_silent_chat_ends_at_the_idle_timeout_and_both_are_told() {
     assert_eq!(engine.presence_of(b), Presence::Idle);
     let out = cmd_at(&engine, 2, Command::Report, at(IDLE + 1));
     assert_eq!(told(&out, 2), vec![Text::ReportThanks]);
-    assert_eq!(tick(&engine, 10 * IDLE), Outcome::default());
+    // Past the report window the last partners are forgotten, in the store too.
+    let out = tick(&engine, 10 * IDLE + REPORT_WINDOW_SECS);
+    assert!(out.sends.is_empty());
+    assert_eq!(
+        out.records,
+        vec![
+            Record::ForgetLastPartner { user: a },
+            Record::ForgetLastPartner { user: b }
+        ]
+    );
+    let out = cmd_at(
+        &engine,
+        2,
+        Command::Report,
+        at(10 * IDLE + REPORT_WINDOW_SECS),
+    );
+    assert_eq!(told(&out, 2), vec![Text::NothingToReport]);
+    assert_eq!(
+        tick(&engine, 20 * IDLE + REPORT_WINDOW_SECS),
+        Outcome::default()
+    );
 }
 
 #[test]
@@ -199,6 +219,7 @@ fn restored_chats_and_searches_count_from_the_first_tick() {
         told(&tick(&engine, 100 + IDLE), 1),
         vec![Text::ChatIdleEnded]
     );
+    tick(&engine, 100 + IDLE + REPORT_WINDOW_SECS);
     assert_eq!(engine.tracked().0, 0);
 }
 
@@ -217,9 +238,10 @@ fn stale_deadlines_leave_once_their_time_has_passed() {
         cmd_at(&engine, 1, Command::Stop, at(round));
     }
     pair_at(&engine, 5, 6, 100);
-    // Each round left a chat deadline and a search deadline (1 waited).
-    assert_eq!(engine.tracked().0, 2 * 51);
-    tick(&engine, IDLE + 50);
+    // Each round left a chat deadline and a search deadline (1 waited), and
+    // each /stop a report-window deadline for both users.
+    assert_eq!(engine.tracked().0, 2 * 51 + 2 * 50);
+    tick(&engine, IDLE.max(REPORT_WINDOW_SECS) + 50);
     assert_eq!(
         engine.tracked().0,
         1,

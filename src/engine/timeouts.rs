@@ -16,9 +16,9 @@
 //! away, and nobody should be timed out for the downtime.
 
 use super::deadlines::{Due, When};
-use super::{Engine, Presence};
+use super::{Engine, Presence, REPORT_WINDOW_SECS};
 use crate::domain::{Ticket, Timestamp, UserId};
-use crate::engine::effect::Outcome;
+use crate::engine::effect::{Outcome, Record};
 use crate::i18n::Text;
 
 /// One side of a live chat.
@@ -81,6 +81,11 @@ impl Engine {
             match due {
                 Due::Chat { serial, a, b } => self.expire_chat(serial, a, b, when, now, out),
                 Due::Search { ticket, user } => self.expire_search(ticket, user, when, now, out),
+                Due::Forget {
+                    user,
+                    partner,
+                    ended_at,
+                } => self.forget_partner(user, partner, ended_at, out),
             }
         }
         self.limiter.sweep(now);
@@ -131,6 +136,37 @@ impl Engine {
         let clock_b = self.chats.get(&b).map(|c| *c)?;
         let same = clock_a.serial == serial && clock_b.serial == serial;
         same.then(|| clock_a.active.max(clock_b.active))
+    }
+
+    /// Remembers `user`'s last partner until the report window closes.
+    pub(super) fn remember_partner(&self, user: UserId, partner: UserId, ended_at: Timestamp) {
+        self.last_partner.insert(user, (partner, ended_at));
+        let until = When::At(after(ended_at, REPORT_WINDOW_SECS));
+        self.deadlines.push(
+            until,
+            Due::Forget {
+                user,
+                partner,
+                ended_at,
+            },
+        );
+    }
+
+    /// Forgets `user`'s last partner unless a later chat replaced it.
+    fn forget_partner(
+        &self,
+        user: UserId,
+        partner: UserId,
+        ended_at: Timestamp,
+        out: &mut Outcome,
+    ) {
+        let _held = self.locks.one(user);
+        let removed = self
+            .last_partner
+            .remove_if(&user, |_, last| *last == (partner, ended_at));
+        if removed.is_some() {
+            out.record(Record::ForgetLastPartner { user });
+        }
     }
 
     /// Ends the search if `user` is still waiting with `ticket`.

@@ -250,6 +250,9 @@ impl EmbeddedStore {
                         .insert(user.0, (partner.0, ended_at.0))
                         .map_err(write)?;
                 }
+                Record::ForgetLastPartner { user } => {
+                    last_partner.remove(user.0).map_err(write)?;
+                }
                 Record::Report(report) => {
                     let last = reports.last().map_err(write)?.map(|(k, _)| k.value());
                     let id = match last {

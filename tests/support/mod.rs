@@ -12,4 +12,6 @@ pub mod inbox;
 
 pub use app::{spawn_app, spawn_app_with, TestApp};
 pub use inbox::Inbox;
-pub use randchat::testing::{Delivery, FakeBotApi, Fault, RecordedRequest, SimChat, SimKind, SimUser};
+pub use randchat::testing::{
+    Delivery, FakeBotApi, Fault, RecordedRequest, SimChat, SimKind, SimUser,
+};

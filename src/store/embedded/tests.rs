@@ -300,3 +300,34 @@ async fn a_failing_batch_applies_nothing() {
     let store = EmbeddedStore::open(dir.path()).unwrap();
     assert_eq!(store.clone().load().await.unwrap(), before);
 }
+
+#[tokio::test]
+async fn a_forgotten_last_partner_is_gone_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    store
+        .clone()
+        .commit(batch(vec![
+            Record::LastPartner {
+                user: u(1),
+                partner: u(2),
+                ended_at: t(5),
+            },
+            Record::LastPartner {
+                user: u(2),
+                partner: u(1),
+                ended_at: t(5),
+            },
+        ]))
+        .await
+        .unwrap();
+    store
+        .clone()
+        .commit(batch(vec![Record::ForgetLastPartner { user: u(1) }]))
+        .await
+        .unwrap();
+    drop(store);
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let snapshot = store.clone().load().await.unwrap();
+    assert_eq!(snapshot.last_partners, vec![(u(2), u(1), t(5))]);
+}
