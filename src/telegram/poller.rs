@@ -148,7 +148,9 @@ impl Poller {
             tokio::select! {
                 biased;
                 _ = &mut shutdown => break,
-                Some(done) = self.finished.recv() => self.on_done(done).await?,
+                // Updates first: a steady stream of finished sends must not
+                // starve polling (a new poll is never ready at once, so this
+                // can't starve the finished sends either).
                 result = &mut poll => {
                     match result {
                         Ok(updates) => self.apply(updates).await?,
@@ -156,6 +158,7 @@ impl Poller {
                     }
                     poll = self.poll();
                 }
+                Some(done) = self.finished.recv() => self.on_done(done).await?,
                 _ = housekeeping.tick() => self.housekeeping().await?,
             }
         }
