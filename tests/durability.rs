@@ -4,18 +4,13 @@ mod support;
 
 use randchat::i18n::Text;
 use randchat::store::{Backend, EmbeddedStore};
-use support::{spawn_app, Delivery, Inbox};
+use support::{chatting, spawn_app, Delivery, Inbox};
 
 #[tokio::test]
 async fn a_pair_keeps_relaying_after_the_bot_is_killed() {
     let mut app = spawn_app().await;
     let fake = app.fake.clone();
-    let (a, b) = (fake.user(5001, "Ann", None), fake.user(5002, "Ben", None));
-    let (mut to_a, mut to_b) = (Inbox::new(&fake, 5001), Inbox::new(&fake, 5002));
-    a.send_command("/chat");
-    b.send_command("/chat");
-    to_a.expect_text(Text::PartnerFound).await;
-    to_b.expect_text(Text::PartnerFound).await;
+    let (a, b, mut to_a, mut to_b) = chatting(&fake, 5001, 5002).await;
     let before = a.send_text("before the crash");
     to_b.expect_copy(5001, before).await;
 

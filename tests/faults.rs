@@ -7,18 +7,7 @@ mod support;
 
 use randchat::i18n::Text;
 use std::time::Duration;
-use support::{spawn_app, Delivery, FakeBotApi, Fault, Inbox, SimUser};
-
-/// Two users in a chat, with their inboxes read past "partner found".
-async fn chatting(fake: &FakeBotApi, a: i64, b: i64) -> (SimUser, SimUser, Inbox, Inbox) {
-    let (ua, ub) = (fake.user(a, "Ann", None), fake.user(b, "Ben", None));
-    let (mut to_a, mut to_b) = (Inbox::new(fake, a), Inbox::new(fake, b));
-    ua.send_command("/chat");
-    ub.send_command("/chat");
-    to_a.expect_text(Text::PartnerFound).await;
-    to_b.expect_text(Text::PartnerFound).await;
-    (ua, ub, to_a, to_b)
-}
+use support::{chatting, spawn_app, Delivery, FakeBotApi, Fault, Inbox};
 
 fn copies_of(fake: &FakeBotApi, chat: i64, message: i64) -> usize {
     fake.received(chat)

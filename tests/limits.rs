@@ -5,18 +5,13 @@ mod support;
 
 use randchat::i18n::Text;
 use std::time::{Duration, Instant};
-use support::{spawn_app_with, Delivery, Inbox};
+use support::{chatting, spawn_app_with, Delivery, Inbox};
 
 #[tokio::test]
 async fn an_idle_chat_ends_and_both_are_told() {
     let app = spawn_app_with(&[("CHAT_IDLE_TIMEOUT", "2")]).await;
     let fake = app.fake.clone();
-    let (a, b) = (fake.user(9001, "Ann", None), fake.user(9002, "Ben", None));
-    let (mut to_a, mut to_b) = (Inbox::new(&fake, 9001), Inbox::new(&fake, 9002));
-    a.send_command("/chat");
-    b.send_command("/chat");
-    to_a.expect_text(Text::PartnerFound).await;
-    to_b.expect_text(Text::PartnerFound).await;
+    let (a, _b, mut to_a, mut to_b) = chatting(&fake, 9001, 9002).await;
     to_a.expect_text(Text::ChatIdleEnded).await;
     to_b.expect_text(Text::ChatIdleEnded).await;
     a.send_text("still there?");
@@ -41,12 +36,7 @@ async fn a_long_search_stops_and_the_user_is_told() {
 async fn a_flood_is_refused_with_one_warning_and_others_are_unaffected() {
     let app = spawn_app_with(&[("MESSAGE_RATE_LIMIT", "5")]).await;
     let fake = app.fake.clone();
-    let (a, b) = (fake.user(9201, "Ann", None), fake.user(9202, "Ben", None));
-    let (mut to_a, mut to_b) = (Inbox::new(&fake, 9201), Inbox::new(&fake, 9202));
-    a.send_command("/chat");
-    b.send_command("/chat");
-    to_a.expect_text(Text::PartnerFound).await;
-    to_b.expect_text(Text::PartnerFound).await;
+    let (a, b, mut to_a, _to_b) = chatting(&fake, 9201, 9202).await;
     let sent: Vec<i64> = (0..12).map(|i| a.send_text(&format!("spam {i}"))).collect();
     to_a.expect_text(Text::SlowDownMessages).await;
     let reply = b.send_text("calm down");
@@ -70,12 +60,7 @@ async fn a_flood_is_refused_with_one_warning_and_others_are_unaffected() {
 async fn the_throttle_keeps_one_chat_near_one_message_a_second() {
     let app = spawn_app_with(&[("THROTTLE", "on"), ("THROTTLE_CHAT_BURST", "1")]).await;
     let fake = app.fake.clone();
-    let (a, b) = (fake.user(9301, "Ann", None), fake.user(9302, "Ben", None));
-    let (mut to_a, mut to_b) = (Inbox::new(&fake, 9301), Inbox::new(&fake, 9302));
-    a.send_command("/chat");
-    b.send_command("/chat");
-    to_a.expect_text(Text::PartnerFound).await;
-    to_b.expect_text(Text::PartnerFound).await;
+    let (a, _b, _to_a, mut to_b) = chatting(&fake, 9301, 9302).await;
     tokio::time::sleep(Duration::from_millis(1100)).await; // let B's bucket refill
     let sent: Vec<i64> = (0..4).map(|i| a.send_text(&format!("m{i}"))).collect();
     let start = Instant::now();

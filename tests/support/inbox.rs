@@ -4,7 +4,7 @@
 //! next matching delivery after the ones already checked, not any delivery
 //! ever; a user who is told "partner found" twice needs two matches.
 
-use super::{Delivery, FakeBotApi};
+use super::{Delivery, FakeBotApi, SimUser};
 use randchat::i18n::Text;
 use std::time::{Duration, Instant};
 
@@ -72,4 +72,16 @@ impl Inbox {
         let received = self.fake.received(self.chat);
         received[self.read.min(received.len())..].to_vec()
     }
+}
+
+/// Two new users, `a` and `b`, paired with each other; their inboxes are
+/// read past "partner found".
+pub async fn chatting(fake: &FakeBotApi, a: i64, b: i64) -> (SimUser, SimUser, Inbox, Inbox) {
+    let (ua, ub) = (fake.user(a, "Ann", None), fake.user(b, "Ben", None));
+    let (mut to_a, mut to_b) = (Inbox::new(fake, a), Inbox::new(fake, b));
+    ua.send_command("/chat");
+    ub.send_command("/chat");
+    to_a.expect_text(Text::PartnerFound).await;
+    to_b.expect_text(Text::PartnerFound).await;
+    (ua, ub, to_a, to_b)
 }
