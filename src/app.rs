@@ -16,11 +16,15 @@ pub struct Settings {
     pub poll_timeout: Duration,
     pub throttle: crate::telegram::throttle::ThrottleConfig,
     pub engine: crate::engine::EngineConfig,
+    /// Admin HTTP server and control socket (see [`crate::service`]).
+    pub service: crate::service::ServiceSettings,
 }
 
 /// Runs the bot until SIGINT or SIGTERM.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let store: Arc<dyn Backend> = EmbeddedStore::open(&settings.data_dir)?;
+    let embedded = EmbeddedStore::open(&settings.data_dir)?;
+    let service = crate::service::start(&settings.service, embedded.clone()).await?;
+    let store: Arc<dyn Backend> = embedded;
     let names = Pseudonymizer::from_secret(&settings.token);
     let bot = crate::telegram::bot(&settings.token, settings.api_url, settings.poll_timeout)?;
     let loop_settings = LoopSettings {
@@ -29,7 +33,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         engine: settings.engine,
     };
     let poller = Poller::start(bot, store, names, loop_settings).await?;
-    poller.run(shutdown_signal()).await
+    service.readiness.set_ready();
+    let readiness = service.readiness.clone();
+    let stopping = async move {
+        shutdown_signal().await;
+        readiness.set_stopping();
+    };
+    poller.run(stopping).await
 }
 
 /// Completes on the first SIGINT or SIGTERM.

@@ -3,13 +3,19 @@
 //! The shape of the house: `engine` is a pure state machine (events in,
 //! records and sends out); `store` makes records durable; `telegram` is the
 //! shell that talks to the Bot API and owns the update loop; `app` wires
-//! them together; `config` and `telemetry` serve them all.
+//! them together; `config` and `telemetry` serve them all. `service` runs
+//! the operator side of a live bot (`http` probes, the `control` socket),
+//! and `cli` holds the operator commands (`check-config`, `stats`, …).
 
 pub mod app;
+pub mod cli;
 pub mod config;
+pub mod control;
 pub mod domain;
 pub mod engine;
+pub mod http;
 pub mod i18n;
+pub mod service;
 pub mod store;
 pub mod telegram;
 pub mod telemetry;

@@ -2,6 +2,7 @@
 //! hand over to [`randchat::app`]. Wiring only; no rules live here.
 
 use clap::{Parser, Subcommand};
+use randchat::cli;
 use randchat::config::{self, CliOverrides, Config, LogFormat};
 use randchat::store::StoreError;
 use randchat::telemetry::{self, scrub_token};
@@ -12,10 +13,22 @@ use std::time::Duration;
 const EXAMPLES: &str = "Examples:
   BOT_TOKEN=123456789:AA... randchat          run the bot (data in ./data)
   randchat --data-dir /var/lib/randchat run   run with another data directory
-  randchat check-config                       validate the configuration and print it, secrets masked
+  randchat check-config                       validate the configuration, then ask Telegram who the bot is
+  randchat check-config --offline             validate the configuration only
+  randchat stats                              counts: users, active pairs, waiting, reports
+  randchat backup backups/randchat-$(date +%F).redb
+                                              a consistent snapshot, even while the bot runs
+  randchat restore backups/randchat-2026-01-31.redb
+                                              load a snapshot (stop the bot first)
+  randchat healthcheck                        exit 0 if GET /healthz on ADMIN_LISTEN answers 200
 
 Configuration comes from built-in defaults, then randchat.toml, then the
-environment (a .env file is read too), then these flags. See .env.example.";
+environment (a .env file is read too), then these flags. See .env.example.
+
+Exit codes: 0 success; 1 the command failed (Telegram unreachable or token
+rejected, no database, backup/restore failed or refused, unhealthy);
+2 bad configuration or an unusable database at start-up (healthcheck exits 1
+instead, as Docker reserves 2).";
 
 #[derive(Parser)]
 #[command(name = "randchat", version, about = "An anonymous random-chat Telegram bot", after_help = EXAMPLES)]
@@ -43,8 +56,43 @@ struct Cli {
 enum Command {
     /// Run the bot (the default).
     Run,
-    /// Validate the configuration and print it with secrets masked.
-    CheckConfig,
+    /// Validate the configuration, print it with secrets masked, and check
+    /// the token with Telegram (getMe).
+    CheckConfig {
+        /// Skip the getMe call; only validate the configuration.
+        #[arg(long)]
+        offline: bool,
+    },
+    /// Print counts from the store (through the running bot if there is one).
+    Stats {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a consistent snapshot of the database to FILE (works while the
+    /// bot runs).
+    Backup {
+        /// Where to write the snapshot (a redb file).
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace the database with a snapshot made by `backup` (the bot must be
+    /// stopped; the old database is kept beside it).
+    Restore {
+        /// The snapshot to load.
+        file: PathBuf,
+    },
+    /// Exit 0 if the admin server answers GET /healthz with 200, else 1.
+    Healthcheck {
+        /// Check /readyz instead: connected to Telegram and state restored.
+        #[arg(long)]
+        ready: bool,
+        /// The server to ask (default: ADMIN_LISTEN, 0.0.0.0 read as 127.0.0.1).
+        #[arg(long, value_name = "IP:PORT")]
+        addr: Option<std::net::SocketAddr>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -54,6 +102,7 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let cli = Cli::parse();
+    let command = cli.command.unwrap_or(Command::Run);
     let overrides = CliOverrides {
         config_file: cli.config,
         data_dir: cli.data_dir,
@@ -65,15 +114,25 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(error) => {
             eprintln!("randchat: {}", scrub_token(&error.to_string()));
-            return ExitCode::from(2);
+            // Docker reads a health check's exit code 2 as "reserved".
+            let unhealthy = matches!(command, Command::Healthcheck { .. });
+            return ExitCode::from(if unhealthy { 1 } else { 2 });
         }
     };
-    match cli.command.unwrap_or(Command::Run) {
-        Command::CheckConfig => {
-            println!("configuration is valid\n{}", config.masked_summary());
-            ExitCode::SUCCESS
+    let outcome = match command {
+        Command::Run => return run(config),
+        Command::CheckConfig { offline } => cli::check_config(&config, offline),
+        Command::Stats { json } => cli::stats(&config, json),
+        Command::Backup { file, force } => cli::backup(&config, &file, force),
+        Command::Restore { file } => cli::restore(&config, &file),
+        Command::Healthcheck { ready, addr } => cli::healthcheck(config.admin_listen, addr, ready),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("randchat: {}", scrub_token(&failure.message));
+            ExitCode::from(failure.code)
         }
-        Command::Run => run(config),
     }
 }
 
@@ -99,6 +158,10 @@ fn run(config: Config) -> ExitCode {
         poll_timeout: config.poll_timeout,
         throttle: config.throttle,
         engine: config.engine,
+        service: randchat::service::ServiceSettings {
+            admin_listen: config.admin_listen,
+            data_dir: config.data_dir.clone(),
+        },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

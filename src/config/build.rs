@@ -50,6 +50,9 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
                 .unwrap_or(d.throttle.chat_per_second),
             chat_burst: take(l, "THROTTLE_CHAT_BURST", t, burst)?.unwrap_or(d.throttle.chat_burst),
         },
+        // deploy: operator-facing keys.
+        admin_listen: take(l, "ADMIN_LISTEN", t, super::deploy::admin_listen)?
+            .unwrap_or(d.admin_listen),
         bot_token: token,
     })
 }
@@ -248,6 +251,8 @@ impl Config {
             poll_timeout: Duration::from_secs(DEFAULT_POLL_TIMEOUT_SECS),
             engine: EngineConfig::default(),
             throttle: ThrottleConfig::default(),
+            // deploy: operator-facing keys.
+            admin_listen: super::deploy::default_admin_listen(),
         }
     }
 
@@ -311,6 +316,11 @@ impl Config {
             (
                 "THROTTLE_CHAT_BURST",
                 format!("{}", self.throttle.chat_burst),
+            ),
+            // deploy: operator-facing keys.
+            (
+                "ADMIN_LISTEN",
+                super::deploy::show_admin_listen(self.admin_listen),
             ),
         ]
         // In case the token was pasted into another key.

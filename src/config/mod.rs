@@ -40,6 +40,10 @@ mod build;
 mod tests;
 mod token;
 
+// deploy: operator-facing keys (admin HTTP server).
+mod deploy;
+pub use deploy::DEFAULT_ADMIN_LISTEN;
+
 pub use token::{BotToken, TokenProblem, MASK};
 
 use crate::domain::UserId;
@@ -71,7 +75,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -88,6 +92,8 @@ const KEYS: [&str; 16] = [
     "THROTTLE_GLOBAL_RATE",
     "THROTTLE_CHAT_RATE",
     "THROTTLE_CHAT_BURST",
+    // deploy: operator-facing keys.
+    "ADMIN_LISTEN",
 ];
 
 /// The effective configuration.
@@ -111,6 +117,11 @@ pub struct Config {
     /// Outbound rate limits (`THROTTLE`, `THROTTLE_GLOBAL_RATE`,
     /// `THROTTLE_CHAT_RATE`, `THROTTLE_CHAT_BURST`); see [`ThrottleConfig`].
     pub throttle: ThrottleConfig,
+
+    // deploy: operator-facing keys.
+    /// Where the admin HTTP server (/healthz, /readyz) listens; `None` when
+    /// `ADMIN_LISTEN=off`.
+    pub admin_listen: Option<std::net::SocketAddr>,
 }
 
 /// How log lines are written.

@@ -456,6 +456,7 @@ pub(crate) fn classify(path: &Path, e: impl Into<redb::Error>) -> StoreError {
     }
 }
 
+pub mod backup;
 #[cfg(test)]
 mod failure_tests;
 #[cfg(test)]

@@ -78,8 +78,9 @@ pub struct Snapshot {
     pub outbox: Vec<(u64, Outbound)>,
 }
 
-/// Counts for operators (`randchat stats`, /stats, metrics).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Counts for operators (`randchat stats`, /stats, metrics). Serializable
+/// so the control socket can carry it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Stats {
     pub users: u64,
     pub pairs: u64,

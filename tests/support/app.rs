@@ -50,6 +50,18 @@ pub async fn unstarted_app(env: &[(&str, &str)]) -> TestApp {
     }
 }
 
+/// A bot on `fake` with a fresh data directory, not started yet: set up its
+/// data directory (e.g. restore a backup into it), then call `start`.
+pub fn app_on(fake: &FakeBotApi) -> TestApp {
+    TestApp {
+        fake: fake.clone(),
+        dir: tempfile::tempdir().expect("temp dir"),
+        child: None,
+        starts: 0,
+        env: Vec::new(),
+    }
+}
+
 /// The environment every test run of the binary gets, and nothing else
 /// (so a developer's own .env or RANDCHAT_* variables can't interfere).
 /// Telegram's rate limits and the per-user flood limits are off, so tests
@@ -68,6 +80,9 @@ pub fn bot_command(fake_url: &str, work_dir: &Path) -> Command {
         .env("THROTTLE", "off")
         .env("MESSAGE_RATE_LIMIT", "10000")
         .env("NEXT_RATE_LIMIT", "10000")
+        // Port 0: every instance gets its own free port from the kernel, so
+        // parallel tests never clash; `TestApp::admin_url` reads it back.
+        .env("ADMIN_LISTEN", "127.0.0.1:0")
         .current_dir(work_dir)
         .stdin(Stdio::null());
     command
@@ -85,6 +100,18 @@ impl TestApp {
     /// Everything the bot has logged across all its runs.
     pub fn logs(&self) -> String {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// The admin HTTP server of the current run, e.g. `http://127.0.0.1:40123`.
+    pub fn admin_url(&self) -> String {
+        let addr = admin_addr_in(&self.logs())
+            .unwrap_or_else(|| panic!("the bot never logged its admin address:\n{}", self.logs()));
+        format!("http://{addr}")
+    }
+
+    /// The bot's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// Starts the bot and waits until it polls for updates.
@@ -159,4 +186,15 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// The address in the last "admin server listening" line of JSON logs.
+pub fn admin_addr_in(logs: &str) -> Option<String> {
+    logs.lines()
+        .rev()
+        .filter(|line| line.contains("admin server listening"))
+        .find_map(|line| {
+            let record: serde_json::Value = serde_json::from_str(line).ok()?;
+            record["fields"]["addr"].as_str().map(str::to_owned)
+        })
 }
