@@ -103,6 +103,10 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let command = cli.command.unwrap_or(Command::Run);
+    let talks_to_telegram = matches!(command, Command::Run | Command::CheckConfig { .. });
+    if !talks_to_telegram {
+        cli::allow_missing_token();
+    }
     let overrides = CliOverrides {
         config_file: cli.config,
         data_dir: cli.data_dir,

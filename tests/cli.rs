@@ -126,6 +126,18 @@ async fn stats_reads_a_stopped_bots_data_dir_and_asks_a_running_one() {
     assert!(out.contains("waiting         0"), "{out}");
     assert!(out.contains("(no bot running)"), "{out}");
 
+    // No token needed for commands that never talk to Telegram.
+    let mut command = bot_command(&fake.url(), app.dir.path());
+    command.env_remove("BOT_TOKEN").arg("stats");
+    let tokenless = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert_exit(&tokenless, 0);
+    assert!(stdout(&tokenless).contains("active pairs    1"));
+    let mut command = bot_command(&fake.url(), app.dir.path());
+    command.env_remove("BOT_TOKEN").arg("check-config");
+    assert_exit(&command.output().unwrap(), 2);
+
     let json = randchat(&fake.url(), app.dir.path(), &["stats", "--json"]).await;
     assert_exit(&json, 0);
     let stats: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();

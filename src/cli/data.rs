@@ -119,6 +119,7 @@ pub fn restore(config: &Config, file: &Path) -> Outcome {
             file.display()
         ))
     })?;
+    adopt(&copy.0, data_dir);
     File::open(&copy.0)
         .and_then(|f| f.sync_all())
         .map_err(|e| cannot("sync", &copy.0, e))?;
@@ -195,6 +196,18 @@ fn open_stopped(data_dir: &Path) -> Result<Arc<EmbeddedStore>, Failure> {
         )),
         e => failed(e.to_string()),
     })
+}
+
+/// Gives the restored file to whoever owns the data directory, mode 0600.
+/// Run as root against a bot with its own user (systemd's `DynamicUser`, the
+/// container's uid 10001), the copy would otherwise be root's, and the bot
+/// could not open it. Best effort: as that user already, chown is a no-op.
+fn adopt(file: &Path, data_dir: &Path) {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if let Ok(dir) = std::fs::metadata(data_dir) {
+        let _ = std::os::unix::fs::chown(file, Some(dir.uid()), Some(dir.gid()));
+    }
+    let _ = std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600));
 }
 
 fn cannot(what: &str, path: &Path, e: std::io::Error) -> Failure {
