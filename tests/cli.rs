@@ -238,10 +238,12 @@ async fn restore_is_refused_while_the_bot_runs_and_checks_the_file() {
     )
     .await;
     assert_exit(&output, 1);
-    assert!(
-        stderr(&output).contains("is not a usable randchat backup"),
-        "{}",
-        stderr(&output)
+    assert_eq!(
+        stderr(&output).trim(),
+        format!(
+            "randchat: {} is not a usable randchat backup: Not a redb database: magic number mismatch",
+            junk.display()
+        )
     );
     assert!(!elsewhere.path().join("data/randchat.redb").exists());
 }

@@ -115,8 +115,9 @@ pub fn restore(config: &Config, file: &Path) -> Outcome {
     std::fs::copy(file, &copy.0).map_err(|e| cannot("copy", file, e))?;
     let stats = verify_file(&copy.0).map_err(|e| {
         failed(format!(
-            "{} is not a usable randchat backup: {e}",
-            file.display()
+            "{} is not a usable randchat backup: {}",
+            file.display(),
+            why_unusable(&e)
         ))
     })?;
     adopt(&copy.0, data_dir);
@@ -208,6 +209,21 @@ fn adopt(file: &Path, data_dir: &Path) {
         let _ = std::os::unix::fs::chown(file, Some(dir.uid()), Some(dir.gid()));
     }
     let _ = std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600));
+}
+
+/// What is wrong with a backup, without the temporary copy's name or the
+/// advice meant for a live database.
+fn why_unusable(error: &StoreError) -> String {
+    match error {
+        StoreError::Corrupt { detail, .. } | StoreError::Open { detail, .. } => detail.clone(),
+        StoreError::TooNew {
+            found, supported, ..
+        } => format!(
+            "it has schema version {found}, but this randchat understands up to {supported}; \
+             restore it with a newer randchat"
+        ),
+        other => other.to_string(),
+    }
 }
 
 fn cannot(what: &str, path: &Path, e: std::io::Error) -> Failure {
