@@ -57,7 +57,10 @@ ENV DATA_DIR=/data \
 VOLUME ["/data"]
 WORKDIR /data
 # Numeric, so runtimes can check "runAsNonRoot" without reading /etc/passwd.
-USER 10001:10001
+# Platforms that mount volumes owned by root (Railway, some Fly.io setups)
+# can build with --build-arg APP_USER=0:0; see docs/deploy/.
+ARG APP_USER=10001:10001
+USER ${APP_USER}
 EXPOSE 8080
 
 # No curl in the image: the binary probes its own /healthz (exit 0 or 1).
