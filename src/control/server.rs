@@ -101,7 +101,11 @@ impl ControlServer {
                 return send(&mut write, &reply).await;
             }
         };
-        tracing::info!(?request, "control request");
+        match request {
+            // Every CLI command starts with a ping; keep it out of info logs.
+            Request::Ping => tracing::debug!(?request, "control request"),
+            _ => tracing::info!(?request, "control request"),
+        }
         match request {
             Request::Ping => {
                 let reply = Reply {
