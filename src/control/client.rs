@@ -27,10 +27,14 @@ pub fn find(data_dir: &Path) -> Result<Option<RunningBot>, String> {
     let path = socket_path(data_dir);
     let stream = match UnixStream::connect(&path) {
         Ok(stream) => stream,
+        // No socket, a socket left by a bot that died, or a path too long
+        // for a Unix socket (then no bot could have bound it either).
         Err(e)
             if matches!(
                 e.kind(),
-                std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+                std::io::ErrorKind::NotFound
+                    | std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::InvalidInput
             ) =>
         {
             return Ok(None)
