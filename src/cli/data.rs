@@ -191,7 +191,8 @@ fn open_stopped(data_dir: &Path) -> Result<Arc<EmbeddedStore>, Failure> {
     EmbeddedStore::open(data_dir).map_err(|e| match e {
         StoreError::Locked { .. } => failed(format!(
             "{} is in use by a running randchat, but it did not answer on {}; \
-             is it an older version, or was the socket deleted? Restart it and try again",
+             is it an older version, was the socket deleted, or is the path too long \
+             for a Unix socket (over 107 bytes)? The bot's start-up log says which",
             path.display(),
             crate::control::socket_path(data_dir).display()
         )),
