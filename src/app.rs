@@ -16,6 +16,8 @@ pub struct Settings {
     pub poll_timeout: Duration,
     pub throttle: crate::telegram::throttle::ThrottleConfig,
     pub engine: crate::engine::EngineConfig,
+    /// Send copies with protect_content (PROTECT_CONTENT).
+    pub protect_content: bool,
     /// Admin HTTP server and control socket (see [`crate::service`]).
     pub service: crate::service::ServiceSettings,
 }
@@ -31,6 +33,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         poll_timeout: settings.poll_timeout,
         throttle: settings.throttle,
         engine: settings.engine,
+        protect_content: settings.protect_content,
     };
     let poller = Poller::start(bot, store, names, loop_settings).await?;
     service.readiness.set_ready();

@@ -162,6 +162,7 @@ fn run(config: Config) -> ExitCode {
         poll_timeout: config.poll_timeout,
         throttle: config.throttle,
         engine: config.engine,
+        protect_content: config.protect_content,
         service: randchat::service::ServiceSettings {
             admin_listen: config.admin_listen,
             data_dir: config.data_dir.clone(),

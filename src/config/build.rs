@@ -50,6 +50,7 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
                 .unwrap_or(d.throttle.chat_per_second),
             chat_burst: take(l, "THROTTLE_CHAT_BURST", t, burst)?.unwrap_or(d.throttle.chat_burst),
         },
+        protect_content: take(l, "PROTECT_CONTENT", t, on_off)?.unwrap_or(d.protect_content),
         // deploy: operator-facing keys.
         admin_listen: take(l, "ADMIN_LISTEN", t, super::deploy::admin_listen)?
             .unwrap_or(d.admin_listen),
@@ -251,6 +252,7 @@ impl Config {
             poll_timeout: Duration::from_secs(DEFAULT_POLL_TIMEOUT_SECS),
             engine: EngineConfig::default(),
             throttle: ThrottleConfig::default(),
+            protect_content: false,
             // deploy: operator-facing keys.
             admin_listen: super::deploy::default_admin_listen(),
         }
@@ -316,6 +318,10 @@ impl Config {
             (
                 "THROTTLE_CHAT_BURST",
                 format!("{}", self.throttle.chat_burst),
+            ),
+            (
+                "PROTECT_CONTENT",
+                if self.protect_content { "on" } else { "off" }.to_owned(),
             ),
             // deploy: operator-facing keys.
             (

@@ -75,7 +75,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 18] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -92,6 +92,7 @@ const KEYS: [&str; 17] = [
     "THROTTLE_GLOBAL_RATE",
     "THROTTLE_CHAT_RATE",
     "THROTTLE_CHAT_BURST",
+    "PROTECT_CONTENT",
     // deploy: operator-facing keys.
     "ADMIN_LISTEN",
 ];
@@ -117,6 +118,9 @@ pub struct Config {
     /// Outbound rate limits (`THROTTLE`, `THROTTLE_GLOBAL_RATE`,
     /// `THROTTLE_CHAT_RATE`, `THROTTLE_CHAT_BURST`); see [`ThrottleConfig`].
     pub throttle: ThrottleConfig,
+    /// Relayed copies can't be forwarded or saved by the partner
+    /// (`PROTECT_CONTENT`, default off).
+    pub protect_content: bool,
 
     // deploy: operator-facing keys.
     /// Where the admin HTTP server (/healthz, /readyz) listens; `None` when

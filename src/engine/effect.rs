@@ -5,6 +5,7 @@
 //! "committed before told" is visible in the types, not just in a comment.
 
 use crate::domain::{ChatId, MessageId, Ticket, Timestamp, UserId};
+use crate::engine::event::Change;
 use crate::i18n::Text;
 use serde::{Deserialize, Serialize};
 
@@ -38,10 +39,26 @@ pub enum Record {
     },
     /// `user`'s last chat is past the report window: forget the partner.
     ForgetLastPartner { user: UserId },
+    /// `original` (in its sender's chat) was copied as `copy` (in the
+    /// partner's chat) at `at`. Stored both ways.
+    Link {
+        original: Counterpart,
+        copy: Counterpart,
+        at: Timestamp,
+    },
+    /// Forget links made before `before`.
+    PruneLinks { before: Timestamp },
     /// A report against a user.
     Report(Report),
     /// Add `delta` to a named counter.
     Count { counter: Counter, delta: u64 },
+}
+
+/// A message in a user's private chat with the bot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Counterpart {
+    pub chat: UserId,
+    pub message: MessageId,
 }
 
 /// A report filed by one user against another.
@@ -95,6 +112,31 @@ pub enum Outbound {
     TellChat { chat: ChatId, text: Text },
     /// Leave a group or channel.
     LeaveChat { chat: ChatId },
+    /// Copy a message that replies to something: the copy replies to
+    /// `reply_to`, the partner's side of it.
+    RelayReply {
+        from: UserId,
+        to: UserId,
+        message: MessageId,
+        reply_to: MessageId,
+    },
+    /// Apply an edit of `original` to its copy `copy` in `to`'s chat. Where
+    /// the copy can't be edited, the new version goes out as a reply to it.
+    EditCopy {
+        to: UserId,
+        copy: MessageId,
+        original: Counterpart,
+        change: Change,
+    },
+    /// Set the bot's reaction on `message` in `to`'s chat (Telegram's
+    /// `ReactionType` list as JSON; empty removes it).
+    React {
+        to: UserId,
+        message: MessageId,
+        reaction: String,
+    },
+    /// Delete `message` in `to`'s chat.
+    Delete { to: UserId, message: MessageId },
 }
 
 impl Outbound {
@@ -102,7 +144,11 @@ impl Outbound {
     pub fn destination(&self) -> i64 {
         match self {
             Outbound::Tell { user, .. } => user.0,
-            Outbound::Relay { to, .. } => to.0,
+            Outbound::Relay { to, .. }
+            | Outbound::RelayReply { to, .. }
+            | Outbound::EditCopy { to, .. }
+            | Outbound::React { to, .. }
+            | Outbound::Delete { to, .. } => to.0,
             Outbound::TellChat { chat, .. } | Outbound::LeaveChat { chat } => chat.0,
         }
     }

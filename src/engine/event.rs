@@ -5,6 +5,8 @@
 //! looks at message content and the shell never interprets commands.
 
 use crate::domain::{ChatId, MessageId, UserId};
+use crate::engine::effect::Counterpart;
+use serde::{Deserialize, Serialize};
 
 /// One input to the engine.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,14 +29,106 @@ pub enum Event {
     /// time, so idle chats and long searches end (see `EngineConfig`). It
     /// comes from no user, so it records no `Seen`.
     Tick,
+    /// A message sent as a reply to `replied` (in the sender's chat).
+    Reply {
+        user: UserId,
+        message: MessageId,
+        relayable: bool,
+        replied: MessageId,
+        link: Option<Linked>,
+    },
+    /// The user edited `message`.
+    Edit {
+        user: UserId,
+        message: MessageId,
+        change: Change,
+        link: Option<Linked>,
+    },
+    /// The user set their reactions on `message` (in their chat) to
+    /// `reaction`, Telegram's `ReactionType` list as JSON.
+    React {
+        user: UserId,
+        message: MessageId,
+        reaction: String,
+        link: Option<Linked>,
+    },
+    /// /delete, sent as a reply to `replied` (if it was a reply).
+    Delete {
+        user: UserId,
+        replied: Option<MessageId>,
+        link: Option<Linked>,
+    },
+}
+
+/// What an edit changed. Formatting entities travel as Telegram's JSON.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Change {
+    Text {
+        text: String,
+        entities: String,
+    },
+    Caption {
+        caption: String,
+        entities: String,
+    },
+    /// The media itself (or something else the bot can't re-apply).
+    Media,
+}
+
+/// The other side of a message a user pointed at, as the store knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Linked {
+    pub other: Counterpart,
+    /// Whether the message pointed at is the user's own original (so the
+    /// other side is its copy), rather than a copy of the partner's.
+    pub original: bool,
 }
 
 impl Event {
     /// The user this event comes from, if it comes from one.
     pub fn user(&self) -> Option<UserId> {
         match self {
-            Event::Command { user, .. } | Event::Message { user, .. } => Some(*user),
+            Event::Command { user, .. }
+            | Event::Message { user, .. }
+            | Event::Reply { user, .. }
+            | Event::Edit { user, .. }
+            | Event::React { user, .. }
+            | Event::Delete { user, .. } => Some(*user),
             Event::NotPrivate { .. } | Event::Unreachable { .. } | Event::Tick => None,
+        }
+    }
+}
+
+impl Event {
+    /// The message whose link the shell must look up before the engine sees
+    /// this event.
+    pub fn link_key(&self) -> Option<Counterpart> {
+        let (user, message) = match *self {
+            Event::Reply { user, replied, .. } => (user, replied),
+            Event::Edit { user, message, .. } | Event::React { user, message, .. } => {
+                (user, message)
+            }
+            Event::Delete {
+                user,
+                replied: Some(replied),
+                ..
+            } => (user, replied),
+            _ => return None,
+        };
+        Some(Counterpart {
+            chat: user,
+            message,
+        })
+    }
+
+    /// Fills in what the lookup found.
+    pub fn set_link(&mut self, found: Option<Linked>) {
+        match self {
+            Event::Reply { link, .. }
+            | Event::Edit { link, .. }
+            | Event::React { link, .. }
+            | Event::Delete { link, .. } => *link = found,
+            _ => {}
         }
     }
 }
@@ -48,6 +142,8 @@ pub enum Command {
     Stop,
     Help,
     Report,
+    /// Unsend: delete the partner's copy of the message this replies to.
+    Delete,
     /// A well-formed command the bot doesn't know.
     Unknown,
 }
@@ -83,6 +179,7 @@ impl Command {
             "stop" => Command::Stop,
             "help" => Command::Help,
             "report" => Command::Report,
+            "delete" => Command::Delete,
             _ => Command::Unknown,
         })
     }

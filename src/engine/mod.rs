@@ -30,6 +30,7 @@ pub mod effect;
 pub mod event;
 mod limits;
 mod locks;
+mod messenger;
 pub mod queue;
 mod rules;
 mod timeouts;
@@ -146,6 +147,26 @@ impl Engine {
             }
             Event::Unreachable { user } => self.drop_unreachable(user, now, &mut out),
             Event::Tick => self.tick(now, &mut out),
+            Event::Reply {
+                user,
+                message,
+                relayable,
+                link,
+                ..
+            } => self.reply(user, message, relayable, link, now, &mut out),
+            Event::Edit {
+                user,
+                message,
+                ref change,
+                link,
+            } => self.edit(user, message, change, link, &mut out),
+            Event::React {
+                user,
+                ref reaction,
+                link,
+                ..
+            } => self.react(user, reaction, link, &mut out),
+            Event::Delete { user, link, .. } => self.unsend(user, link, &mut out),
         }
         out
     }

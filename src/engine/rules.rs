@@ -58,6 +58,7 @@ impl Engine {
                 }
             },
             Command::Report => self.report(user, now, out),
+            Command::Delete => out.tell(user, Text::DeleteHowTo),
             Command::Unknown => out.tell(user, Text::UnknownCommand),
         }
     }

@@ -20,6 +20,8 @@ pub(super) fn text(key: Text) -> &'static str {
             /chat (or /search) puts you in the queue; as soon as someone else is looking, you are paired.\n\
             While paired, everything you send — text, photos, videos, voice, stickers, files, locations, polls — \
             is copied to your partner, without your name or profile.\n\
+            Replies, edits and reactions reach your partner's copy too.\n\
+            /delete, sent as a reply to one of your messages, unsends it.\n\
             /next ends the chat and looks for someone new at once.\n\
             /stop ends the chat, or stops searching.\n\
             /report reports your current partner, or the last one if the chat just ended.\n\n\
@@ -48,5 +50,8 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::SearchTimedOut => "⌛ No partner turned up for a while, so I stopped searching. Send /chat to try again.",
         Text::SlowDownMessages => "🐢 Slow down — you're sending messages too fast. What you send now is not passed on to your partner; wait a moment before sending more.",
         Text::SlowDownSearches => "🐢 Slow down — you're skipping partners too fast. Wait a minute, then send /next or /chat again.",
+        Text::Deleted => "🗑 Deleted for your partner.",
+        Text::DeleteHowTo => "To unsend a message, reply /delete to one of your own messages from this chat.",
+        Text::EditedMarker => "✏️ edited:",
     }
 }

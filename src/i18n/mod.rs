@@ -42,11 +42,14 @@ pub enum Text {
     SlowDownMessages,
     /// The first /next (or /chat) refused by flood control in a stretch.
     SlowDownSearches,
+    Deleted,
+    DeleteHowTo,
+    EditedMarker,
 }
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 26] = [
+    pub const ALL: [Text; 29] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -73,6 +76,9 @@ impl Text {
         Text::SearchTimedOut,
         Text::SlowDownMessages,
         Text::SlowDownSearches,
+        Text::Deleted,
+        Text::DeleteHowTo,
+        Text::EditedMarker,
     ];
 
     /// The sentence in the default language (English).
@@ -82,11 +88,12 @@ impl Text {
 }
 
 /// The command menu registered with setMyCommands: (command, description).
-pub const COMMANDS: [(&str, &str); 6] = [
+pub const COMMANDS: [(&str, &str); 7] = [
     ("chat", "Find a partner to chat with"),
     ("next", "End this chat and find someone new"),
     ("stop", "End the chat or stop searching"),
     ("report", "Report your current or last partner"),
+    ("delete", "Reply to your message to unsend it"),
     ("help", "How this bot works"),
     ("start", "Welcome and house rules"),
 ];

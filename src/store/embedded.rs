@@ -19,12 +19,13 @@
 //! turn it into an error (both rely on the default `panic = "unwind"`).
 
 use super::schema::{
-    self, UserRow, COUNTERS, LAST_PARTNER, META, META_LAST_UPDATE_ID, OUTBOX, PAIRS, REPORTS,
-    USERS, WAITING,
+    self, UserRow, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID, OUTBOX, PAIRS,
+    REPORTS, USERS, WAITING,
 };
 use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
-use crate::domain::{Ticket, Timestamp, UserId};
-use crate::engine::effect::{Outbound, Record};
+use crate::domain::{MessageId, Ticket, Timestamp, UserId};
+use crate::engine::effect::{Counterpart, Outbound, Record};
+use crate::engine::event::Linked;
 use parking_lot::RwLock;
 use redb::{
     Builder, Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
@@ -190,6 +191,7 @@ impl EmbeddedStore {
         let mut pairs = txn.open_table(PAIRS).map_err(write)?;
         let mut waiting = txn.open_table(WAITING).map_err(write)?;
         let mut last_partner = txn.open_table(LAST_PARTNER).map_err(write)?;
+        let mut links = txn.open_table(LINKS).map_err(write)?;
         let mut reports = txn.open_table(REPORTS).map_err(write)?;
         let mut counters = txn.open_table(COUNTERS).map_err(write)?;
         let mut meta = txn.open_table(META).map_err(write)?;
@@ -252,6 +254,16 @@ impl EmbeddedStore {
                 }
                 Record::ForgetLastPartner { user } => {
                     last_partner.remove(user.0).map_err(write)?;
+                }
+                Record::Link { original, copy, at } => {
+                    let (o, c) = (key_of(original), key_of(copy));
+                    links.insert(o, (c.0, c.1, at.0, true)).map_err(write)?;
+                    links.insert(c, (o.0, o.1, at.0, false)).map_err(write)?;
+                }
+                Record::PruneLinks { before } => {
+                    links
+                        .retain(|_, (_, _, at, _)| at >= before.0)
+                        .map_err(write)?;
                 }
                 Record::Report(report) => {
                     let last = reports.last().map_err(write)?.map(|(k, _)| k.value());
@@ -327,6 +339,27 @@ impl EmbeddedStore {
         Ok(snapshot)
     }
 
+    fn linked_blocking(&self, messages: &[Counterpart]) -> Result<Vec<Option<Linked>>, StoreError> {
+        let txn = self.with_db(|db| db.begin_read().map_err(read))?;
+        let links = txn.open_table(LINKS).map_err(read)?;
+        messages
+            .iter()
+            .map(|message| {
+                let found = links.get(key_of(message)).map_err(read)?;
+                Ok(found.map(|entry| {
+                    let (chat, message, _, original) = entry.value();
+                    Linked {
+                        other: Counterpart {
+                            chat: UserId(chat),
+                            message: MessageId(message),
+                        },
+                        original,
+                    }
+                }))
+            })
+            .collect()
+    }
+
     fn stats_blocking(&self) -> Result<Stats, StoreError> {
         let txn = self.with_db(|db| db.begin_read().map_err(read))?;
         let len = |n: Result<u64, redb::StorageError>| n.map_err(read);
@@ -363,6 +396,21 @@ impl Backend for EmbeddedStore {
     fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>> {
         Box::pin(blocking(move || self.stats_blocking(), StoreError::Read))
     }
+
+    fn linked(
+        self: Arc<Self>,
+        messages: Vec<Counterpart>,
+    ) -> BoxFuture<'static, Result<Vec<Option<Linked>>, StoreError>> {
+        Box::pin(blocking(
+            move || self.linked_blocking(&messages),
+            StoreError::Read,
+        ))
+    }
+}
+
+/// A message as a `links` key.
+fn key_of(message: &Counterpart) -> (i64, i32) {
+    (message.chat.0, message.message.0)
 }
 
 /// Runs `f` on the blocking pool; a task that could not finish (it panicked

@@ -87,6 +87,13 @@ mod tests {
         fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>> {
             Box::pin(async { Ok(Stats::default()) })
         }
+        fn linked(
+            self: Arc<Self>,
+            messages: Vec<crate::engine::effect::Counterpart>,
+        ) -> BoxFuture<'static, Result<Vec<Option<crate::engine::event::Linked>>, StoreError>>
+        {
+            Box::pin(async move { Ok(vec![None; messages.len()]) })
+        }
     }
 
     fn one_record(user: i64) -> Batch {

@@ -17,7 +17,8 @@ pub mod schema;
 pub use embedded::EmbeddedStore;
 
 use crate::domain::{Ticket, Timestamp, UserId};
-use crate::engine::effect::{Outbound, Record};
+use crate::engine::effect::{Counterpart, Outbound, Record};
+use crate::engine::event::Linked;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -126,6 +127,10 @@ impl StoreError {
 }
 
 /// Durable state, behind one interface for every backend.
+/// How long a relayed message stays linked to its copy, so edits, replies,
+/// reactions and /delete can reach the other side: 48 hours.
+pub const LINK_TTL_SECS: u64 = 48 * 3600;
+
 pub trait Backend: Send + Sync + 'static {
     /// Everything the engine needs to resume where it stopped.
     fn load(self: Arc<Self>) -> BoxFuture<'static, Result<Snapshot, StoreError>>;
@@ -136,4 +141,11 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Counts for operators.
     fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>>;
+
+    /// The other side of each message: its copy, or the original it is a
+    /// copy of; `None` where there is no live link.
+    fn linked(
+        self: Arc<Self>,
+        messages: Vec<Counterpart>,
+    ) -> BoxFuture<'static, Result<Vec<Option<Linked>>, StoreError>>;
 }

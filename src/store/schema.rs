@@ -45,6 +45,11 @@ pub const META_LAST_UPDATE_ID: &str = "last_update_id";
 /// send sequence number → postcard `Outbound`: sends committed but not yet
 /// performed. Key order is the order they were decided in.
 pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+/// (chat, message) → (chat, message, when linked, whether the key is the
+/// original): a relayed message and its copy in the partner's chat, stored
+/// in both directions, so edits, replies, reactions and deletions can find
+/// the other side. Pruned after [`crate::store::LINK_TTL_SECS`].
+pub const LINKS: TableDefinition<(i64, i32), (i64, i32, u64, bool)> = TableDefinition::new("links");
 
 /// A row of the `users` table. Plain integers rather than domain newtypes,
 /// so a change to a domain type cannot silently change the file format.
@@ -187,6 +192,7 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(WAITING)?;
     txn.open_table(LAST_PARTNER)?;
     txn.open_table(OUTBOX)?;
+    txn.open_table(LINKS)?;
     txn.open_table(REPORTS)?;
     txn.open_table(COUNTERS)?;
     Ok(())

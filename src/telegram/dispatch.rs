@@ -9,8 +9,10 @@
 //! send is reported back with its outbox sequence number and any feedback
 //! the engine must hear (a 403 or a failed copy).
 
-use super::outbound::{Courier, Feedback};
+use super::outbound::{Courier, Delivered, Feedback};
 use super::throttle::Throttle;
+use crate::domain::MessageId;
+use crate::engine::effect::Counterpart;
 use crate::engine::Outbound;
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
@@ -31,6 +33,30 @@ pub struct Job {
 pub struct Done {
     pub seq: u64,
     pub feedback: Option<Feedback>,
+    /// For a relay that made a copy: the original and its copy, to link.
+    pub link: Option<(Counterpart, Counterpart)>,
+}
+
+/// The original and the copy a finished relay made.
+fn link_of(send: &Outbound, copy: Option<MessageId>) -> Option<(Counterpart, Counterpart)> {
+    let (from, to, message) = match *send {
+        Outbound::Relay { from, to, message }
+        | Outbound::RelayReply {
+            from, to, message, ..
+        } => (from, to, message),
+        _ => return None,
+    };
+    let original = Counterpart {
+        chat: from,
+        message,
+    };
+    Some((
+        original,
+        Counterpart {
+            chat: to,
+            message: copy?,
+        },
+    ))
 }
 
 struct Inner {
@@ -123,13 +149,14 @@ async fn drain_chat(inner: Arc<Inner>, chat: i64) {
         };
         let Some(job) = job else { return };
         inner.throttle.acquire(chat).await;
-        let feedback = match inner.in_flight.acquire().await {
+        let delivered = match inner.in_flight.acquire().await {
             Ok(_permit) => inner.courier.deliver_one(&job.send).await,
-            Err(_) => None,
+            Err(_) => Delivered::default(),
         };
         let _ = inner.results.send(Done {
             seq: job.seq,
-            feedback,
+            feedback: delivered.feedback,
+            link: link_of(&job.send, delivered.copy),
         });
         if inner.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
             inner.drained.notify_waiters();

@@ -5,6 +5,7 @@
 //! which arrive as `UpdateKind::Error`) becomes either an event or nothing.
 
 use crate::domain::{ChatId, MessageId, UserId};
+use crate::engine::event::Change;
 use crate::engine::{Command, Event};
 use teloxide::types::{ChatMemberStatus, MediaKind, Message, MessageKind, Update, UpdateKind};
 
@@ -12,6 +13,13 @@ use teloxide::types::{ChatMemberStatus, MediaKind, Message, MessageKind, Update,
 pub fn classify(update: &Update, bot_username: &str) -> Option<Event> {
     match &update.kind {
         UpdateKind::Message(message) => classify_message(message, bot_username),
+        UpdateKind::EditedMessage(message) if message.chat.is_private() => edit(message),
+        UpdateKind::MessageReaction(reaction) if reaction.chat.is_private() => Some(Event::React {
+            user: UserId(reaction.chat.id.0),
+            message: MessageId(reaction.message_id.0),
+            reaction: serde_json::to_string(&reaction.new_reaction).unwrap_or_else(|_| "[]".into()),
+            link: None,
+        }),
         UpdateKind::ChannelPost(post) => Some(Event::NotPrivate {
             chat: ChatId(post.chat.id.0),
         }),
@@ -39,19 +47,67 @@ fn classify_message(message: &Message, bot_username: &str) -> Option<Event> {
         });
     }
     let user = UserId(message.from.as_ref()?.id.0 as i64);
-    if let Some(text) = message.text() {
-        if let Some(command) = Command::parse(text, bot_username) {
-            return Some(Event::Command { user, command });
+    let replied = message.reply_to_message().map(|r| MessageId(r.id.0));
+    match message
+        .text()
+        .and_then(|text| Command::parse(text, bot_username))
+    {
+        Some(Command::Delete) => {
+            return Some(Event::Delete {
+                user,
+                replied,
+                link: None,
+            })
         }
+        Some(command) => return Some(Event::Command { user, command }),
+        None => {}
     }
     let relayable = match relay_kind(&message.kind)? {
         Relay::Copy => true,
         Relay::Refuse => false,
     };
-    Some(Event::Message {
+    let message = MessageId(message.id.0);
+    Some(match replied {
+        Some(replied) => Event::Reply {
+            user,
+            message,
+            relayable,
+            replied,
+            link: None,
+        },
+        None => Event::Message {
+            user,
+            message,
+            relayable,
+        },
+    })
+}
+
+/// An edited message: its new text or caption, with formatting, or a
+/// change to the media itself.
+fn edit(message: &Message) -> Option<Event> {
+    let user = UserId(message.from.as_ref()?.id.0 as i64);
+    let json = |entities: Option<&[teloxide::types::MessageEntity]>| {
+        serde_json::to_string(entities.unwrap_or_default()).unwrap_or_else(|_| "[]".into())
+    };
+    let change = if let Some(text) = message.text() {
+        Change::Text {
+            text: text.to_owned(),
+            entities: json(message.entities()),
+        }
+    } else if let Some(caption) = message.caption() {
+        Change::Caption {
+            caption: caption.to_owned(),
+            entities: json(message.caption_entities()),
+        }
+    } else {
+        Change::Media
+    };
+    Some(Event::Edit {
         user,
         message: MessageId(message.id.0),
-        relayable,
+        change,
+        link: None,
     })
 }
 

@@ -4,6 +4,7 @@
 //! into Bot API calls and classifies their failures, and `poller` owns the
 //! update loop that ties them to the store.
 
+mod calls;
 pub mod dispatch;
 pub mod inbound;
 pub mod outbound;

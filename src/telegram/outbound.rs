@@ -8,12 +8,10 @@
 //!   the user is unreachable, which the engine turns into an ended chat;
 //! - any other 400 on a relay: the sender is told it wasn't delivered.
 
-use crate::domain::{ChatId, MessageId, UserId};
+use crate::domain::{MessageId, UserId};
 use crate::engine::Outbound;
-use crate::i18n::Text;
 use crate::telemetry::Pseudonymizer;
 use std::time::Duration;
-use teloxide::prelude::Requester;
 use teloxide::{ApiError, Bot, RequestError};
 
 /// What a failed send means for the engine.
@@ -73,8 +71,20 @@ fn classify_api(api: &ApiError) -> Failure {
 /// Performs sends against the Bot API.
 #[derive(Clone)]
 pub struct Courier {
-    bot: Bot,
+    pub(super) bot: Bot,
     names: Pseudonymizer,
+    /// Send copies with protect_content, so partners can't forward or save
+    /// them (PROTECT_CONTENT).
+    pub(super) protect: bool,
+}
+
+/// What became of one send.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Delivered {
+    /// What the engine must hear, if the send failed for good.
+    pub feedback: Option<Feedback>,
+    /// The id of the copy a relay made in the partner's chat.
+    pub copy: Option<MessageId>,
 }
 
 /// Network faults and 5xx are retried this many times, then the send is
@@ -84,35 +94,54 @@ const BACKOFF_START: Duration = Duration::from_millis(200);
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
 
 impl Courier {
-    pub fn new(bot: Bot, names: Pseudonymizer) -> Self {
-        Courier { bot, names }
-    }
-
-    /// Performs one send with retries and says what the engine must hear
-    /// if it failed for good.
-    pub async fn deliver_one(&self, send: &Outbound) -> Option<Feedback> {
-        let outcome = self.with_retries(send).await;
-        let failure = outcome.err()?;
-        let destination = self.names.chat(send.destination());
-        tracing::warn!(to = %destination, kind = kind_name(send), ?failure, "send failed");
-        match (failure, send) {
-            (Failure::Unreachable, Outbound::Tell { user, .. }) => {
-                Some(Feedback::Unreachable(*user))
-            }
-            (Failure::Unreachable, Outbound::Relay { to, .. }) => Some(Feedback::Unreachable(*to)),
-            (Failure::BadRequest, Outbound::Relay { from, .. }) => {
-                Some(Feedback::DeliveryFailed(*from))
-            }
-            _ => None,
+    pub fn new(bot: Bot, names: Pseudonymizer, protect: bool) -> Self {
+        Courier {
+            bot,
+            names,
+            protect,
         }
     }
 
-    async fn with_retries(&self, send: &Outbound) -> Result<(), Failure> {
+    /// Performs one send with retries, and says what it made and what the
+    /// engine must hear if it failed for good.
+    pub async fn deliver_one(&self, send: &Outbound) -> Delivered {
+        let failure = match self.with_retries(send).await {
+            Ok(copy) => {
+                return Delivered {
+                    feedback: None,
+                    copy,
+                }
+            }
+            Err(failure) => failure,
+        };
+        let destination = self.names.chat(send.destination());
+        tracing::warn!(to = %destination, kind = kind_name(send), ?failure, "send failed");
+        let feedback = match (failure, send) {
+            (Failure::Unreachable, Outbound::Tell { user, .. }) => {
+                Some(Feedback::Unreachable(*user))
+            }
+            (
+                Failure::Unreachable,
+                Outbound::Relay { to, .. } | Outbound::RelayReply { to, .. },
+            ) => Some(Feedback::Unreachable(*to)),
+            (
+                Failure::BadRequest,
+                Outbound::Relay { from, .. } | Outbound::RelayReply { from, .. },
+            ) => Some(Feedback::DeliveryFailed(*from)),
+            _ => None,
+        };
+        Delivered {
+            feedback,
+            copy: None,
+        }
+    }
+
+    async fn with_retries(&self, send: &Outbound) -> Result<Option<MessageId>, Failure> {
         let mut transient = 0;
         let mut backoff = BACKOFF_START;
         loop {
             let error = match self.call(send).await {
-                Ok(()) => return Ok(()),
+                Ok(copy) => return Ok(copy),
                 Err(error) => error,
             };
             match classify(&error) {
@@ -126,42 +155,16 @@ impl Courier {
             }
         }
     }
-
-    async fn call(&self, send: &Outbound) -> Result<(), RequestError> {
-        use teloxide::types::{ChatId as TgChat, MessageId as TgMessage};
-        match *send {
-            Outbound::Tell { user, text } => self.text(TgChat(user.0), text).await,
-            Outbound::TellChat {
-                chat: ChatId(chat),
-                text,
-            } => self.text(TgChat(chat), text).await,
-            Outbound::Relay {
-                from,
-                to,
-                message: MessageId(message),
-            } => {
-                self.bot
-                    .copy_message(TgChat(to.0), TgChat(from.0), TgMessage(message))
-                    .await?;
-                Ok(())
-            }
-            Outbound::LeaveChat { chat: ChatId(chat) } => {
-                self.bot.leave_chat(TgChat(chat)).await?;
-                Ok(())
-            }
-        }
-    }
-
-    async fn text(&self, chat: teloxide::types::ChatId, text: Text) -> Result<(), RequestError> {
-        self.bot.send_message(chat, text.render()).await?;
-        Ok(())
-    }
 }
 
 fn kind_name(send: &Outbound) -> &'static str {
     match send {
         Outbound::Tell { .. } => "tell",
         Outbound::Relay { .. } => "relay",
+        Outbound::RelayReply { .. } => "relay_reply",
+        Outbound::EditCopy { .. } => "edit",
+        Outbound::React { .. } => "react",
+        Outbound::Delete { .. } => "delete",
         Outbound::TellChat { .. } => "tell_chat",
         Outbound::LeaveChat { .. } => "leave_chat",
     }

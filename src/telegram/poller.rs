@@ -29,7 +29,7 @@ use crate::domain::{Timestamp, UserId};
 use crate::engine::{Engine, EngineConfig, Event, Outbound, Outcome, Record};
 use crate::i18n::Text;
 use crate::store::group_commit::GroupCommit;
-use crate::store::{Backend, Batch};
+use crate::store::{Backend, Batch, LINK_TTL_SECS};
 use crate::telemetry::Pseudonymizer;
 use anyhow::{bail, Context};
 use std::future::{Future, IntoFuture};
@@ -49,6 +49,8 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(1);
 /// How long shutdown waits for sends in flight.
 const SHUTDOWN_DRAIN: Duration = Duration::from_secs(7);
 const MAX_IN_FLIGHT: usize = 256;
+/// How often expired message links are removed from the store.
+const LINK_PRUNE_EVERY_SECS: u64 = 3600;
 
 /// What the loop needs besides the bot and the store.
 #[derive(Clone, Debug)]
@@ -56,6 +58,8 @@ pub struct LoopSettings {
     pub poll_timeout: Duration,
     pub throttle: ThrottleConfig,
     pub engine: EngineConfig,
+    /// Send copies with protect_content (PROTECT_CONTENT).
+    pub protect_content: bool,
 }
 
 type Poll = Pin<Box<dyn Future<Output = Result<Vec<Update>, RequestError>> + Send>>;
@@ -72,6 +76,8 @@ pub struct Poller {
     next_seq: u64,
     /// Sends performed whose outbox entries are still to be removed.
     acked: Vec<u64>,
+    /// When message links older than their TTL are next removed.
+    next_link_prune: Timestamp,
     poll_timeout: Duration,
 }
 
@@ -112,7 +118,7 @@ impl Poller {
             "state restored"
         );
 
-        let courier = Courier::new(bot.clone(), names);
+        let courier = Courier::new(bot.clone(), names, settings.protect_content);
         let throttle = Throttle::new(settings.throttle);
         let (dispatcher, finished) = Dispatcher::new(courier, throttle, MAX_IN_FLIGHT);
         let next_seq = snapshot.outbox.last().map_or(1, |(seq, _)| seq + 1);
@@ -133,6 +139,7 @@ impl Poller {
             last_applied: snapshot.last_update_id,
             next_seq,
             acked: Vec::new(),
+            next_link_prune: Timestamp(0),
             poll_timeout: settings.poll_timeout,
         })
     }
@@ -180,18 +187,21 @@ impl Poller {
     /// Applies one batch of updates: engine, commit, dispatch.
     async fn apply(&mut self, updates: Vec<Update>) -> anyhow::Result<()> {
         let now = Timestamp::now();
-        let mut outcomes = Vec::new();
         let mut last = self.last_applied;
+        let mut events = Vec::new();
         for update in &updates {
             let id = i64::from(update.id.0);
             if last.is_some_and(|applied| id <= applied) {
                 continue; // delivered again: already applied
             }
             last = Some(id);
-            if let Some(event) = inbound::classify(update, &self.bot_username) {
-                outcomes.push((event.user(), self.engine.handle(&event, now)));
-            }
+            events.extend(inbound::classify(update, &self.bot_username));
         }
+        self.resolve_links(&mut events).await;
+        let outcomes: Vec<_> = events
+            .iter()
+            .map(|event| (event.user(), self.engine.handle(event, now)))
+            .collect();
         if last == self.last_applied {
             return Ok(());
         }
@@ -202,6 +212,27 @@ impl Poller {
             self.degrade(outcomes).await?;
         }
         Ok(())
+    }
+
+    /// Fills in, for replies, edits, reactions and /delete, the other side
+    /// of the message they point at. A store that can't answer leaves them
+    /// unlinked (a reply then goes out as a plain copy).
+    async fn resolve_links(&self, events: &mut [Event]) {
+        let keys: Vec<_> = events.iter().filter_map(Event::link_key).collect();
+        if keys.is_empty() {
+            return;
+        }
+        let found = match self.store.clone().linked(keys).await {
+            Ok(found) => found,
+            Err(error) => {
+                tracing::warn!(%error, "message links could not be read");
+                return;
+            }
+        };
+        let mut found = found.into_iter();
+        for event in events.iter_mut().filter(|e| e.link_key().is_some()) {
+            event.set_link(found.next().flatten());
+        }
     }
 
     /// Commits an outcome (with `last_update_id` and any pending outbox
@@ -278,6 +309,10 @@ impl Poller {
             if let Some(feedback) = done.feedback {
                 outcome.extend(self.feedback(feedback));
             }
+            if let Some((original, copy)) = done.link {
+                let at = Timestamp::now();
+                outcome.record(Record::Link { original, copy, at });
+            }
             next = self.finished.try_recv().ok();
         }
         // Removing performed sends promptly keeps the window small in which
@@ -306,7 +341,13 @@ impl Poller {
     /// Lets the engine end idle chats and long searches, and flushes
     /// pending outbox removals.
     async fn housekeeping(&mut self) -> anyhow::Result<()> {
-        let outcome = self.engine.handle(&Event::Tick, Timestamp::now());
+        let now = Timestamp::now();
+        let mut outcome = self.engine.handle(&Event::Tick, now);
+        if now.0 >= self.next_link_prune.0 {
+            self.next_link_prune = Timestamp(now.0 + LINK_PRUNE_EVERY_SECS);
+            let before = Timestamp(now.0.saturating_sub(LINK_TTL_SECS));
+            outcome.record(Record::PruneLinks { before });
+        }
         if outcome.records.is_empty() && outcome.sends.is_empty() {
             return self.flush_acks().await;
         }
@@ -370,6 +411,7 @@ fn allowed_updates() -> Vec<AllowedUpdate> {
         AllowedUpdate::EditedMessage,
         AllowedUpdate::ChannelPost,
         AllowedUpdate::MyChatMember,
+        AllowedUpdate::MessageReaction,
         AllowedUpdate::CallbackQuery,
     ]
 }

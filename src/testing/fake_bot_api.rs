@@ -56,6 +56,8 @@ pub enum Delivery {
     },
     /// `editMessageText` of a message in this chat.
     Edit { message_id: i64, text: String },
+    /// `setMessageReaction` on a message in this chat (empty: removed).
+    Reaction { message_id: i64, emoji: Vec<String> },
     /// `deleteMessage` in this chat.
     Delete { message_id: i64 },
 }

@@ -37,7 +37,7 @@ const ENVELOPE: &[&str] = &[
 /// Message kinds whose caption `copyMessage` may replace.
 const CAPTIONED: &[&str] = &["photo", "video", "animation", "audio", "document", "voice"];
 
-fn required_chat(p: &Value, key: &str) -> Result<i64, ApiErr> {
+pub(super) fn required_chat(p: &Value, key: &str) -> Result<i64, ApiErr> {
     int(p, key).ok_or_else(|| ApiErr::bad(&format!("{key} is empty")))
 }
 

@@ -246,6 +246,8 @@ fn call(st: &mut FakeState, method: &str, p: &Value) -> Result<Value, ApiErr> {
         "forwardmessage" => fake_methods::forward_message(st, p),
         "editmessagetext" => fake_methods::edit_message_text(st, p),
         "deletemessage" => fake_methods::delete_message(st, p),
+        "editmessagecaption" => super::fake_extras::edit_message_caption(st, p),
+        "setmessagereaction" => super::fake_extras::set_message_reaction(st, p),
         _ => Err(ApiErr::not_found()),
     }
 }

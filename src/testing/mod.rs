@@ -13,6 +13,7 @@
 #![allow(missing_docs)]
 
 pub mod fake_bot_api;
+mod fake_extras;
 mod fake_methods;
 mod fake_server;
 mod fake_state;

@@ -182,6 +182,43 @@ impl SimUser {
         self.fake.push_update(json!({ "edited_message": edited }))
     }
 
+    /// A text that replies to `replied` (a message in this user's chat).
+    pub fn reply_text(&self, replied: i64, text: &str) -> i64 {
+        self.send_content(json!({ "text": text, "reply_to_message": self.stored(replied) }))
+    }
+
+    /// A command sent as a reply, e.g. `/delete` to unsend `replied`.
+    pub fn reply_command(&self, replied: i64, text: &str) -> i64 {
+        let mut content = command(text);
+        content["reply_to_message"] = self.stored(replied);
+        self.send_content(content)
+    }
+
+    /// Edits the caption of `message_id`, one of this user's media messages.
+    pub fn edit_caption(&self, message_id: i64, caption: &str) -> i64 {
+        let msg = self.stored(message_id);
+        let edited = with(msg, json!({"caption": caption, "edit_date": now()}));
+        self.fake.push_update(json!({ "edited_message": edited }))
+    }
+
+    /// Sets this user's reaction on `message_id` in their chat; "" removes it.
+    pub fn react(&self, message_id: i64, emoji: &str) -> i64 {
+        let reaction: Vec<Value> = if emoji.is_empty() {
+            vec![]
+        } else {
+            vec![json!({"type": "emoji", "emoji": emoji})]
+        };
+        self.fake.push_update(json!({"message_reaction": {
+            "chat": self.chat_json(), "message_id": message_id, "user": self.user_json(),
+            "date": now(), "old_reaction": [], "new_reaction": reaction}}))
+    }
+
+    /// The message `message_id` in this user's chat, as the fake stores it.
+    fn stored(&self, message_id: i64) -> Value {
+        let fallback = json!({"message_id": message_id, "date": now(), "chat": self.chat_json()});
+        self.fake.message(self.id, message_id).unwrap_or(fallback)
+    }
+
     /// A `callback_query` from pressing a button with `data` under the bot's
     /// message `message_id` in this user's chat; returns the update_id.
     pub fn press_button(&self, message_id: i64, data: &str) -> i64 {

@@ -13,8 +13,8 @@
 //! if one of them was not copied.
 
 use super::super::schema::{
-    UserRow, COUNTERS, LAST_PARTNER, META, META_LAST_UPDATE_ID, META_SCHEMA_VERSION, OUTBOX, PAIRS,
-    REPORTS, SCHEMA_VERSION, USERS, WAITING,
+    UserRow, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID, META_SCHEMA_VERSION, OUTBOX,
+    PAIRS, REPORTS, SCHEMA_VERSION, USERS, WAITING,
 };
 use super::super::{Stats, StoreError};
 use super::{classify, panic_message, read, EmbeddedStore, CACHE_SIZE};
@@ -152,6 +152,7 @@ fn copy_tables(
     copy_table(src, dst, WAITING, dest, &mut copied)?;
     copy_table(src, dst, LAST_PARTNER, dest, &mut copied)?;
     copy_table(src, dst, OUTBOX, dest, &mut copied)?;
+    copy_table(src, dst, LINKS, dest, &mut copied)?;
     copy_table(src, dst, REPORTS, dest, &mut copied)?;
     copy_table(src, dst, COUNTERS, dest, &mut copied)?;
     let present = src.list_tables().map_err(read)?;

@@ -1,0 +1,188 @@
+//! Each engine send as the Bot API call that performs it.
+//!
+//! Relays are `copyMessage` (never `forwardMessage`: a forward shows who
+//! sent it), optionally with `protect_content` and a reply to the partner's
+//! side of the message replied to. An edit is applied to the copy with
+//! `editMessageText` or `editMessageCaption`; where Telegram refuses (too
+//! old, or media changed), the new version is sent as a reply to the old
+//! copy with an "edited" marker instead.
+
+use super::outbound::Courier;
+use crate::domain::{ChatId, MessageId, UserId};
+use crate::engine::event::Change;
+use crate::engine::Outbound;
+use crate::i18n::Text;
+use teloxide::payloads::{
+    CopyMessageSetters, EditMessageCaptionSetters, EditMessageTextSetters, SendMessageSetters,
+    SetMessageReactionSetters,
+};
+use teloxide::prelude::Requester;
+use teloxide::types::{
+    ChatId as TgChat, MessageEntity, MessageId as TgMessage, ReactionType, ReplyParameters,
+};
+use teloxide::{ApiError, RequestError};
+
+fn chat(user: UserId) -> TgChat {
+    TgChat(user.0)
+}
+
+fn reply_to(message: MessageId) -> ReplyParameters {
+    ReplyParameters::new(TgMessage(message.0)).allow_sending_without_reply()
+}
+
+/// Formatting entities as they travelled (Telegram's JSON); unreadable ones
+/// are dropped rather than failing the send.
+fn entities(json: &str) -> Vec<MessageEntity> {
+    serde_json::from_str(json).unwrap_or_default()
+}
+
+/// Whether an edit failed because there is nothing to change.
+fn not_modified(error: &RequestError) -> bool {
+    matches!(error, RequestError::Api(ApiError::MessageNotModified))
+        || error.to_string().contains("message is not modified")
+}
+
+/// Whether an edit failed because Telegram won't edit that message.
+fn refused(error: &RequestError) -> bool {
+    matches!(error, RequestError::Api(_)) && !not_modified(error)
+}
+
+impl Courier {
+    /// Performs `send` once. Returns the id of the copy a relay made.
+    pub(super) async fn call(&self, send: &Outbound) -> Result<Option<MessageId>, RequestError> {
+        match send {
+            Outbound::Tell { user, text } => self.say(chat(*user), *text).await,
+            Outbound::TellChat {
+                chat: ChatId(id),
+                text,
+            } => self.say(TgChat(*id), *text).await,
+            Outbound::Relay { from, to, message } => {
+                self.copy(*from, *to, *message, None, None).await
+            }
+            Outbound::RelayReply {
+                from,
+                to,
+                message,
+                reply_to,
+            } => self.copy(*from, *to, *message, Some(*reply_to), None).await,
+            Outbound::EditCopy {
+                to,
+                copy,
+                original,
+                change,
+            } => {
+                self.edit(*to, *copy, original.chat, original.message, change)
+                    .await
+            }
+            Outbound::React {
+                to,
+                message,
+                reaction,
+            } => {
+                let reaction: Vec<ReactionType> =
+                    serde_json::from_str(reaction).unwrap_or_default();
+                let request = self
+                    .bot
+                    .set_message_reaction(chat(*to), TgMessage(message.0));
+                request.reaction(reaction).await?;
+                Ok(None)
+            }
+            Outbound::Delete { to, message } => {
+                self.bot
+                    .delete_message(chat(*to), TgMessage(message.0))
+                    .await?;
+                Ok(None)
+            }
+            Outbound::LeaveChat { chat: ChatId(id) } => {
+                self.bot.leave_chat(TgChat(*id)).await?;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn say(&self, to: TgChat, text: Text) -> Result<Option<MessageId>, RequestError> {
+        self.bot.send_message(to, text.render()).await?;
+        Ok(None)
+    }
+
+    async fn copy(
+        &self,
+        from: UserId,
+        to: UserId,
+        message: MessageId,
+        reply: Option<MessageId>,
+        caption: Option<String>,
+    ) -> Result<Option<MessageId>, RequestError> {
+        let mut request = self
+            .bot
+            .copy_message(chat(to), chat(from), TgMessage(message.0));
+        if self.protect {
+            request = request.protect_content(true);
+        }
+        if let Some(reply) = reply {
+            request = request.reply_parameters(reply_to(reply));
+        }
+        if let Some(caption) = caption {
+            request = request.caption(caption);
+        }
+        let copy = request.await?;
+        Ok(Some(MessageId(copy.0)))
+    }
+
+    async fn edit(
+        &self,
+        to: UserId,
+        copy: MessageId,
+        from: UserId,
+        original: MessageId,
+        change: &Change,
+    ) -> Result<Option<MessageId>, RequestError> {
+        let marker = Text::EditedMarker.render();
+        let attempt = match change {
+            Change::Text {
+                text,
+                entities: json,
+            } => {
+                let request = self
+                    .bot
+                    .edit_message_text(chat(to), TgMessage(copy.0), text);
+                request.entities(entities(json)).await.map(drop)
+            }
+            Change::Caption {
+                caption,
+                entities: json,
+            } => {
+                let request = self.bot.edit_message_caption(chat(to), TgMessage(copy.0));
+                request
+                    .caption(caption)
+                    .caption_entities(entities(json))
+                    .await
+                    .map(drop)
+            }
+            Change::Media => Err(RequestError::Api(ApiError::MessageCantBeEdited)),
+        };
+        match attempt {
+            Ok(()) => Ok(None),
+            Err(error) if not_modified(&error) => Ok(None),
+            Err(error) if refused(&error) => match change {
+                Change::Text { text, .. } => {
+                    let request = self.bot.send_message(chat(to), format!("{marker} {text}"));
+                    request.reply_parameters(reply_to(copy)).await?;
+                    Ok(None)
+                }
+                Change::Caption { caption, .. } => {
+                    self.copy(
+                        from,
+                        to,
+                        original,
+                        Some(copy),
+                        Some(format!("{marker} {caption}")),
+                    )
+                    .await
+                }
+                Change::Media => self.copy(from, to, original, Some(copy), None).await,
+            },
+            Err(error) => Err(error),
+        }
+    }
+}

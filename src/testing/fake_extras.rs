@@ -1,0 +1,63 @@
+//! The fake's less common message methods: caption edits and reactions.
+//!
+//! Kept apart from `fake_methods` so each file stays readable; the rules
+//! are Telegram's: only the bot's own messages can be edited, a caption
+//! only on a message that has media, and reactions replace each other.
+
+use serde_json::{json, Value};
+
+use super::fake_bot_api::{Delivery, FakeBotApi};
+use super::fake_methods::required_chat;
+use super::fake_server::{int, now, string, ApiErr};
+use super::fake_state::State;
+
+pub(super) fn edit_message_caption(st: &mut State, p: &Value) -> Result<Value, ApiErr> {
+    let chat_id = required_chat(p, "chat_id")?;
+    let mid = int(p, "message_id").ok_or_else(|| ApiErr::bad("message_id is empty"))?;
+    let caption = string(p, "caption").unwrap_or_default();
+    let msg = st.messages.get_mut(&(chat_id, mid));
+    let msg = msg.ok_or_else(|| ApiErr::bad("message to edit not found"))?;
+    if msg["from"]["id"].as_i64() != Some(FakeBotApi::BOT_ID) {
+        return Err(ApiErr::bad("message can't be edited"));
+    }
+    if msg["text"].is_string() {
+        return Err(ApiErr::bad("there is no caption in the message to edit"));
+    }
+    if msg["caption"] == json!(caption) {
+        return Err(ApiErr::bad("message is not modified"));
+    }
+    let obj = msg.as_object_mut().expect("object");
+    obj.insert("caption".into(), json!(caption));
+    obj.insert("edit_date".into(), json!(now()));
+    let edited = msg.clone();
+    st.deliver(
+        chat_id,
+        Delivery::Edit {
+            message_id: mid,
+            text: caption,
+        },
+    );
+    Ok(edited)
+}
+
+pub(super) fn set_message_reaction(st: &mut State, p: &Value) -> Result<Value, ApiErr> {
+    let chat_id = required_chat(p, "chat_id")?;
+    let mid = int(p, "message_id").ok_or_else(|| ApiErr::bad("message_id is empty"))?;
+    if !st.messages.contains_key(&(chat_id, mid)) {
+        return Err(ApiErr::bad("message to react not found"));
+    }
+    let emoji: Vec<String> = p["reaction"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["emoji"].as_str().map(String::from))
+        .collect();
+    st.deliver(
+        chat_id,
+        Delivery::Reaction {
+            message_id: mid,
+            emoji,
+        },
+    );
+    Ok(json!(true))
+}
