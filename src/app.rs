@@ -16,6 +16,7 @@ pub struct Settings {
     pub poll_timeout: Duration,
     pub throttle: crate::telegram::throttle::ThrottleConfig,
     pub engine: crate::engine::EngineConfig,
+    pub moderation: crate::engine::ModerationConfig,
 }
 
 /// Runs the bot until SIGINT or SIGTERM.
@@ -27,6 +28,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         poll_timeout: settings.poll_timeout,
         throttle: settings.throttle,
         engine: settings.engine,
+        moderation: settings.moderation,
     };
     let poller = Poller::start(bot, store, names, loop_settings).await?;
     poller.run(shutdown_signal()).await

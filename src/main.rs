@@ -99,6 +99,10 @@ fn run(config: Config) -> ExitCode {
         poll_timeout: config.poll_timeout,
         throttle: config.throttle,
         engine: config.engine,
+        moderation: randchat::engine::ModerationConfig {
+            admins: config.admin_ids.clone(),
+            ..config.moderation.clone()
+        },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -43,7 +43,7 @@ mod token;
 pub use token::{BotToken, TokenProblem, MASK};
 
 use crate::domain::UserId;
-use crate::engine::EngineConfig;
+use crate::engine::{EngineConfig, ModerationConfig};
 use crate::telegram::throttle::ThrottleConfig;
 use figment::providers::{Format, Toml};
 use figment::value::{Dict, Value};
@@ -71,7 +71,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 19] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -88,6 +88,9 @@ const KEYS: [&str; 16] = [
     "THROTTLE_GLOBAL_RATE",
     "THROTTLE_CHAT_RATE",
     "THROTTLE_CHAT_BURST",
+    "REPORT_BAN_THRESHOLD",
+    "REPORT_WINDOW",
+    "BAN_DURATION",
 ];
 
 /// The effective configuration.
@@ -111,6 +114,10 @@ pub struct Config {
     /// Outbound rate limits (`THROTTLE`, `THROTTLE_GLOBAL_RATE`,
     /// `THROTTLE_CHAT_RATE`, `THROTTLE_CHAT_BURST`); see [`ThrottleConfig`].
     pub throttle: ThrottleConfig,
+    /// Automatic bans (`REPORT_BAN_THRESHOLD`, `REPORT_WINDOW`,
+    /// `BAN_DURATION`); see [`ModerationConfig`]. Its `admins` stay empty
+    /// here: they are `admin_ids`, which `main` copies in.
+    pub moderation: ModerationConfig,
 }
 
 /// How log lines are written.

@@ -9,10 +9,11 @@
 //! - any other 400 on a relay: the sender is told it wasn't delivered.
 
 use crate::domain::{ChatId, MessageId, UserId};
-use crate::engine::Outbound;
+use crate::engine::{Outbound, ReportReason};
 use crate::i18n::Text;
 use crate::telemetry::Pseudonymizer;
 use std::time::Duration;
+use teloxide::payloads::{AnswerCallbackQuerySetters, SendMessageSetters};
 use teloxide::prelude::Requester;
 use teloxide::{ApiError, Bot, RequestError};
 
@@ -96,9 +97,12 @@ impl Courier {
         let destination = self.names.chat(send.destination());
         tracing::warn!(to = %destination, kind = kind_name(send), ?failure, "send failed");
         match (failure, send) {
-            (Failure::Unreachable, Outbound::Tell { user, .. }) => {
-                Some(Feedback::Unreachable(*user))
-            }
+            (
+                Failure::Unreachable,
+                Outbound::Tell { user, .. }
+                | Outbound::TellWith { user, .. }
+                | Outbound::AskReportReason { user },
+            ) => Some(Feedback::Unreachable(*user)),
             (Failure::Unreachable, Outbound::Relay { to, .. }) => Some(Feedback::Unreachable(*to)),
             (Failure::BadRequest, Outbound::Relay { from, .. }) => {
                 Some(Feedback::DeliveryFailed(*from))
@@ -130,6 +134,33 @@ impl Courier {
     async fn call(&self, send: &Outbound) -> Result<(), RequestError> {
         use teloxide::types::{ChatId as TgChat, MessageId as TgMessage};
         match *send {
+            Outbound::TellWith {
+                user,
+                text,
+                ref args,
+            } => {
+                let sentence = text.render_with(args);
+                self.bot.send_message(TgChat(user.0), sentence).await?;
+                Ok(())
+            }
+            Outbound::AskReportReason { user } => {
+                self.bot
+                    .send_message(TgChat(user.0), Text::ReportAskReason.render())
+                    .reply_markup(reason_keyboard())
+                    .await?;
+                Ok(())
+            }
+            Outbound::AnswerCallback {
+                ref query_id, text, ..
+            } => {
+                let id = teloxide::types::CallbackQueryId(query_id.clone());
+                let answer = self.bot.answer_callback_query(id);
+                match text {
+                    Some(text) => answer.text(text.render()).await?,
+                    None => answer.await?,
+                };
+                Ok(())
+            }
             Outbound::Tell { user, text } => self.text(TgChat(user.0), text).await,
             Outbound::TellChat {
                 chat: ChatId(chat),
@@ -158,9 +189,24 @@ impl Courier {
     }
 }
 
+/// One button per report reason, two to a row.
+fn reason_keyboard() -> teloxide::types::InlineKeyboardMarkup {
+    use teloxide::types::InlineKeyboardButton;
+    let buttons: Vec<_> = ReportReason::ALL
+        .into_iter()
+        .map(|reason| {
+            InlineKeyboardButton::callback(reason.label().render(), reason.callback_data())
+        })
+        .collect();
+    teloxide::types::InlineKeyboardMarkup::new(buttons.chunks(2).map(<[_]>::to_vec))
+}
+
 fn kind_name(send: &Outbound) -> &'static str {
     match send {
         Outbound::Tell { .. } => "tell",
+        Outbound::TellWith { .. } => "tell_with",
+        Outbound::AskReportReason { .. } => "ask_report_reason",
+        Outbound::AnswerCallback { .. } => "answer_callback",
         Outbound::Relay { .. } => "relay",
         Outbound::TellChat { .. } => "tell_chat",
         Outbound::LeaveChat { .. } => "leave_chat",

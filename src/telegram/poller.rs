@@ -26,7 +26,7 @@ use super::inbound;
 use super::outbound::{self, Courier, Failure, Feedback};
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
-use crate::engine::{Engine, EngineConfig, Event, Outbound, Outcome, Record};
+use crate::engine::{Engine, EngineConfig, Event, ModerationConfig, Outbound, Outcome, Record};
 use crate::i18n::Text;
 use crate::store::group_commit::GroupCommit;
 use crate::store::{Backend, Batch};
@@ -56,6 +56,7 @@ pub struct LoopSettings {
     pub poll_timeout: Duration,
     pub throttle: ThrottleConfig,
     pub engine: EngineConfig,
+    pub moderation: ModerationConfig,
 }
 
 type Poll = Pin<Box<dyn Future<Output = Result<Vec<Update>, RequestError>> + Send>>;
@@ -100,7 +101,8 @@ impl Poller {
             .context("setMyCommands failed")?;
 
         let snapshot = store.clone().load().await?;
-        let engine = Engine::restore_with(&snapshot, settings.engine);
+        let engine =
+            Engine::restore_with(&snapshot, settings.engine).with_moderation(settings.moderation);
         if let Err(problem) = engine.check_invariants() {
             tracing::error!(%problem, "restored state is inconsistent");
         }
@@ -249,7 +251,8 @@ impl Poller {
             .load()
             .await
             .context("the store can't be read after a failed commit")?;
-        self.engine = Engine::restore_with(&snapshot, self.engine.config());
+        self.engine = Engine::restore_with(&snapshot, self.engine.config())
+            .with_moderation(self.engine.moderation().clone());
         let mut jobs = Vec::new();
         for (user, outcome) in outcomes {
             if outcome.records.iter().all(is_bookkeeping) {
