@@ -20,6 +20,7 @@ pub struct Settings {
     pub protect_content: bool,
     /// Admin HTTP server and control socket (see [`crate::service`]).
     pub service: crate::service::ServiceSettings,
+    pub moderation: crate::engine::ModerationConfig,
 }
 
 /// Runs the bot until SIGINT or SIGTERM.
@@ -34,6 +35,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         throttle: settings.throttle,
         engine: settings.engine,
         protect_content: settings.protect_content,
+        moderation: settings.moderation,
     };
     let poller = Poller::start(bot, store, names, loop_settings).await?;
     service.readiness.set_ready();

@@ -167,6 +167,10 @@ fn run(config: Config) -> ExitCode {
             admin_listen: config.admin_listen,
             data_dir: config.data_dir.clone(),
         },
+        moderation: randchat::engine::ModerationConfig {
+            admins: config.admin_ids.clone(),
+            ..config.moderation.clone()
+        },
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -9,7 +9,7 @@
 mod support;
 
 use randchat::i18n::Text;
-use support::{spawn_app, Inbox, SimKind};
+use support::{spawn_app, Delivery, Inbox, SimKind};
 
 const ALICE: i64 = 7_700_112_233;
 const BOB: i64 = 8_800_445_566;
@@ -33,6 +33,17 @@ async fn no_request_carries_the_partners_identity_and_logs_are_clean() {
     }
     to_b.expect_copy(ALICE, a.send_text(SECRET_TEXT)).await;
     a.send_command("/report");
+    let question = Text::ReportAskReason.render();
+    let asked = to_a
+        .expect(
+            "the reason question",
+            |d| matches!(d, Delivery::Text { text, .. } if text == question),
+        )
+        .await;
+    let Delivery::Text { sent_id, .. } = asked else {
+        unreachable!()
+    };
+    a.press_button(sent_id, "report:abuse");
     to_a.expect_text(Text::ReportThanks).await;
     b.send_command("/next");
     to_a.expect_text(Text::PartnerLeft).await;
@@ -98,6 +109,8 @@ async fn no_request_carries_the_partners_identity_and_logs_are_clean() {
                     .unwrap()
                     .keys()
                     .filter(|k| !["chat_id", "text"].contains(&k.as_str()))
+                    // Only the report question has buttons: the reasons.
+                    .filter(|k| !(*k == "reply_markup" && text == question))
                     .cloned()
                     .collect();
                 assert!(extra.is_empty(), "sendMessage carries {extra:?}");

@@ -9,6 +9,12 @@ const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
 const MAX_ENGINE_TIMEOUT_SECS: u64 = 7 * 24 * 3600;
 /// The highest allowed `MESSAGE_RATE_LIMIT` and `NEXT_RATE_LIMIT`.
 const MAX_RATE_LIMIT: u32 = 10_000;
+/// The highest allowed `REPORT_BAN_THRESHOLD`.
+const MAX_REPORT_BAN_THRESHOLD: u32 = 1000;
+/// The shortest allowed `REPORT_WINDOW` and `BAN_DURATION`: a minute.
+const MIN_MODERATION_SECS: u64 = 60;
+/// The longest allowed `BAN_DURATION`: a year.
+const MAX_BAN_DURATION_SECS: u64 = 365 * 24 * 3600;
 
 pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
     let Some((raw, origin)) = layers.remove("BOT_TOKEN") else {
@@ -54,6 +60,15 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
         // deploy: operator-facing keys.
         admin_listen: take(l, "ADMIN_LISTEN", t, super::deploy::admin_listen)?
             .unwrap_or(d.admin_listen),
+        moderation: ModerationConfig {
+            report_ban_threshold: take(l, "REPORT_BAN_THRESHOLD", t, ban_threshold)?
+                .unwrap_or(d.moderation.report_ban_threshold),
+            report_window: take(l, "REPORT_WINDOW", t, report_window)?
+                .unwrap_or(d.moderation.report_window),
+            ban_duration: take(l, "BAN_DURATION", t, ban_duration)?
+                .unwrap_or(d.moderation.ban_duration),
+            admins: Vec::new(),
+        },
         bot_token: token,
     })
 }
@@ -221,6 +236,38 @@ fn burst(raw: Raw) -> Result<f64, String> {
     }
 }
 
+/// Distinct reporters that ban a user; 0 turns automatic bans off.
+fn ban_threshold(raw: Raw) -> Result<u32, String> {
+    let s = text(raw)?;
+    match s.parse::<u32>() {
+        Ok(n) if n <= MAX_REPORT_BAN_THRESHOLD => Ok(n),
+        _ => Err(format!(
+            "expected a number of users from 0 (off) to {MAX_REPORT_BAN_THRESHOLD}, got {s:?}"
+        )),
+    }
+}
+
+/// Whole seconds, from a minute to `max`.
+fn moderation_secs(raw: Raw, max: u64, max_name: &str) -> Result<Duration, String> {
+    let s = text(raw)?;
+    match s.parse::<u64>() {
+        Ok(secs) if (MIN_MODERATION_SECS..=max).contains(&secs) => Ok(Duration::from_secs(secs)),
+        _ => Err(format!(
+            "expected whole seconds from {MIN_MODERATION_SECS} to {max} ({max_name}), got {s:?}"
+        )),
+    }
+}
+
+/// How long reports count. At most a week, which is also how far back the
+/// store reloads reports at start-up.
+fn report_window(raw: Raw) -> Result<Duration, String> {
+    moderation_secs(raw, crate::store::RECENT_REPORTS_SECS, "a week")
+}
+
+fn ban_duration(raw: Raw) -> Result<Duration, String> {
+    moderation_secs(raw, MAX_BAN_DURATION_SECS, "a year")
+}
+
 /// A timeout as shown by `check-config`.
 fn show_timeout(timeout: Option<Duration>) -> String {
     match timeout.filter(|d| !d.is_zero()) {
@@ -255,6 +302,7 @@ impl Config {
             protect_content: false,
             // deploy: operator-facing keys.
             admin_listen: super::deploy::default_admin_listen(),
+            moderation: ModerationConfig::default(),
         }
     }
 
@@ -327,6 +375,21 @@ impl Config {
             (
                 "ADMIN_LISTEN",
                 super::deploy::show_admin_listen(self.admin_listen),
+            ),
+            (
+                "REPORT_BAN_THRESHOLD",
+                match self.moderation.report_ban_threshold {
+                    0 => "off".to_owned(),
+                    n => format!("{n} users"),
+                },
+            ),
+            (
+                "REPORT_WINDOW",
+                format!("{}s", self.moderation.report_window.as_secs()),
+            ),
+            (
+                "BAN_DURATION",
+                format!("{}s", self.moderation.ban_duration.as_secs()),
             ),
         ]
         // In case the token was pasted into another key.

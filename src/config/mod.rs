@@ -47,7 +47,7 @@ pub use deploy::DEFAULT_ADMIN_LISTEN;
 pub use token::{BotToken, TokenProblem, MASK};
 
 use crate::domain::UserId;
-use crate::engine::EngineConfig;
+use crate::engine::{EngineConfig, ModerationConfig};
 use crate::telegram::throttle::ThrottleConfig;
 use figment::providers::{Format, Toml};
 use figment::value::{Dict, Value};
@@ -75,7 +75,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 18] = [
+const KEYS: [&str; 21] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -95,6 +95,9 @@ const KEYS: [&str; 18] = [
     "PROTECT_CONTENT",
     // deploy: operator-facing keys.
     "ADMIN_LISTEN",
+    "REPORT_BAN_THRESHOLD",
+    "REPORT_WINDOW",
+    "BAN_DURATION",
 ];
 
 /// The effective configuration.
@@ -126,6 +129,10 @@ pub struct Config {
     /// Where the admin HTTP server (/healthz, /readyz) listens; `None` when
     /// `ADMIN_LISTEN=off`.
     pub admin_listen: Option<std::net::SocketAddr>,
+    /// Automatic bans (`REPORT_BAN_THRESHOLD`, `REPORT_WINDOW`,
+    /// `BAN_DURATION`); see [`ModerationConfig`]. Its `admins` stay empty
+    /// here: they are `admin_ids`, which `main` copies in.
+    pub moderation: ModerationConfig,
 }
 
 /// How log lines are written.

@@ -3,6 +3,7 @@ use std::fs;
 use tempfile::TempDir;
 
 mod engine;
+mod moderation;
 mod throttle;
 
 /// Shaped like a real token; the secret part is what must never leak.

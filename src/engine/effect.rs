@@ -4,9 +4,10 @@
 //! [`Record`] durably before it performs a single [`Outbound`], so the order
 //! "committed before told" is visible in the types, not just in a comment.
 
+use super::moderation::{Ban, ReportReason};
 use crate::domain::{ChatId, MessageId, Ticket, Timestamp, UserId};
 use crate::engine::event::Change;
-use crate::i18n::Text;
+use crate::i18n::{Arg, Text};
 use serde::{Deserialize, Serialize};
 
 /// A state change the store must make durable.
@@ -52,6 +53,11 @@ pub enum Record {
     Report(Report),
     /// Add `delta` to a named counter.
     Count { counter: Counter, delta: u64 },
+    /// `user` is banned as `ban` says (a new ban or a longer one). Kept
+    /// after it expires, so a repeat ban can last longer.
+    Ban { user: UserId, ban: Ban },
+    /// A moderator lifted `user`'s ban; their ban history is forgotten.
+    Unban { user: UserId },
 }
 
 /// A message in a user's private chat with the bot.
@@ -67,6 +73,7 @@ pub struct Report {
     pub reporter: UserId,
     pub reported: UserId,
     pub at: Timestamp,
+    pub reason: ReportReason,
 }
 
 /// The counters the store keeps.
@@ -137,13 +144,31 @@ pub enum Outbound {
     },
     /// Delete `message` in `to`'s chat.
     Delete { to: UserId, message: MessageId },
+    /// Tell a user a catalog text with `{0}`-style arguments filled in.
+    TellWith {
+        user: UserId,
+        text: Text,
+        args: Vec<Arg>,
+    },
+    /// Ask a user why they report, with one button per [`ReportReason`].
+    AskReportReason { user: UserId },
+    /// Answer `user`'s button press (answerCallbackQuery), with a short
+    /// notice or none.
+    AnswerCallback {
+        user: UserId,
+        query_id: String,
+        text: Option<Text>,
+    },
 }
 
 impl Outbound {
     /// The chat this call goes to; calls to one chat must keep their order.
     pub fn destination(&self) -> i64 {
         match self {
-            Outbound::Tell { user, .. } => user.0,
+            Outbound::Tell { user, .. }
+            | Outbound::TellWith { user, .. }
+            | Outbound::AskReportReason { user }
+            | Outbound::AnswerCallback { user, .. } => user.0,
             Outbound::Relay { to, .. }
             | Outbound::RelayReply { to, .. }
             | Outbound::EditCopy { to, .. }
@@ -164,6 +189,10 @@ pub struct Outcome {
 impl Outcome {
     pub(crate) fn tell(&mut self, user: UserId, text: Text) {
         self.sends.push(Outbound::Tell { user, text });
+    }
+
+    pub(crate) fn tell_with(&mut self, user: UserId, text: Text, args: Vec<Arg>) {
+        self.sends.push(Outbound::TellWith { user, text, args });
     }
 
     pub(crate) fn record(&mut self, record: Record) {

@@ -2,8 +2,10 @@
 //! finding itself somewhere it doesn't belong, or time passing.
 //!
 //! Commands are parsed here, once, from the raw text, so the engine never
-//! looks at message content and the shell never interprets commands.
+//! looks at message content and the shell never interprets commands. Only
+//! the admin commands read their arguments ([`AdminCommand::parse`]).
 
+pub use super::admin::{AdminCommand, BanOrder};
 use crate::domain::{ChatId, MessageId, UserId};
 use crate::engine::effect::Counterpart;
 use serde::{Deserialize, Serialize};
@@ -25,6 +27,13 @@ pub enum Event {
     /// Telegram refused to deliver to `user` (they blocked the bot or were
     /// deactivated): take them out of any chat or search.
     Unreachable { user: UserId },
+    /// A user pressed a button under one of the bot's messages in their
+    /// private chat. `data` is whatever the client sent: untrusted.
+    Callback {
+        user: UserId,
+        query_id: String,
+        data: String,
+    },
     /// Time passed. The shell sends this every few seconds with the current
     /// time, so idle chats and long searches end (see `EngineConfig`). It
     /// comes from no user, so it records no `Seen`.
@@ -93,7 +102,8 @@ impl Event {
             | Event::Reply { user, .. }
             | Event::Edit { user, .. }
             | Event::React { user, .. }
-            | Event::Delete { user, .. } => Some(*user),
+            | Event::Delete { user, .. }
+            | Event::Callback { user, .. } => Some(*user),
             Event::NotPrivate { .. } | Event::Unreachable { .. } | Event::Tick => None,
         }
     }
@@ -134,7 +144,7 @@ impl Event {
 }
 
 /// The commands users can send.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     Start,
     Chat,
@@ -146,6 +156,9 @@ pub enum Command {
     Delete,
     /// A well-formed command the bot doesn't know.
     Unknown,
+    /// A moderator's command. Anyone can send one; only admins get an
+    /// answer other than [`Text::UnknownCommand`](crate::i18n::Text).
+    Admin(AdminCommand),
 }
 
 impl Command {
@@ -154,7 +167,8 @@ impl Command {
     /// Returns `None` when the text is not a command at all (so it is an
     /// ordinary message to relay). `/cmd@botname` works when `botname` is
     /// this bot (case-insensitively); a command addressed to another bot is
-    /// `Unknown`. Arguments after the command are ignored.
+    /// `Unknown`. Arguments after the command are ignored, except by the
+    /// admin commands.
     pub fn parse(text: &str, bot_username: &str) -> Option<Command> {
         let rest = text.strip_prefix('/')?;
         let word = rest.split_whitespace().next().unwrap_or("");
@@ -172,6 +186,7 @@ impl Command {
                 return Some(Command::Unknown);
             }
         }
+        let args = rest[word.len()..].trim();
         Some(match name.to_ascii_lowercase().as_str() {
             "start" => Command::Start,
             "chat" | "search" => Command::Chat,
@@ -180,7 +195,10 @@ impl Command {
             "help" => Command::Help,
             "report" => Command::Report,
             "delete" => Command::Delete,
-            _ => Command::Unknown,
+            other => match AdminCommand::parse(other, args) {
+                Some(admin) => Command::Admin(admin),
+                None => Command::Unknown,
+            },
         })
     }
 }

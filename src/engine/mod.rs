@@ -16,6 +16,9 @@
 //! [`Event::Tick`] enforces ([`timeouts`]), and per-user sliding windows for
 //! flood control ([`limits`]).
 //!
+//! Moderation ([`moderation`], [`admin`]) keeps reports within their window
+//! and bans, and refuses /chat and /next to a banned user.
+//!
 //! Every change to a user's presence happens under that user's stripe lock
 //! ([`locks`]), and a change to two users under both. That is what keeps the
 //! invariants (symmetric pairs, nobody in two pairs, nobody both searching
@@ -24,6 +27,7 @@
 //! Records must be committed in the order the engine produced them; the
 //! shell applies one update at a time to keep that order.
 
+mod admin;
 pub mod config;
 mod deadlines;
 pub mod effect;
@@ -31,13 +35,15 @@ pub mod event;
 mod limits;
 mod locks;
 mod messenger;
+pub mod moderation;
 pub mod queue;
 mod rules;
 mod timeouts;
 
 pub use config::EngineConfig;
 pub use effect::{Counter, Outbound, Outcome, Record, Report};
-pub use event::{Command, Event};
+pub use event::{AdminCommand, BanOrder, Command, Event};
+pub use moderation::{Ban, BanReason, ModerationConfig, ReportReason};
 
 use crate::domain::{Ticket, Timestamp, UserId};
 use crate::store::Snapshot;
@@ -75,6 +81,8 @@ pub struct Engine {
     next_chat: AtomicU64,
     deadlines: Deadlines,
     limiter: Limiter,
+    moderation: ModerationConfig,
+    sanctions: moderation::Sanctions,
 }
 
 /// Spreads user ids over shards and stripes. Telegram ids are sequential-ish,
@@ -96,6 +104,12 @@ impl Engine {
             config,
             ..Self::default()
         }
+    }
+
+    /// The same engine with `moderation` as its moderation settings.
+    pub fn with_moderation(mut self, moderation: ModerationConfig) -> Self {
+        self.moderation = moderation;
+        self
     }
 
     /// Rebuilds the engine from what the store kept, with the default
@@ -122,6 +136,7 @@ impl Engine {
         for &(user, partner, ended_at) in &snapshot.last_partners {
             engine.remember_partner(user, partner, ended_at);
         }
+        engine.restore_sanctions(&snapshot.bans, &snapshot.recent_reports);
         engine
     }
 
@@ -132,12 +147,19 @@ impl Engine {
             out.record(Record::Seen { user, at: now });
         }
         match *event {
-            Event::Command { user, command } => self.command(user, command, now, &mut out),
+            Event::Command { user, ref command } => {
+                self.command(user, command.clone(), now, &mut out)
+            }
             Event::Message {
                 user,
                 message,
                 relayable,
             } => self.message(user, message, relayable, now, &mut out),
+            Event::Callback {
+                user,
+                ref query_id,
+                ref data,
+            } => self.callback(user, query_id, data, now, &mut out),
             Event::NotPrivate { chat } => {
                 out.sends.push(Outbound::TellChat {
                     chat,
@@ -174,6 +196,11 @@ impl Engine {
     /// The rules' tunables.
     pub fn config(&self) -> EngineConfig {
         self.config
+    }
+
+    /// Who moderates, and when reports become bans.
+    pub fn moderation(&self) -> &ModerationConfig {
+        &self.moderation
     }
 
     /// How many deadline entries and rate-limited users the engine holds,
@@ -235,6 +262,8 @@ impl Engine {
 
 #[cfg(test)]
 mod limit_tests;
+#[cfg(test)]
+mod moderation_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use super::deadlines::When;
 use super::{Engine, Presence, REPORT_WINDOW_SECS};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
-use crate::engine::effect::{Counter, Outbound, Outcome, Record, Report};
+use crate::engine::effect::{Counter, Outbound, Outcome, Record};
 use crate::engine::event::Command;
 use crate::i18n::Text;
 
@@ -20,6 +20,7 @@ impl Engine {
         out: &mut Outcome,
     ) {
         match command {
+            Command::Chat | Command::Next if self.refuse_banned(user, now, out) => {}
             Command::Start => {
                 out.tell(user, Text::Welcome);
                 match self.presence_of(user) {
@@ -57,9 +58,10 @@ impl Engine {
                     }
                 }
             },
-            Command::Report => self.report(user, now, out),
+            Command::Report => self.ask_report(user, now, out),
             Command::Delete => out.tell(user, Text::DeleteHowTo),
             Command::Unknown => out.tell(user, Text::UnknownCommand),
+            Command::Admin(admin) => self.admin(user, admin, now, out),
         }
     }
 
@@ -272,9 +274,11 @@ impl Engine {
         }
     }
 
-    fn report(&self, user: UserId, now: Timestamp, out: &mut Outcome) {
+    /// Whom `user` would report now: their partner, or their last one if
+    /// that chat ended within [`REPORT_WINDOW_SECS`].
+    pub(super) fn reportable_partner(&self, user: UserId, now: Timestamp) -> Option<UserId> {
         let _held = self.locks.one(user);
-        let reported = match self.presence_of(user) {
+        match self.presence_of(user) {
             Presence::Chatting(partner) => Some(partner),
             _ => self
                 .last_partner
@@ -282,20 +286,7 @@ impl Engine {
                 .map(|entry| *entry)
                 .filter(|(_, ended_at)| now.0 <= ended_at.0.saturating_add(REPORT_WINDOW_SECS))
                 .map(|(partner, _)| partner),
-        };
-        let Some(reported) = reported else {
-            return out.tell(user, Text::NothingToReport);
-        };
-        out.record(Record::Report(Report {
-            reporter: user,
-            reported,
-            at: now,
-        }));
-        out.record(Record::Count {
-            counter: Counter::Reports,
-            delta: 1,
-        });
-        out.tell(user, Text::ReportThanks);
+        }
     }
 
     /// Tells a user where they are, after a concurrent change beat them.

@@ -202,7 +202,7 @@ fn every_state_and_command_has_an_answer() {
     for (command, [idle, searching, chatting]) in cases {
         let engine = Engine::new();
         assert_eq!(
-            told(&cmd(&engine, 1, command), 1),
+            told(&cmd(&engine, 1, command.clone()), 1),
             idle,
             "{command:?} while idle"
         );
@@ -210,14 +210,14 @@ fn every_state_and_command_has_an_answer() {
         let engine = Engine::new();
         cmd(&engine, 1, Chat);
         assert_eq!(
-            told(&cmd(&engine, 1, command), 1),
+            told(&cmd(&engine, 1, command.clone()), 1),
             searching,
             "{command:?} while searching"
         );
 
         let engine = paired(2, 1);
         assert_eq!(
-            told(&cmd(&engine, 1, command), 1),
+            told(&cmd(&engine, 1, command.clone()), 1),
             chatting,
             "{command:?} while chatting"
         );
@@ -226,7 +226,7 @@ fn every_state_and_command_has_an_answer() {
 }
 
 #[test]
-fn report_targets_the_current_or_last_partner() {
+fn report_asks_why_then_targets_the_current_or_last_partner() {
     let engine = Engine::new();
     assert_eq!(
         told(&cmd(&engine, 1, Command::Report), 1),
@@ -235,20 +235,45 @@ fn report_targets_the_current_or_last_partner() {
 
     let engine = paired(1, 2);
     let out = cmd(&engine, 1, Command::Report);
+    assert_eq!(
+        out.sends,
+        vec![Outbound::AskReportReason { user: UserId(1) }]
+    );
+    assert!(out.records.iter().all(|r| !matches!(r, Record::Report(_))));
+    let out = press(&engine, 1, "report:abuse", NOW);
     assert_eq!(told(&out, 1), vec![Text::ReportThanks]);
     assert!(told(&out, 2).is_empty(), "the reported user is never told");
     assert!(out.records.contains(&Record::Report(Report {
         reporter: UserId(1),
         reported: UserId(2),
-        at: NOW
+        at: NOW,
+        reason: ReportReason::Abuse,
     })));
 
     cmd(&engine, 2, Command::Stop);
-    let out = cmd(&engine, 1, Command::Report);
+    let out = press(&engine, 1, "report:spam", NOW);
     assert!(out
         .records
         .iter()
         .any(|r| matches!(r, Record::Report(rep) if rep.reported == UserId(2))));
+}
+
+/// A press of the button with `data`; asserts the query is answered.
+pub(super) fn press(engine: &Engine, user: i64, data: &str, at: Timestamp) -> Outcome {
+    let out = engine.handle(
+        &Event::Callback {
+            user: UserId(user),
+            query_id: format!("q{user}"),
+            data: data.to_owned(),
+        },
+        at,
+    );
+    let answered = out.sends.iter().any(|send| {
+        matches!(send, Outbound::AnswerCallback { user: u, query_id, .. }
+            if u.0 == user && *query_id == format!("q{user}"))
+    });
+    assert!(answered, "the press was not answered: {out:?}");
+    out
 }
 
 #[test]
@@ -310,7 +335,7 @@ fn restore_resumes_pairs_queue_and_last_partners() {
         restored.presence_of(UserId(5)),
         Presence::Searching(Ticket(9))
     );
-    let out = cmd(&restored, 3, Command::Report);
+    let out = press(&restored, 3, "report:other", NOW);
     assert!(out
         .records
         .iter()

@@ -1,6 +1,6 @@
 //! Idle chats and long searches end on a tick, and nothing else does.
 
-use super::tests::{cmd_at, msg_at, told, NOW};
+use super::tests::{cmd_at, msg_at, press, told, NOW};
 use super::*;
 use crate::i18n::Text;
 use std::time::Duration;
@@ -66,7 +66,7 @@ fn a_silent_chat_ends_at_the_idle_timeout_and_both_are_told() {
     );
     assert_eq!(engine.presence_of(a), Presence::Idle);
     assert_eq!(engine.presence_of(b), Presence::Idle);
-    let out = cmd_at(&engine, 2, Command::Report, at(IDLE + 1));
+    let out = press(&engine, 2, "report:spam", at(IDLE + 1));
     assert_eq!(told(&out, 2), vec![Text::ReportThanks]);
     // Past the report window the last partners are forgotten, in the store too.
     let out = tick(&engine, 10 * IDLE + REPORT_WINDOW_SECS);

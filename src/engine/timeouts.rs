@@ -89,6 +89,7 @@ impl Engine {
             }
         }
         self.limiter.sweep(now);
+        self.sweep_reports(now);
     }
 
     /// Ends the chat if it is still the same chat and nobody wrote in it for

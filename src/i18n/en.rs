@@ -53,5 +53,34 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::Deleted => "🗑 Deleted for your partner.",
         Text::DeleteHowTo => "To unsend a message, reply /delete to one of your own messages from this chat.",
         Text::EditedMarker => "✏️ edited:",
+        Text::ReportAskReason => "🛡 What's wrong? Pick a reason. Your partner is not told who reported them.",
+        Text::ReasonSpam => "Spam or ads",
+        Text::ReasonAbuse => "Abuse or harassment",
+        Text::ReasonNudity => "Nudity or sexual content",
+        Text::ReasonUnderage => "Underage",
+        Text::ReasonScam => "Scam",
+        Text::ReasonOther => "Other",
+        Text::ButtonExpired => "That button doesn't do anything any more.",
+        Text::BannedByReports => "🚫 You can't chat {0}: several people reported you. Please keep to the house rules.",
+        Text::BannedByAdmin => "🚫 A moderator banned you from chatting {0}. Reason: {1}",
+        Text::StillBanned => "🚫 You are banned from chatting {0}. /help and the other commands still work.",
+        Text::BanUntil => "until {0}",
+        Text::BanForever => "permanently",
+        Text::Unbanned => "✅ Your ban was lifted. Send /chat to find someone.",
+        Text::Warned => "⚠️ A warning from a moderator: {0}\nPlease keep to the house rules, or you may be banned.",
+        Text::AdminHelp => "🛠 Admin commands\n\n\
+            /stats — searching users, active chats, bans in force\n\
+            /ban <user id> <30m|12h|7d|perm> <reason> — ban a user; they are told the reason\n\
+            /unban <user id> — lift a ban\n\
+            /warn <user id> <reason> — send a user a warning\n\
+            /admin — this list",
+        Text::AdminStats => "📊 Searching: {0}\nChats: {1}\nBans in force: {2}",
+        Text::AdminBanDone => "Banned {0}.",
+        Text::AdminUnbanDone => "Ban lifted.",
+        Text::AdminNotBanned => "That user is not banned.",
+        Text::AdminWarnDone => "Warning sent.",
+        Text::AdminBanUsage => "Usage: /ban <user id> <30m|12h|7d|perm> <reason>",
+        Text::AdminUnbanUsage => "Usage: /unban <user id>",
+        Text::AdminWarnUsage => "Usage: /warn <user id> <reason>",
     }
 }

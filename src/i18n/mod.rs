@@ -45,11 +45,45 @@ pub enum Text {
     Deleted,
     DeleteHowTo,
     EditedMarker,
+    // Moderation (appended: the outbox stores keys by position).
+    /// Above the reason keyboard that /report sends.
+    ReportAskReason,
+    ReasonSpam,
+    ReasonAbuse,
+    ReasonNudity,
+    ReasonUnderage,
+    ReasonScam,
+    ReasonOther,
+    /// Answer to a button press the bot doesn't understand (any more).
+    ButtonExpired,
+    /// {0}: a rendered [`Arg::Until`].
+    BannedByReports,
+    /// {0}: a rendered [`Arg::Until`]; {1}: the moderator's reason.
+    BannedByAdmin,
+    /// {0}: a rendered [`Arg::Until`].
+    StillBanned,
+    /// {0}: a date and time in UTC.
+    BanUntil,
+    BanForever,
+    Unbanned,
+    /// {0}: the moderator's reason.
+    Warned,
+    AdminHelp,
+    /// {0}: searching users; {1}: active chats; {2}: bans in force.
+    AdminStats,
+    /// {0}: a rendered [`Arg::Until`].
+    AdminBanDone,
+    AdminUnbanDone,
+    AdminNotBanned,
+    AdminWarnDone,
+    AdminBanUsage,
+    AdminUnbanUsage,
+    AdminWarnUsage,
 }
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 29] = [
+    pub const ALL: [Text; 53] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -79,12 +113,88 @@ impl Text {
         Text::Deleted,
         Text::DeleteHowTo,
         Text::EditedMarker,
+        Text::ReportAskReason,
+        Text::ReasonSpam,
+        Text::ReasonAbuse,
+        Text::ReasonNudity,
+        Text::ReasonUnderage,
+        Text::ReasonScam,
+        Text::ReasonOther,
+        Text::ButtonExpired,
+        Text::BannedByReports,
+        Text::BannedByAdmin,
+        Text::StillBanned,
+        Text::BanUntil,
+        Text::BanForever,
+        Text::Unbanned,
+        Text::Warned,
+        Text::AdminHelp,
+        Text::AdminStats,
+        Text::AdminBanDone,
+        Text::AdminUnbanDone,
+        Text::AdminNotBanned,
+        Text::AdminWarnDone,
+        Text::AdminBanUsage,
+        Text::AdminUnbanUsage,
+        Text::AdminWarnUsage,
     ];
 
     /// The sentence in the default language (English).
     pub fn render(self) -> &'static str {
         en::text(self)
     }
+
+    /// The sentence with `{0}`, `{1}`, … replaced by `args`, rendered in the
+    /// same language. A placeholder without an argument is left as it is.
+    pub fn render_with(self, args: &[Arg]) -> String {
+        let mut sentence = self.render().to_owned();
+        for (index, arg) in args.iter().enumerate() {
+            sentence = sentence.replace(&format!("{{{index}}}"), &arg.render());
+        }
+        sentence
+    }
+}
+
+/// A value to put into a parameterized catalog text. Values that need words
+/// (a ban's end, "permanently") are rendered here, not by the caller, so
+/// every word stays in the catalog. Serialized into the outbox: variants may
+/// be appended, never reordered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Arg {
+    /// Text inserted as it is (a moderator's reason).
+    Plain(String),
+    /// A count.
+    Number(u64),
+    /// When a ban ends, in Unix seconds; 0 means never.
+    Until(u64),
+}
+
+impl Arg {
+    fn render(&self) -> String {
+        match self {
+            Arg::Plain(text) => text.clone(),
+            Arg::Number(n) => n.to_string(),
+            Arg::Until(0) => Text::BanForever.render().to_owned(),
+            Arg::Until(secs) => Text::BanUntil.render_with(&[Arg::Plain(utc_minute(*secs))]),
+        }
+    }
+}
+
+/// Unix seconds as `2026-11-22 08:00 UTC`.
+pub fn utc_minute(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let (hour, minute) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
 }
 
 /// The command menu registered with setMyCommands: (command, description).
@@ -128,5 +238,18 @@ mod tests {
         for (text, index) in pinned {
             assert_eq!(Text::ALL[index], text);
         }
+    }
+
+    #[test]
+    fn arguments_fill_placeholders() {
+        assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_minute(1_795_334_400), "2026-11-22 08:00 UTC");
+        assert_eq!(utc_minute(951_782_400), "2000-02-29 00:00 UTC");
+        let until = Text::StillBanned.render_with(&[Arg::Until(1_795_334_400)]);
+        assert!(until.contains("2026-11-22 08:00 UTC"), "{until}");
+        let forever = Text::StillBanned.render_with(&[Arg::Until(0)]);
+        assert!(forever.contains(Text::BanForever.render()), "{forever}");
+        let stats = Text::AdminStats.render_with(&[Arg::Number(1), Arg::Number(2), Arg::Number(3)]);
+        assert!(!stats.contains('{'), "{stats}");
     }
 }

@@ -19,7 +19,7 @@
 //! turn it into an error (both rely on the default `panic = "unwind"`).
 
 use super::schema::{
-    self, UserRow, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID, OUTBOX, PAIRS,
+    self, UserRow, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID, OUTBOX, PAIRS,
     REPORTS, USERS, WAITING,
 };
 use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
@@ -193,6 +193,7 @@ impl EmbeddedStore {
         let mut last_partner = txn.open_table(LAST_PARTNER).map_err(write)?;
         let mut links = txn.open_table(LINKS).map_err(write)?;
         let mut reports = txn.open_table(REPORTS).map_err(write)?;
+        let mut bans = txn.open_table(BANS).map_err(write)?;
         let mut counters = txn.open_table(COUNTERS).map_err(write)?;
         let mut meta = txn.open_table(META).map_err(write)?;
 
@@ -277,6 +278,13 @@ impl EmbeddedStore {
                         .insert(id, encode(report)?.as_slice())
                         .map_err(write)?;
                 }
+                Record::Ban { user, ban } => {
+                    bans.insert(user.0, encode(ban)?.as_slice())
+                        .map_err(write)?;
+                }
+                Record::Unban { user } => {
+                    bans.remove(user.0).map_err(write)?;
+                }
                 Record::Count { counter, delta } => {
                     let name = counter.name();
                     let old = counters.get(name).map_err(write)?.map(|v| v.value());
@@ -326,6 +334,8 @@ impl EmbeddedStore {
                 Timestamp(ended_at),
             ));
         }
+        snapshot.bans = self.load_bans(&txn)?;
+        snapshot.recent_reports = self.load_recent_reports(&txn, Timestamp::now())?;
         let meta = txn.open_table(META).map_err(read)?;
         if let Some(raw) = meta.get(META_LAST_UPDATE_ID).map_err(read)? {
             snapshot.last_update_id = Some(self.decode::<i64>("last_update_id", raw.value())?);
@@ -507,5 +517,6 @@ pub(crate) fn classify(path: &Path, e: impl Into<redb::Error>) -> StoreError {
 pub mod backup;
 #[cfg(test)]
 mod failure_tests;
+mod moderation;
 #[cfg(test)]
 mod tests;

@@ -17,12 +17,17 @@ pub mod schema;
 pub use embedded::EmbeddedStore;
 
 use crate::domain::{Ticket, Timestamp, UserId};
-use crate::engine::effect::{Counterpart, Outbound, Record};
+use crate::engine::effect::{Counterpart, Outbound, Record, Report};
 use crate::engine::event::Linked;
+use crate::engine::Ban;
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
+
+/// How far back [`Backend::load`] returns reports in
+/// [`Snapshot::recent_reports`]: a week, the longest allowed `REPORT_WINDOW`.
+pub const RECENT_REPORTS_SECS: u64 = 7 * 24 * 3600;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -72,6 +77,11 @@ pub struct Snapshot {
     pub waiting: Vec<(Ticket, UserId, Timestamp)>,
     /// For users whose last chat has ended: (user, partner, ended_at).
     pub last_partners: Vec<(UserId, UserId, Timestamp)>,
+    /// Every user's latest ban, in force or expired (for repeat bans).
+    pub bans: Vec<(UserId, Ban)>,
+    /// Reports recent enough to count towards a ban (the store keeps those
+    /// of the longest allowed window; the engine applies its own).
+    pub recent_reports: Vec<Report>,
     /// The highest update id already applied, if any.
     pub last_update_id: Option<i64>,
     /// Sends committed but perhaps not performed before the last stop, in

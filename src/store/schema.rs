@@ -35,6 +35,8 @@ pub const WAITING: TableDefinition<u64, (i64, u64)> = TableDefinition::new("wait
 pub const LAST_PARTNER: TableDefinition<i64, (i64, u64)> = TableDefinition::new("last_partner");
 /// sequential id (from 1) → postcard `Report`.
 pub const REPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("reports");
+/// user id → postcard `Ban`: the user's latest ban, in force or expired.
+pub const BANS: TableDefinition<i64, &[u8]> = TableDefinition::new("bans");
 /// counter name (`Counter::name`) → value.
 pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 
@@ -194,6 +196,7 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(OUTBOX)?;
     txn.open_table(LINKS)?;
     txn.open_table(REPORTS)?;
+    txn.open_table(BANS)?;
     txn.open_table(COUNTERS)?;
     Ok(())
 }

@@ -10,11 +10,11 @@
 use super::outbound::Courier;
 use crate::domain::{ChatId, MessageId, UserId};
 use crate::engine::event::Change;
-use crate::engine::Outbound;
+use crate::engine::{Outbound, ReportReason};
 use crate::i18n::Text;
 use teloxide::payloads::{
-    CopyMessageSetters, EditMessageCaptionSetters, EditMessageTextSetters, SendMessageSetters,
-    SetMessageReactionSetters,
+    AnswerCallbackQuerySetters, CopyMessageSetters, EditMessageCaptionSetters,
+    EditMessageTextSetters, SendMessageSetters, SetMessageReactionSetters,
 };
 use teloxide::prelude::Requester;
 use teloxide::types::{
@@ -52,6 +52,28 @@ impl Courier {
     pub(super) async fn call(&self, send: &Outbound) -> Result<Option<MessageId>, RequestError> {
         match send {
             Outbound::Tell { user, text } => self.say(chat(*user), *text).await,
+            Outbound::TellWith { user, text, args } => {
+                self.bot
+                    .send_message(chat(*user), text.render_with(args))
+                    .await?;
+                Ok(None)
+            }
+            Outbound::AskReportReason { user } => {
+                let request = self
+                    .bot
+                    .send_message(chat(*user), Text::ReportAskReason.render());
+                request.reply_markup(reason_keyboard()).await?;
+                Ok(None)
+            }
+            Outbound::AnswerCallback { query_id, text, .. } => {
+                let id = teloxide::types::CallbackQueryId(query_id.clone());
+                let answer = self.bot.answer_callback_query(id);
+                match text {
+                    Some(text) => answer.text(text.render()).await?,
+                    None => answer.await?,
+                };
+                Ok(None)
+            }
             Outbound::TellChat {
                 chat: ChatId(id),
                 text,
@@ -185,4 +207,16 @@ impl Courier {
             Err(error) => Err(error),
         }
     }
+}
+
+/// One button per report reason, two to a row.
+fn reason_keyboard() -> teloxide::types::InlineKeyboardMarkup {
+    use teloxide::types::InlineKeyboardButton;
+    let buttons: Vec<_> = ReportReason::ALL
+        .into_iter()
+        .map(|reason| {
+            InlineKeyboardButton::callback(reason.label().render(), reason.callback_data())
+        })
+        .collect();
+    teloxide::types::InlineKeyboardMarkup::new(buttons.chunks(2).map(<[_]>::to_vec))
 }

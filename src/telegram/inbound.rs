@@ -7,7 +7,9 @@
 use crate::domain::{ChatId, MessageId, UserId};
 use crate::engine::event::Change;
 use crate::engine::{Command, Event};
-use teloxide::types::{ChatMemberStatus, MediaKind, Message, MessageKind, Update, UpdateKind};
+use teloxide::types::{
+    CallbackQuery, ChatMemberStatus, MediaKind, Message, MessageKind, Update, UpdateKind,
+};
 
 /// The event an update means, if it means anything to the engine.
 pub fn classify(update: &Update, bot_username: &str) -> Option<Event> {
@@ -34,10 +36,23 @@ pub fn classify(update: &Update, bot_username: &str) -> Option<Event> {
                 chat: ChatId(change.chat.id.0),
             })
         }
-        // Edits, reactions, callbacks, member changes in private chats and
-        // future kinds carry nothing the engine acts on yet.
+        UpdateKind::CallbackQuery(query) => classify_callback(query),
+        // Edits, reactions, member changes in private chats and future kinds
+        // carry nothing the engine acts on yet.
         _ => None,
     }
+}
+
+/// A button press under one of our messages in a private chat. Presses in
+/// inline mode or under a group message are not ours to act on; the data
+/// is passed on as it is (the engine treats it as untrusted).
+fn classify_callback(query: &CallbackQuery) -> Option<Event> {
+    let in_private = query.message.as_ref()?.chat().is_private();
+    in_private.then(|| Event::Callback {
+        user: UserId(query.from.id.0 as i64),
+        query_id: query.id.0.clone(),
+        data: query.data.clone().unwrap_or_default(),
+    })
 }
 
 fn classify_message(message: &Message, bot_username: &str) -> Option<Event> {

@@ -117,9 +117,12 @@ impl Courier {
         let destination = self.names.chat(send.destination());
         tracing::warn!(to = %destination, kind = kind_name(send), ?failure, "send failed");
         let feedback = match (failure, send) {
-            (Failure::Unreachable, Outbound::Tell { user, .. }) => {
-                Some(Feedback::Unreachable(*user))
-            }
+            (
+                Failure::Unreachable,
+                Outbound::Tell { user, .. }
+                | Outbound::TellWith { user, .. }
+                | Outbound::AskReportReason { user },
+            ) => Some(Feedback::Unreachable(*user)),
             (
                 Failure::Unreachable,
                 Outbound::Relay { to, .. } | Outbound::RelayReply { to, .. },
@@ -160,6 +163,9 @@ impl Courier {
 fn kind_name(send: &Outbound) -> &'static str {
     match send {
         Outbound::Tell { .. } => "tell",
+        Outbound::TellWith { .. } => "tell_with",
+        Outbound::AskReportReason { .. } => "ask_report_reason",
+        Outbound::AnswerCallback { .. } => "answer_callback",
         Outbound::Relay { .. } => "relay",
         Outbound::RelayReply { .. } => "relay_reply",
         Outbound::EditCopy { .. } => "edit",

@@ -26,7 +26,7 @@ use super::inbound;
 use super::outbound::{self, Courier, Failure, Feedback};
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
-use crate::engine::{Engine, EngineConfig, Event, Outbound, Outcome, Record};
+use crate::engine::{Engine, EngineConfig, Event, ModerationConfig, Outbound, Outcome, Record};
 use crate::i18n::Text;
 use crate::store::group_commit::GroupCommit;
 use crate::store::{Backend, Batch, LINK_TTL_SECS};
@@ -60,6 +60,7 @@ pub struct LoopSettings {
     pub engine: EngineConfig,
     /// Send copies with protect_content (PROTECT_CONTENT).
     pub protect_content: bool,
+    pub moderation: ModerationConfig,
 }
 
 type Poll = Pin<Box<dyn Future<Output = Result<Vec<Update>, RequestError>> + Send>>;
@@ -106,7 +107,8 @@ impl Poller {
             .context("setMyCommands failed")?;
 
         let snapshot = store.clone().load().await?;
-        let engine = Engine::restore_with(&snapshot, settings.engine);
+        let engine =
+            Engine::restore_with(&snapshot, settings.engine).with_moderation(settings.moderation);
         if let Err(problem) = engine.check_invariants() {
             tracing::error!(%problem, "restored state is inconsistent");
         }
@@ -280,7 +282,8 @@ impl Poller {
             .load()
             .await
             .context("the store can't be read after a failed commit")?;
-        self.engine = Engine::restore_with(&snapshot, self.engine.config());
+        self.engine = Engine::restore_with(&snapshot, self.engine.config())
+            .with_moderation(self.engine.moderation().clone());
         let mut jobs = Vec::new();
         for (user, outcome) in outcomes {
             if outcome.records.iter().all(is_bookkeeping) {

@@ -5,6 +5,7 @@
 use super::*;
 use crate::domain::{MessageId, Ticket};
 use crate::engine::effect::{Counter, Report};
+use crate::engine::{Ban, BanReason, ReportReason};
 use crate::i18n::Text;
 
 fn u(id: i64) -> UserId {
@@ -104,11 +105,13 @@ pub(super) fn every_record() -> (Batch, Snapshot) {
                 reporter: u(5),
                 reported: u(6),
                 at: t(31),
+                reason: ReportReason::Spam,
             }),
             Record::Report(Report {
                 reporter: u(6),
                 reported: u(5),
                 at: t(32),
+                reason: ReportReason::Underage,
             }),
             Record::Count {
                 counter: Counter::Matches,
@@ -133,6 +136,7 @@ pub(super) fn every_record() -> (Batch, Snapshot) {
         last_partners: vec![(u(5), u(6), t(30)), (u(6), u(5), t(30))],
         last_update_id: Some(900),
         outbox,
+        ..Snapshot::default()
     };
     (batch, snapshot)
 }
@@ -330,4 +334,72 @@ async fn a_forgotten_last_partner_is_gone_after_a_restart() {
     let store = EmbeddedStore::open(dir.path()).unwrap();
     let snapshot = store.clone().load().await.unwrap();
     assert_eq!(snapshot.last_partners, vec![(u(2), u(1), t(5))]);
+}
+
+#[tokio::test]
+async fn bans_and_recent_reports_survive_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = Timestamp::now().0;
+    let report = |reporter, at, reason| {
+        Record::Report(Report {
+            reporter: u(reporter),
+            reported: u(9),
+            at: t(at),
+            reason,
+        })
+    };
+    let ban = |until, count, reason| Ban {
+        until: t(until),
+        count,
+        reason,
+    };
+    {
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        store
+            .clone()
+            .commit(batch(vec![
+                report(
+                    1,
+                    now - crate::store::RECENT_REPORTS_SECS - 10,
+                    ReportReason::Spam,
+                ),
+                report(2, now - 60, ReportReason::Scam),
+                report(3, now, ReportReason::Nudity),
+                Record::Ban {
+                    user: u(9),
+                    ban: ban(now + 3600, 2, BanReason::Reports),
+                },
+                Record::Ban {
+                    user: u(8),
+                    ban: ban(0, 1, BanReason::Admin("spam links".into())),
+                },
+                Record::Ban {
+                    user: u(7),
+                    ban: ban(now, 1, BanReason::Reports),
+                },
+                Record::Unban { user: u(7) },
+            ]))
+            .await
+            .unwrap();
+    }
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let snapshot = store.clone().load().await.unwrap();
+    assert_eq!(
+        snapshot.bans,
+        vec![
+            (u(8), ban(0, 1, BanReason::Admin("spam links".into()))),
+            (u(9), ban(now + 3600, 2, BanReason::Reports)),
+        ]
+    );
+    let reasons: Vec<_> = snapshot
+        .recent_reports
+        .iter()
+        .map(|r| (r.reporter, r.reason))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![(u(2), ReportReason::Scam), (u(3), ReportReason::Nudity)],
+        "oldest first, only within the horizon"
+    );
+    assert_eq!(store.stats().await.unwrap().reports, 3);
 }

@@ -1,0 +1,53 @@
+//! Loading what moderation needs at start-up: every ban, and the reports
+//! recent enough to count towards one.
+//!
+//! Reports are only ever appended with the engine's clock, so their ids are
+//! in time order (give or take a clock step); reading the `reports` table
+//! backwards and stopping at the first report older than
+//! [`RECENT_REPORTS_SECS`] keeps start-up proportional to one window, not
+//! to the bot's whole history.
+
+use super::{read, EmbeddedStore};
+use crate::domain::{Timestamp, UserId};
+use crate::engine::effect::Report;
+use crate::engine::Ban;
+use crate::store::schema::{BANS, REPORTS};
+use crate::store::{StoreError, RECENT_REPORTS_SECS};
+use redb::{ReadTransaction, ReadableTable};
+
+impl EmbeddedStore {
+    pub(super) fn load_bans(
+        &self,
+        txn: &ReadTransaction,
+    ) -> Result<Vec<(UserId, Ban)>, StoreError> {
+        let table = txn.open_table(BANS).map_err(read)?;
+        let mut bans = Vec::new();
+        for entry in table.iter().map_err(read)? {
+            let (user, raw) = entry.map_err(read)?;
+            bans.push((UserId(user.value()), self.decode("bans row", raw.value())?));
+        }
+        Ok(bans)
+    }
+
+    /// Reports made at or after `now` minus [`RECENT_REPORTS_SECS`], oldest
+    /// first.
+    pub(super) fn load_recent_reports(
+        &self,
+        txn: &ReadTransaction,
+        now: Timestamp,
+    ) -> Result<Vec<Report>, StoreError> {
+        let horizon = now.0.saturating_sub(RECENT_REPORTS_SECS);
+        let table = txn.open_table(REPORTS).map_err(read)?;
+        let mut recent = Vec::new();
+        for entry in table.iter().map_err(read)?.rev() {
+            let (_, raw) = entry.map_err(read)?;
+            let report: Report = self.decode("reports row", raw.value())?;
+            if report.at.0 < horizon {
+                break;
+            }
+            recent.push(report);
+        }
+        recent.reverse();
+        Ok(recent)
+    }
+}
