@@ -164,7 +164,7 @@ async fn twenty_kill_nines_lose_nothing() {
         }
     }
 
-    let (mut lost, mut duplicated, mut misrouted) = (0, 0, 0);
+    let (mut lost, mut duplicated, mut misrouted, mut most_copies) = (0, 0, 0, 0);
     for &(from, to, message) in &sent {
         let copies: Vec<i64> = fake
             .requests_for("copyMessage")
@@ -178,6 +178,7 @@ async fn twenty_kill_nines_lose_nothing() {
             .filter(|d| matches!(d, Delivery::Copy { from_chat_id, message_id, .. } if *from_chat_id == from && *message_id == message))
             .count();
         misrouted += copies.iter().filter(|chat| **chat != to).count();
+        most_copies = most_copies.max(delivered);
         match delivered {
             0 => lost += 1,
             1 => {}
@@ -185,7 +186,7 @@ async fn twenty_kill_nines_lose_nothing() {
         }
     }
     println!(
-        "crashes {CRASHES}, messages {}, lost {lost}, duplicated {duplicated}, misrouted {misrouted}, \
+        "crashes {CRASHES}, messages {}, lost {lost}, duplicated {duplicated} (at most {most_copies} copies of one), misrouted {misrouted}, \
          pairs {}, waiting {}, state disagreements {}",
         sent.len(),
         snapshot.pairs.len(),
@@ -204,10 +205,12 @@ async fn twenty_kill_nines_lose_nothing() {
     );
     // A send that reached Telegram just before a kill -9, but whose removal
     // from the outbox was not yet committed, is sent again at start-up: the
-    // Bot API offers no way to ask whether it arrived. That bounds repeats
-    // by the sends in flight at each crash.
+    // Bot API offers no way to ask whether it arrived. So a message may be
+    // repeated when a crash catches it in flight (how many are in flight
+    // depends on the machine's load), but a replay that resent old sends at
+    // every start would repeat messages many times over.
     assert!(
-        duplicated <= 8 * CRASHES,
-        "{duplicated} repeats: the outbox is replayed too much"
+        most_copies <= 3,
+        "a message arrived {most_copies} times: old sends are replayed"
     );
 }
