@@ -9,7 +9,7 @@
 mod support;
 
 use randchat::i18n::Text;
-use support::{spawn_app, Delivery, Inbox, SimKind};
+use support::{spawn_app, Inbox, SimKind};
 
 const ALICE: i64 = 7_700_112_233;
 const BOB: i64 = 8_800_445_566;
@@ -32,19 +32,7 @@ async fn no_request_carries_the_partners_identity_and_logs_are_clean() {
         to_a.expect_copy(BOB, b.send_kind(kind)).await;
     }
     to_b.expect_copy(ALICE, a.send_text(SECRET_TEXT)).await;
-    a.send_command("/report");
-    let question = Text::ReportAskReason.render();
-    let asked = to_a
-        .expect(
-            "the reason question",
-            |d| matches!(d, Delivery::Text { text, .. } if text == question),
-        )
-        .await;
-    let Delivery::Text { sent_id, .. } = asked else {
-        unreachable!()
-    };
-    a.press_button(sent_id, "report:abuse");
-    to_a.expect_text(Text::ReportThanks).await;
+    support::report_with_reason(&a, &mut to_a, "report:abuse").await;
     b.send_command("/next");
     to_a.expect_text(Text::PartnerLeft).await;
     assert!(app.terminate().await.success());
@@ -110,7 +98,7 @@ async fn no_request_carries_the_partners_identity_and_logs_are_clean() {
                     .keys()
                     .filter(|k| !["chat_id", "text"].contains(&k.as_str()))
                     // Only the report question has buttons: the reasons.
-                    .filter(|k| !(*k == "reply_markup" && text == question))
+                    .filter(|k| !(*k == "reply_markup" && text == Text::ReportAskReason.render()))
                     .cloned()
                     .collect();
                 assert!(extra.is_empty(), "sendMessage carries {extra:?}");

@@ -75,19 +75,7 @@ async fn a_report_is_stored_and_the_reported_user_is_not_told() {
     b.send_command("/stop");
     to_a.expect_text(Text::PartnerLeft).await;
     to_b.expect_text(Text::YouLeftChat).await;
-    a.send_command("/report");
-    let question = Text::ReportAskReason.render();
-    let asked = to_a
-        .expect(
-            "the reason question",
-            |d| matches!(d, Delivery::Text { text, .. } if text == question),
-        )
-        .await;
-    let Delivery::Text { sent_id, .. } = asked else {
-        unreachable!()
-    };
-    a.press_button(sent_id, "report:scam");
-    to_a.expect_text(Text::ReportThanks).await;
+    support::report_with_reason(&a, &mut to_a, "report:scam").await;
 
     let status = app.terminate().await;
     assert!(

@@ -131,6 +131,17 @@ impl Event {
         })
     }
 
+    /// Whether a lookup found the other side.
+    pub fn has_link(&self) -> bool {
+        matches!(
+            self,
+            Event::Reply { link: Some(_), .. }
+                | Event::Edit { link: Some(_), .. }
+                | Event::React { link: Some(_), .. }
+                | Event::Delete { link: Some(_), .. }
+        )
+    }
+
     /// Fills in what the lookup found.
     pub fn set_link(&mut self, found: Option<Linked>) {
         match self {

@@ -10,7 +10,7 @@
 
 use super::{Engine, Presence};
 use crate::domain::{MessageId, Timestamp, UserId};
-use crate::engine::effect::{Counter, Counterpart, Outbound, Outcome, Record};
+use crate::engine::effect::{Counterpart, Outbound, Outcome};
 use crate::engine::event::{Change, Linked};
 use crate::i18n::Text;
 
@@ -42,17 +42,13 @@ impl Engine {
         if !self.may_send(user, now, out) {
             return;
         }
-        self.note_activity(user, now);
-        out.record(Record::Count {
-            counter: Counter::Relayed,
-            delta: 1,
-        });
-        out.sends.push(Outbound::RelayReply {
+        let relay = Outbound::RelayReply {
             from: user,
             to: reply_to.other.chat,
             message,
             reply_to: reply_to.other.message,
-        });
+        };
+        self.relay_counted(user, relay, now, out);
     }
 
     /// An edit reaches the copy in the current chat; edits of messages

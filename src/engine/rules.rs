@@ -77,21 +77,34 @@ impl Engine {
         match self.presence_of(user) {
             Presence::Chatting(_) if !self.may_send(user, now, out) => {}
             Presence::Chatting(partner) if relayable => {
-                self.note_activity(user, now);
-                out.record(Record::Count {
-                    counter: Counter::Relayed,
-                    delta: 1,
-                });
-                out.sends.push(Outbound::Relay {
+                let relay = Outbound::Relay {
                     from: user,
                     to: partner,
                     message,
-                });
+                };
+                self.relay_counted(user, relay, now, out);
             }
             Presence::Chatting(_) => out.tell(user, Text::UnsupportedMessage),
             Presence::Searching(_) => out.tell(user, Text::StillSearching),
             Presence::Idle => out.tell(user, Text::NotInChat),
         }
+    }
+
+    /// Sends a relay that flood control has allowed: it counts as chat
+    /// activity and as a relayed message. The caller holds `user`'s stripe.
+    pub(super) fn relay_counted(
+        &self,
+        user: UserId,
+        relay: Outbound,
+        now: Timestamp,
+        out: &mut Outcome,
+    ) {
+        self.note_activity(user, now);
+        out.record(Record::Count {
+            counter: Counter::Relayed,
+            delta: 1,
+        });
+        out.sends.push(relay);
     }
 
     /// Pairs an idle `user` with the oldest waiter, or queues them.

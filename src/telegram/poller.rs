@@ -49,6 +49,9 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(1);
 /// How long shutdown waits for sends in flight.
 const SHUTDOWN_DRAIN: Duration = Duration::from_secs(7);
 const MAX_IN_FLIGHT: usize = 256;
+/// How long a reply, edit or reaction waits for the copy it points at to
+/// finish sending, when its link is not there yet.
+const LINK_GRACE: Duration = Duration::from_millis(300);
 /// How often expired message links are removed from the store.
 const LINK_PRUNE_EVERY_SECS: u64 = 3600;
 
@@ -199,7 +202,7 @@ impl Poller {
             last = Some(id);
             events.extend(inbound::classify(update, &self.bot_username));
         }
-        self.resolve_links(&mut events).await;
+        self.resolve_links(&mut events).await?;
         let outcomes: Vec<_> = events
             .iter()
             .map(|event| (event.user(), self.engine.handle(event, now)))
@@ -219,11 +222,30 @@ impl Poller {
     /// Fills in, for replies, edits, reactions and /delete, the other side
     /// of the message they point at. A store that can't answer leaves them
     /// unlinked (a reply then goes out as a plain copy).
-    async fn resolve_links(&self, events: &mut [Event]) {
-        let keys: Vec<_> = events.iter().filter_map(Event::link_key).collect();
-        if keys.is_empty() {
-            return;
+    ///
+    /// A copy's link is recorded when copyMessage answers, but Telegram
+    /// shows the copy to the partner before that answer reaches the bot, so
+    /// a quick reply or reaction can arrive first. When a lookup misses
+    /// while sends are in flight, the loop takes in finished sends for a
+    /// moment and looks again.
+    async fn resolve_links(&mut self, events: &mut [Event]) -> anyhow::Result<()> {
+        if !events.iter().any(|e| e.link_key().is_some()) {
+            return Ok(());
         }
+        self.take_finished(Duration::ZERO).await?;
+        self.look_up(events).await;
+        let missed = events
+            .iter()
+            .any(|e| e.link_key().is_some() && !e.has_link());
+        if missed && self.dispatcher.pending() > 0 {
+            self.take_finished(LINK_GRACE).await?;
+            self.look_up(events).await;
+        }
+        Ok(())
+    }
+
+    async fn look_up(&self, events: &mut [Event]) {
+        let keys: Vec<_> = events.iter().filter_map(Event::link_key).collect();
         let found = match self.store.clone().linked(keys).await {
             Ok(found) => found,
             Err(error) => {
@@ -234,6 +256,25 @@ impl Poller {
         let mut found = found.into_iter();
         for event in events.iter_mut().filter(|e| e.link_key().is_some()) {
             event.set_link(found.next().flatten());
+        }
+    }
+
+    /// Handles the sends that finish within `wait` (none: only those done).
+    async fn take_finished(&mut self, wait: Duration) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let done = match self.finished.try_recv() {
+                Ok(done) => done,
+                Err(_) if wait.is_zero() => return Ok(()),
+                Err(_) => match tokio::time::timeout_at(deadline, self.finished.recv()).await {
+                    Ok(Some(done)) => done,
+                    _ => return Ok(()),
+                },
+            };
+            self.on_done(done).await?;
+            if wait.is_zero() || self.dispatcher.pending() == 0 {
+                return Ok(());
+            }
         }
     }
 

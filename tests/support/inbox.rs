@@ -85,3 +85,21 @@ pub async fn chatting(fake: &FakeBotApi, a: i64, b: i64) -> (SimUser, SimUser, I
     to_b.expect_text(Text::PartnerFound).await;
     (ua, ub, to_a, to_b)
 }
+
+/// `user` sends /report, then picks `reason` (e.g. "report:abuse") on the
+/// question's keyboard, and is thanked.
+pub async fn report_with_reason(user: &SimUser, inbox: &mut Inbox, reason: &str) {
+    user.send_command("/report");
+    let question = Text::ReportAskReason.render();
+    let asked = inbox
+        .expect(
+            "the reason question",
+            |d| matches!(d, Delivery::Text { text, .. } if text == question),
+        )
+        .await;
+    let Delivery::Text { sent_id, .. } = asked else {
+        unreachable!("expect returned a text")
+    };
+    user.press_button(sent_id, reason);
+    inbox.expect_text(Text::ReportThanks).await;
+}

@@ -11,7 +11,7 @@ pub mod app;
 pub mod inbox;
 
 pub use app::{spawn_app, spawn_app_with, TestApp};
-pub use inbox::{chatting, Inbox};
+pub use inbox::{chatting, report_with_reason, Inbox};
 pub use randchat::testing::{
     Delivery, FakeBotApi, Fault, RecordedRequest, SimChat, SimKind, SimUser,
 };
