@@ -36,6 +36,7 @@ fn config() -> EngineConfig {
         search_timeout: Some(Duration::from_secs(SEARCH)),
         message_rate_limit: MESSAGES,
         next_rate_limit: SEARCHES,
+        ..EngineConfig::default()
     }
 }
 

@@ -143,3 +143,27 @@ async fn protected_content_is_requested_on_every_copy() {
     assert!(!copies.is_empty());
     assert!(copies.iter().all(|r| r.params["protect_content"] == true));
 }
+
+#[tokio::test]
+async fn an_album_arrives_as_one_copy_messages_call_in_order() {
+    let app = spawn_app().await;
+    let fake = app.fake.clone();
+    let (a, _b, _to_a, mut to_b) = chatting(&fake, 12_501, 12_502).await;
+    let photos = a.send_album(3);
+    for photo in &photos {
+        to_b.expect_copy(12_501, *photo).await;
+    }
+    let calls = fake.requests_for("copyMessages");
+    assert_eq!(calls.len(), 1, "one call for the whole album");
+    let ids: Vec<i64> = calls[0].params["message_ids"]
+        .as_array()
+        .expect("message_ids")
+        .iter()
+        .filter_map(|id| id.as_i64())
+        .collect();
+    assert_eq!(ids, photos, "in order");
+    assert!(
+        fake.requests_for("copyMessage").is_empty(),
+        "no photo went alone"
+    );
+}

@@ -47,6 +47,7 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
                 .unwrap_or(d.engine.message_rate_limit),
             next_rate_limit: take(l, "NEXT_RATE_LIMIT", t, rate_limit)?
                 .unwrap_or(d.engine.next_rate_limit),
+            album_wait: take(l, "ALBUM_WAIT", t, album_wait)?.unwrap_or(d.engine.album_wait),
         },
         throttle: ThrottleConfig {
             enabled: take(l, "THROTTLE", t, on_off)?.unwrap_or(d.throttle.enabled),
@@ -268,6 +269,15 @@ fn ban_duration(raw: Raw) -> Result<Duration, String> {
     moderation_secs(raw, MAX_BAN_DURATION_SECS, "a year")
 }
 
+/// Whole seconds from 1 to 30 that album parts are gathered.
+fn album_wait(raw: Raw) -> Result<Duration, String> {
+    let s = text(raw)?;
+    match s.parse::<u64>() {
+        Ok(secs) if (1..=30).contains(&secs) => Ok(Duration::from_secs(secs)),
+        _ => Err(format!("expected whole seconds from 1 to 30, got {s:?}")),
+    }
+}
+
 /// A timeout as shown by `check-config`.
 fn show_timeout(timeout: Option<Duration>) -> String {
     match timeout.filter(|d| !d.is_zero()) {
@@ -366,6 +376,10 @@ impl Config {
             (
                 "THROTTLE_CHAT_BURST",
                 format!("{}", self.throttle.chat_burst),
+            ),
+            (
+                "ALBUM_WAIT",
+                format!("{}s", self.engine.album_wait.as_secs()),
             ),
             (
                 "PROTECT_CONTENT",

@@ -25,6 +25,10 @@ pub const DEFAULT_SEARCH_TIMEOUT_SECS: u64 = 600;
 pub const DEFAULT_MESSAGE_RATE_LIMIT: u32 = 30;
 /// Default of [`EngineConfig::next_rate_limit`], per minute.
 pub const DEFAULT_NEXT_RATE_LIMIT: u32 = 10;
+/// Default of [`EngineConfig::album_wait`], in seconds: Telegram sends an
+/// album's parts within moments of each other, and a tick comes every
+/// second, so two seconds gathers them whole with little delay.
+pub const DEFAULT_ALBUM_WAIT_SECS: u64 = 2;
 
 /// How the engine times out and throttles users.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +45,9 @@ pub struct EngineConfig {
     /// At most this many searches (/next, or /chat while idle) in any 60
     /// seconds; the rest are refused. Zero means no limit.
     pub next_rate_limit: u32,
+    /// How long the parts of an album are gathered before they are relayed
+    /// together (whole seconds, from the first part).
+    pub album_wait: Duration,
 }
 
 impl Default for EngineConfig {
@@ -50,6 +57,7 @@ impl Default for EngineConfig {
             search_timeout: Some(Duration::from_secs(DEFAULT_SEARCH_TIMEOUT_SECS)),
             message_rate_limit: DEFAULT_MESSAGE_RATE_LIMIT,
             next_rate_limit: DEFAULT_NEXT_RATE_LIMIT,
+            album_wait: Duration::from_secs(DEFAULT_ALBUM_WAIT_SECS),
         }
     }
 }
@@ -62,12 +70,18 @@ impl EngineConfig {
             search_timeout: None,
             message_rate_limit: 0,
             next_rate_limit: 0,
+            album_wait: Duration::from_secs(DEFAULT_ALBUM_WAIT_SECS),
         }
     }
 
     /// The idle timeout in whole seconds (a fraction rounds up), if enabled.
     pub(super) fn idle_secs(&self) -> Option<u64> {
         whole_secs(self.chat_idle_timeout)
+    }
+
+    /// How long albums are gathered, in whole seconds (at least one).
+    pub(super) fn album_wait_secs(&self) -> u64 {
+        whole_secs(Some(self.album_wait)).unwrap_or(1).max(1)
     }
 
     /// The search timeout in whole seconds (a fraction rounds up), if enabled.

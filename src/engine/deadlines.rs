@@ -44,6 +44,8 @@ pub(super) enum Due {
         partner: UserId,
         ended_at: Timestamp,
     },
+    /// `user`'s album may be complete.
+    Album { user: UserId },
 }
 
 impl Due {
@@ -51,7 +53,7 @@ impl Due {
     fn owner(&self) -> UserId {
         match *self {
             Due::Chat { a, .. } => a,
-            Due::Search { user, .. } | Due::Forget { user, .. } => user,
+            Due::Search { user, .. } | Due::Forget { user, .. } | Due::Album { user } => user,
         }
     }
 }

@@ -49,6 +49,15 @@ pub enum Record {
     },
     /// Forget links made before `before`.
     PruneLinks { before: Timestamp },
+    /// `user`'s album so far (replaces what was recorded before).
+    Album {
+        user: UserId,
+        group: String,
+        parts: Vec<MessageId>,
+        since: Timestamp,
+    },
+    /// `user`'s album was relayed or dropped.
+    AlbumDone { user: UserId },
     /// A report against a user.
     Report(Report),
     /// Add `delta` to a named counter.
@@ -144,6 +153,12 @@ pub enum Outbound {
     },
     /// Delete `message` in `to`'s chat.
     Delete { to: UserId, message: MessageId },
+    /// Copy an album's parts, in order, with one copyMessages call.
+    RelayAlbum {
+        from: UserId,
+        to: UserId,
+        messages: Vec<MessageId>,
+    },
     /// Tell a user a catalog text with `{0}`-style arguments filled in.
     TellWith {
         user: UserId,
@@ -173,7 +188,8 @@ impl Outbound {
             | Outbound::RelayReply { to, .. }
             | Outbound::EditCopy { to, .. }
             | Outbound::React { to, .. }
-            | Outbound::Delete { to, .. } => to.0,
+            | Outbound::Delete { to, .. }
+            | Outbound::RelayAlbum { to, .. } => to.0,
             Outbound::TellChat { chat, .. } | Outbound::LeaveChat { chat } => chat.0,
         }
     }

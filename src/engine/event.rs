@@ -46,6 +46,12 @@ pub enum Event {
         replied: MessageId,
         link: Option<Linked>,
     },
+    /// One part of an album (messages sharing a `media_group_id`).
+    AlbumPart {
+        user: UserId,
+        message: MessageId,
+        group: String,
+    },
     /// The user edited `message`.
     Edit {
         user: UserId,
@@ -103,6 +109,7 @@ impl Event {
             | Event::Edit { user, .. }
             | Event::React { user, .. }
             | Event::Delete { user, .. }
+            | Event::AlbumPart { user, .. }
             | Event::Callback { user, .. } => Some(*user),
             Event::NotPrivate { .. } | Event::Unreachable { .. } | Event::Tick => None,
         }

@@ -28,6 +28,7 @@
 //! shell applies one update at a time to keep that order.
 
 mod admin;
+mod albums;
 pub mod config;
 mod deadlines;
 pub mod effect;
@@ -80,6 +81,8 @@ pub struct Engine {
     /// The serial of the next chat.
     next_chat: AtomicU64,
     deadlines: Deadlines,
+    /// Album parts gathered per user (see [`albums`]).
+    albums: DashMap<UserId, albums::Album>,
     limiter: Limiter,
     moderation: ModerationConfig,
     sanctions: moderation::Sanctions,
@@ -137,6 +140,9 @@ impl Engine {
             engine.remember_partner(user, partner, ended_at);
         }
         engine.restore_sanctions(&snapshot.bans, &snapshot.recent_reports);
+        for (user, group, parts, since) in &snapshot.albums {
+            engine.restore_album(*user, group.clone(), parts.clone(), *since);
+        }
         engine
     }
 
@@ -189,6 +195,11 @@ impl Engine {
                 ..
             } => self.react(user, reaction, link, &mut out),
             Event::Delete { user, link, .. } => self.unsend(user, link, &mut out),
+            Event::AlbumPart {
+                user,
+                message,
+                ref group,
+            } => self.album_part(user, message, group, now, &mut out),
         }
         out
     }

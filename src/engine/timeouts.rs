@@ -86,6 +86,7 @@ impl Engine {
                     partner,
                     ended_at,
                 } => self.forget_partner(user, partner, ended_at, out),
+                Due::Album { user } => self.album_due(user, now, out),
             }
         }
         self.limiter.sweep(now);

@@ -19,8 +19,8 @@
 //! turn it into an error (both rely on the default `panic = "unwind"`).
 
 use super::schema::{
-    self, UserRow, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID, OUTBOX, PAIRS,
-    REPORTS, USERS, WAITING,
+    self, UserRow, ALBUMS, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID, OUTBOX,
+    PAIRS, REPORTS, USERS, WAITING,
 };
 use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
@@ -192,6 +192,7 @@ impl EmbeddedStore {
         let mut waiting = txn.open_table(WAITING).map_err(write)?;
         let mut last_partner = txn.open_table(LAST_PARTNER).map_err(write)?;
         let mut links = txn.open_table(LINKS).map_err(write)?;
+        let mut albums = txn.open_table(ALBUMS).map_err(write)?;
         let mut reports = txn.open_table(REPORTS).map_err(write)?;
         let mut bans = txn.open_table(BANS).map_err(write)?;
         let mut counters = txn.open_table(COUNTERS).map_err(write)?;
@@ -260,6 +261,19 @@ impl EmbeddedStore {
                     let (o, c) = (key_of(original), key_of(copy));
                     links.insert(o, (c.0, c.1, at.0, true)).map_err(write)?;
                     links.insert(c, (o.0, o.1, at.0, false)).map_err(write)?;
+                }
+                Record::Album {
+                    user,
+                    group,
+                    parts,
+                    since,
+                } => {
+                    let parts: Vec<i32> = parts.iter().map(|m| m.0).collect();
+                    let row = encode(&(group, parts, since.0))?;
+                    albums.insert(user.0, row.as_slice()).map_err(write)?;
+                }
+                Record::AlbumDone { user } => {
+                    albums.remove(user.0).map_err(write)?;
                 }
                 Record::PruneLinks { before } => {
                     links
@@ -339,6 +353,16 @@ impl EmbeddedStore {
         let meta = txn.open_table(META).map_err(read)?;
         if let Some(raw) = meta.get(META_LAST_UPDATE_ID).map_err(read)? {
             snapshot.last_update_id = Some(self.decode::<i64>("last_update_id", raw.value())?);
+        }
+        let albums = txn.open_table(ALBUMS).map_err(read)?;
+        for entry in albums.iter().map_err(read)? {
+            let (user, raw) = entry.map_err(read)?;
+            let (group, parts, since) =
+                self.decode::<(String, Vec<i32>, u64)>("album", raw.value())?;
+            let parts = parts.into_iter().map(MessageId).collect();
+            snapshot
+                .albums
+                .push((UserId(user.value()), group, parts, Timestamp(since)));
         }
         let outbox = txn.open_table(OUTBOX).map_err(read)?;
         for entry in outbox.iter().map_err(read)? {

@@ -16,7 +16,7 @@ pub mod schema;
 
 pub use embedded::EmbeddedStore;
 
-use crate::domain::{Ticket, Timestamp, UserId};
+use crate::domain::{MessageId, Ticket, Timestamp, UserId};
 use crate::engine::effect::{Counterpart, Outbound, Record, Report};
 use crate::engine::event::Linked;
 use crate::engine::Ban;
@@ -82,6 +82,8 @@ pub struct Snapshot {
     /// Reports recent enough to count towards a ban (the store keeps those
     /// of the longest allowed window; the engine applies its own).
     pub recent_reports: Vec<Report>,
+    /// Albums being gathered: (user, media group, parts so far, first part).
+    pub albums: Vec<(UserId, String, Vec<MessageId>, Timestamp)>,
     /// The highest update id already applied, if any.
     pub last_update_id: Option<i64>,
     /// Sends committed but perhaps not performed before the last stop, in

@@ -51,6 +51,10 @@ pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// original): a relayed message and its copy in the partner's chat, stored
 /// in both directions, so edits, replies, reactions and deletions can find
 /// the other side. Pruned after [`crate::store::LINK_TTL_SECS`].
+/// user id → postcard (media group id, parts as message ids, first part's
+/// time): an album being gathered, so a restart relays it instead of
+/// losing it.
+pub const ALBUMS: TableDefinition<i64, &[u8]> = TableDefinition::new("albums");
 pub const LINKS: TableDefinition<(i64, i32), (i64, i32, u64, bool)> = TableDefinition::new("links");
 
 /// A row of the `users` table. Plain integers rather than domain newtypes,
@@ -195,6 +199,7 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(LAST_PARTNER)?;
     txn.open_table(OUTBOX)?;
     txn.open_table(LINKS)?;
+    txn.open_table(ALBUMS)?;
     txn.open_table(REPORTS)?;
     txn.open_table(BANS)?;
     txn.open_table(COUNTERS)?;

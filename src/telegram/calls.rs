@@ -13,7 +13,7 @@ use crate::engine::event::Change;
 use crate::engine::{Outbound, ReportReason};
 use crate::i18n::Text;
 use teloxide::payloads::{
-    AnswerCallbackQuerySetters, CopyMessageSetters, EditMessageCaptionSetters,
+    AnswerCallbackQuerySetters, CopyMessageSetters, CopyMessagesSetters, EditMessageCaptionSetters,
     EditMessageTextSetters, SendMessageSetters, SetMessageReactionSetters,
 };
 use teloxide::prelude::Requester;
@@ -48,22 +48,22 @@ fn refused(error: &RequestError) -> bool {
 }
 
 impl Courier {
-    /// Performs `send` once. Returns the id of the copy a relay made.
-    pub(super) async fn call(&self, send: &Outbound) -> Result<Option<MessageId>, RequestError> {
+    /// Performs `send` once. Returns the ids of the copies a relay made.
+    pub(super) async fn call(&self, send: &Outbound) -> Result<Vec<MessageId>, RequestError> {
         match send {
             Outbound::Tell { user, text } => self.say(chat(*user), *text).await,
             Outbound::TellWith { user, text, args } => {
                 self.bot
                     .send_message(chat(*user), text.render_with(args))
                     .await?;
-                Ok(None)
+                Ok(Vec::new())
             }
             Outbound::AskReportReason { user } => {
                 let request = self
                     .bot
                     .send_message(chat(*user), Text::ReportAskReason.render());
                 request.reply_markup(reason_keyboard()).await?;
-                Ok(None)
+                Ok(Vec::new())
             }
             Outbound::AnswerCallback { query_id, text, .. } => {
                 let id = teloxide::types::CallbackQueryId(query_id.clone());
@@ -72,7 +72,7 @@ impl Courier {
                     Some(text) => answer.text(text.render()).await?,
                     None => answer.await?,
                 };
-                Ok(None)
+                Ok(Vec::new())
             }
             Outbound::TellChat {
                 chat: ChatId(id),
@@ -107,24 +107,33 @@ impl Courier {
                     .bot
                     .set_message_reaction(chat(*to), TgMessage(message.0));
                 request.reaction(reaction).await?;
-                Ok(None)
+                Ok(Vec::new())
+            }
+            Outbound::RelayAlbum { from, to, messages } => {
+                let ids = messages.iter().map(|m| TgMessage(m.0));
+                let mut request = self.bot.copy_messages(chat(*to), chat(*from), ids);
+                if self.protect {
+                    request = request.protect_content(true);
+                }
+                let copies = request.await?;
+                Ok(copies.into_iter().map(|c| MessageId(c.0)).collect())
             }
             Outbound::Delete { to, message } => {
                 self.bot
                     .delete_message(chat(*to), TgMessage(message.0))
                     .await?;
-                Ok(None)
+                Ok(Vec::new())
             }
             Outbound::LeaveChat { chat: ChatId(id) } => {
                 self.bot.leave_chat(TgChat(*id)).await?;
-                Ok(None)
+                Ok(Vec::new())
             }
         }
     }
 
-    async fn say(&self, to: TgChat, text: Text) -> Result<Option<MessageId>, RequestError> {
+    async fn say(&self, to: TgChat, text: Text) -> Result<Vec<MessageId>, RequestError> {
         self.bot.send_message(to, text.render()).await?;
-        Ok(None)
+        Ok(Vec::new())
     }
 
     async fn copy(
@@ -134,7 +143,7 @@ impl Courier {
         message: MessageId,
         reply: Option<MessageId>,
         caption: Option<String>,
-    ) -> Result<Option<MessageId>, RequestError> {
+    ) -> Result<Vec<MessageId>, RequestError> {
         let mut request = self
             .bot
             .copy_message(chat(to), chat(from), TgMessage(message.0));
@@ -148,7 +157,7 @@ impl Courier {
             request = request.caption(caption);
         }
         let copy = request.await?;
-        Ok(Some(MessageId(copy.0)))
+        Ok(vec![MessageId(copy.0)])
     }
 
     async fn edit(
@@ -158,7 +167,7 @@ impl Courier {
         from: UserId,
         original: MessageId,
         change: &Change,
-    ) -> Result<Option<MessageId>, RequestError> {
+    ) -> Result<Vec<MessageId>, RequestError> {
         let marker = Text::EditedMarker.render();
         let attempt = match change {
             Change::Text {
@@ -184,13 +193,13 @@ impl Courier {
             Change::Media => Err(RequestError::Api(ApiError::MessageCantBeEdited)),
         };
         match attempt {
-            Ok(()) => Ok(None),
-            Err(error) if not_modified(&error) => Ok(None),
+            Ok(()) => Ok(Vec::new()),
+            Err(error) if not_modified(&error) => Ok(Vec::new()),
             Err(error) if refused(&error) => match change {
                 Change::Text { text, .. } => {
                     let request = self.bot.send_message(chat(to), format!("{marker} {text}"));
                     request.reply_parameters(reply_to(copy)).await?;
-                    Ok(None)
+                    Ok(Vec::new())
                 }
                 Change::Caption { caption, .. } => {
                     self.copy(

@@ -29,34 +29,38 @@ pub struct Job {
 }
 
 /// A send that has been performed (or given up on).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Done {
     pub seq: u64,
     pub feedback: Option<Feedback>,
-    /// For a relay that made a copy: the original and its copy, to link.
-    pub link: Option<(Counterpart, Counterpart)>,
+    /// For a relay that made copies: each original and its copy, to link.
+    pub links: Vec<(Counterpart, Counterpart)>,
 }
 
-/// The original and the copy a finished relay made.
-fn link_of(send: &Outbound, copy: Option<MessageId>) -> Option<(Counterpart, Counterpart)> {
-    let (from, to, message) = match *send {
+/// The originals and the copies a finished relay made, paired in order.
+fn links_of(send: &Outbound, copies: &[MessageId]) -> Vec<(Counterpart, Counterpart)> {
+    let (from, to, originals) = match send {
         Outbound::Relay { from, to, message }
         | Outbound::RelayReply {
             from, to, message, ..
-        } => (from, to, message),
-        _ => return None,
+        } => (*from, *to, std::slice::from_ref(message)),
+        Outbound::RelayAlbum { from, to, messages } => (*from, *to, messages.as_slice()),
+        _ => return Vec::new(),
     };
-    let original = Counterpart {
-        chat: from,
-        message,
+    let pair = |(original, copy): (&MessageId, &MessageId)| {
+        let original = Counterpart {
+            chat: from,
+            message: *original,
+        };
+        (
+            original,
+            Counterpart {
+                chat: to,
+                message: *copy,
+            },
+        )
     };
-    Some((
-        original,
-        Counterpart {
-            chat: to,
-            message: copy?,
-        },
-    ))
+    originals.iter().zip(copies).map(pair).collect()
 }
 
 struct Inner {
@@ -155,8 +159,8 @@ async fn drain_chat(inner: Arc<Inner>, chat: i64) {
         };
         let _ = inner.results.send(Done {
             seq: job.seq,
+            links: links_of(&job.send, &delivered.copies),
             feedback: delivered.feedback,
-            link: link_of(&job.send, delivered.copy),
         });
         if inner.pending.fetch_sub(1, Ordering::SeqCst) == 1 {
             inner.drained.notify_waiters();

@@ -81,7 +81,15 @@ fn classify_message(message: &Message, bot_username: &str) -> Option<Event> {
         Relay::Copy => true,
         Relay::Refuse => false,
     };
+    let group = message.media_group_id().map(|g| g.0.clone());
     let message = MessageId(message.id.0);
+    if let Some(group) = group.filter(|_| relayable) {
+        return Some(Event::AlbumPart {
+            user,
+            message,
+            group,
+        });
+    }
     Some(match replied {
         Some(replied) => Event::Reply {
             user,

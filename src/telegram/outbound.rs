@@ -79,12 +79,12 @@ pub struct Courier {
 }
 
 /// What became of one send.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Delivered {
     /// What the engine must hear, if the send failed for good.
     pub feedback: Option<Feedback>,
-    /// The id of the copy a relay made in the partner's chat.
-    pub copy: Option<MessageId>,
+    /// The ids of the copies a relay made in the partner's chat, in order.
+    pub copies: Vec<MessageId>,
 }
 
 /// Network faults and 5xx are retried this many times, then the send is
@@ -92,6 +92,20 @@ pub struct Delivered {
 const MAX_TRANSIENT_RETRIES: u32 = 5;
 const BACKOFF_START: Duration = Duration::from_millis(200);
 const BACKOFF_CAP: Duration = Duration::from_secs(5);
+
+impl Delivered {
+    /// A send that went through; an album of which Telegram copied only
+    /// some parts is reported to the sender as not (fully) delivered.
+    fn made(send: &Outbound, copies: Vec<MessageId>) -> Self {
+        let feedback = match send {
+            Outbound::RelayAlbum { from, messages, .. } if copies.len() < messages.len() => {
+                Some(Feedback::DeliveryFailed(*from))
+            }
+            _ => None,
+        };
+        Delivered { feedback, copies }
+    }
+}
 
 impl Courier {
     pub fn new(bot: Bot, names: Pseudonymizer, protect: bool) -> Self {
@@ -106,12 +120,7 @@ impl Courier {
     /// engine must hear if it failed for good.
     pub async fn deliver_one(&self, send: &Outbound) -> Delivered {
         let failure = match self.with_retries(send).await {
-            Ok(copy) => {
-                return Delivered {
-                    feedback: None,
-                    copy,
-                }
-            }
+            Ok(copies) => return Delivered::made(send, copies),
             Err(failure) => failure,
         };
         let destination = self.names.chat(send.destination());
@@ -125,21 +134,25 @@ impl Courier {
             ) => Some(Feedback::Unreachable(*user)),
             (
                 Failure::Unreachable,
-                Outbound::Relay { to, .. } | Outbound::RelayReply { to, .. },
+                Outbound::Relay { to, .. }
+                | Outbound::RelayReply { to, .. }
+                | Outbound::RelayAlbum { to, .. },
             ) => Some(Feedback::Unreachable(*to)),
             (
                 Failure::BadRequest,
-                Outbound::Relay { from, .. } | Outbound::RelayReply { from, .. },
+                Outbound::Relay { from, .. }
+                | Outbound::RelayReply { from, .. }
+                | Outbound::RelayAlbum { from, .. },
             ) => Some(Feedback::DeliveryFailed(*from)),
             _ => None,
         };
         Delivered {
             feedback,
-            copy: None,
+            copies: Vec::new(),
         }
     }
 
-    async fn with_retries(&self, send: &Outbound) -> Result<Option<MessageId>, Failure> {
+    async fn with_retries(&self, send: &Outbound) -> Result<Vec<MessageId>, Failure> {
         let mut transient = 0;
         let mut backoff = BACKOFF_START;
         loop {
@@ -171,6 +184,7 @@ fn kind_name(send: &Outbound) -> &'static str {
         Outbound::EditCopy { .. } => "edit",
         Outbound::React { .. } => "react",
         Outbound::Delete { .. } => "delete",
+        Outbound::RelayAlbum { .. } => "relay_album",
         Outbound::TellChat { .. } => "tell_chat",
         Outbound::LeaveChat { .. } => "leave_chat",
     }
@@ -179,6 +193,20 @@ fn kind_name(send: &Outbound) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_album_copied_only_in_part_is_reported_to_the_sender() {
+        use crate::domain::{MessageId, UserId};
+        let album = Outbound::RelayAlbum {
+            from: UserId(1),
+            to: UserId(2),
+            messages: vec![MessageId(1), MessageId(2), MessageId(3)],
+        };
+        let partial = Delivered::made(&album, vec![MessageId(7), MessageId(8)]);
+        assert_eq!(partial.feedback, Some(Feedback::DeliveryFailed(UserId(1))));
+        let whole = Delivered::made(&album, vec![MessageId(7), MessageId(8), MessageId(9)]);
+        assert_eq!(whole.feedback, None);
+    }
 
     #[test]
     fn forbidden_is_unreachable_whatever_its_name() {

@@ -353,8 +353,8 @@ impl Poller {
             if let Some(feedback) = done.feedback {
                 outcome.extend(self.feedback(feedback));
             }
-            if let Some((original, copy)) = done.link {
-                let at = Timestamp::now();
+            let at = Timestamp::now();
+            for (original, copy) in done.links {
                 outcome.record(Record::Link { original, copy, at });
             }
             next = self.finished.try_recv().ok();

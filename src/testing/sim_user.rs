@@ -182,6 +182,19 @@ impl SimUser {
         self.fake.push_update(json!({ "edited_message": edited }))
     }
 
+    /// An album of `photos` photos sharing one media_group_id, sent as
+    /// Telegram sends them: one update per photo. Returns their ids in order.
+    pub fn send_album(&self, photos: usize) -> Vec<i64> {
+        let group = format!("album{}", self.fake.serial());
+        (0..photos)
+            .map(|i| {
+                let mut content = photo(self.fake.serial(), &format!("photo {i}"));
+                content["media_group_id"] = json!(group);
+                self.send_content(content)
+            })
+            .collect()
+    }
+
     /// A text that replies to `replied` (a message in this user's chat).
     pub fn reply_text(&self, replied: i64, text: &str) -> i64 {
         self.send_content(json!({ "text": text, "reply_to_message": self.stored(replied) }))

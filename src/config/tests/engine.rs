@@ -38,6 +38,7 @@ fn engine_keys_from_toml_env_and_alias() {
             search_timeout: None,
             message_rate_limit: 5,
             next_rate_limit: 3,
+            album_wait: Duration::from_secs(2),
         }
     );
     assert!(
@@ -61,6 +62,7 @@ fn engine_keys_from_toml_env_and_alias() {
             search_timeout: Some(Duration::from_secs(45)),
             message_rate_limit: 8,
             next_rate_limit: 1,
+            album_wait: Duration::from_secs(2),
         }
     );
 }

@@ -13,8 +13,8 @@
 //! if one of them was not copied.
 
 use super::super::schema::{
-    UserRow, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID, META_SCHEMA_VERSION,
-    OUTBOX, PAIRS, REPORTS, SCHEMA_VERSION, USERS, WAITING,
+    UserRow, ALBUMS, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID,
+    META_SCHEMA_VERSION, OUTBOX, PAIRS, REPORTS, SCHEMA_VERSION, USERS, WAITING,
 };
 use super::super::{Stats, StoreError};
 use super::{classify, panic_message, read, EmbeddedStore, CACHE_SIZE};
@@ -153,6 +153,7 @@ fn copy_tables(
     copy_table(src, dst, LAST_PARTNER, dest, &mut copied)?;
     copy_table(src, dst, OUTBOX, dest, &mut copied)?;
     copy_table(src, dst, LINKS, dest, &mut copied)?;
+    copy_table(src, dst, ALBUMS, dest, &mut copied)?;
     copy_table(src, dst, BANS, dest, &mut copied)?;
     copy_table(src, dst, REPORTS, dest, &mut copied)?;
     copy_table(src, dst, COUNTERS, dest, &mut copied)?;

@@ -403,3 +403,39 @@ async fn bans_and_recent_reports_survive_a_reopen() {
     );
     assert_eq!(store.stats().await.unwrap().reports, 3);
 }
+
+#[tokio::test]
+async fn an_album_being_gathered_survives_a_restart_until_done() {
+    let dir = tempfile::tempdir().unwrap();
+    let album = |parts: Vec<i32>| Record::Album {
+        user: u(1),
+        group: "g".into(),
+        parts: parts.into_iter().map(MessageId).collect(),
+        since: t(3),
+    };
+    {
+        let store = EmbeddedStore::open(dir.path()).unwrap();
+        store
+            .clone()
+            .commit(batch(vec![album(vec![10]), album(vec![10, 11])]))
+            .await
+            .unwrap();
+    }
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let snapshot = store.clone().load().await.unwrap();
+    assert_eq!(
+        snapshot.albums,
+        vec![(
+            u(1),
+            "g".to_owned(),
+            vec![MessageId(10), MessageId(11)],
+            t(3)
+        )]
+    );
+    store
+        .clone()
+        .commit(batch(vec![Record::AlbumDone { user: u(1) }]))
+        .await
+        .unwrap();
+    assert!(store.clone().load().await.unwrap().albums.is_empty());
+}
