@@ -26,7 +26,9 @@ pub struct Settings {
 /// Runs the bot until SIGINT or SIGTERM.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let embedded = EmbeddedStore::open(&settings.data_dir)?;
-    let service = crate::service::start(&settings.service, embedded.clone()).await?;
+    let metrics = Arc::new(crate::metrics::Metrics::new());
+    let service =
+        crate::service::start(&settings.service, embedded.clone(), metrics.clone()).await?;
     let store: Arc<dyn Backend> = embedded;
     let names = Pseudonymizer::from_secret(&settings.token);
     let bot = crate::telegram::bot(&settings.token, settings.api_url, settings.poll_timeout)?;
@@ -36,6 +38,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         engine: settings.engine,
         protect_content: settings.protect_content,
         moderation: settings.moderation,
+        metrics,
     };
     let poller = Poller::start(bot, store, names, loop_settings).await?;
     service.readiness.set_ready();

@@ -15,6 +15,7 @@ pub mod domain;
 pub mod engine;
 pub mod http;
 pub mod i18n;
+pub mod metrics;
 pub mod service;
 pub mod store;
 pub mod telegram;

@@ -38,11 +38,13 @@ pub struct Service {
 pub async fn start(
     settings: &ServiceSettings,
     store: Arc<EmbeddedStore>,
+    metrics: Arc<crate::metrics::Metrics>,
 ) -> anyhow::Result<Service> {
     let readiness = Readiness::new();
     if let Some(addr) = settings.admin_listen {
         let state = AdminState {
             readiness: readiness.clone(),
+            metrics,
         };
         let server = AdminServer::bind(addr, state).await?;
         let bound = server.local_addr()?;

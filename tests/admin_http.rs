@@ -128,3 +128,38 @@ fn healthcheck_fails_with_1_when_nothing_listens_or_the_config_is_bad() {
     let output = command.output().unwrap();
     assert_eq!(output.status.code(), Some(1), "Docker reserves 2");
 }
+
+#[tokio::test]
+async fn metrics_count_what_users_did() {
+    let app = spawn_app().await;
+    let fake = app.fake.clone();
+    let (a, _b, _to_a, mut to_b) = support::chatting(&fake, 13_001, 13_002).await;
+    let message = a.send_text("counted, never shown");
+    to_b.expect_copy(13_001, message).await;
+    let url = format!("{}/metrics", app.admin_url());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, text) = get(&url).await;
+        assert_eq!(status, 200);
+        let done = [
+            "randchat_matches_total 1",
+            "randchat_active_chats 1",
+            "randchat_relayed_total{kind=\"message\"} 1",
+        ]
+        .iter()
+        .all(|line| text.contains(line));
+        if done {
+            assert!(text.contains("randchat_commit_seconds_count"), "{text}");
+            assert!(
+                !text.contains("13001") && !text.contains("counted, never shown"),
+                "{text}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "metrics never caught up:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

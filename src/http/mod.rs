@@ -74,9 +74,10 @@ impl Readiness {
 }
 
 /// Everything handlers can reach. Cheap to clone (axum clones it per request).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AdminState {
     pub readiness: Readiness,
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// Every route of the admin server.
@@ -89,6 +90,13 @@ fn probes() -> Router<AdminState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+/// Prometheus text exposition.
+async fn metrics(State(state): State<AdminState>) -> ([(&'static str, &'static str); 1], String) {
+    let content_type = ("content-type", "text/plain; version=0.0.4; charset=utf-8");
+    ([content_type], state.metrics.render())
 }
 
 async fn healthz() -> &'static str {
@@ -155,6 +163,7 @@ mod tests {
         let readiness = Readiness::new();
         let state = AdminState {
             readiness: readiness.clone(),
+            metrics: Default::default(),
         };
         let server = AdminServer::bind("127.0.0.1:0".parse().unwrap(), state)
             .await
@@ -186,6 +195,7 @@ mod tests {
         let addr = taken.local_addr().unwrap();
         let state = AdminState {
             readiness: Readiness::new(),
+            metrics: Default::default(),
         };
         let error = AdminServer::bind(addr, state).await.err().unwrap();
         assert!(error.to_string().contains("ADMIN_LISTEN="), "{error}");

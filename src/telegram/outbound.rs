@@ -33,6 +33,19 @@ pub enum Failure {
     Fatal,
 }
 
+impl Failure {
+    /// The label for `randchat_api_errors_total`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::Unreachable => "403",
+            Failure::BadRequest => "400",
+            Failure::RetryAfter(_) => "429",
+            Failure::Transient => "transient",
+            Failure::Fatal => "401",
+        }
+    }
+}
+
 /// Classifies a Bot API error. 403s are matched by their "Forbidden:"
 /// prefix too, because new wordings arrive as `ApiError::Unknown`.
 pub fn classify(error: &RequestError) -> Failure {
@@ -76,6 +89,7 @@ pub struct Courier {
     /// Send copies with protect_content, so partners can't forward or save
     /// them (PROTECT_CONTENT).
     pub(super) protect: bool,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// What became of one send.
@@ -113,7 +127,14 @@ impl Courier {
             bot,
             names,
             protect,
+            metrics: Default::default(),
         }
+    }
+
+    /// Counts failed calls in `metrics`.
+    pub fn with_metrics(mut self, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Performs one send with retries, and says what it made and what the
@@ -160,7 +181,9 @@ impl Courier {
                 Ok(copy) => return Ok(copy),
                 Err(error) => error,
             };
-            match classify(&error) {
+            let failure = classify(&error);
+            self.metrics.api_error(failure.code());
+            match failure {
                 Failure::RetryAfter(wait) => tokio::time::sleep(wait).await,
                 Failure::Transient if transient < MAX_TRANSIENT_RETRIES => {
                     transient += 1;

@@ -28,6 +28,7 @@ use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
 use crate::engine::{Engine, EngineConfig, Event, ModerationConfig, Outbound, Outcome, Record};
 use crate::i18n::Text;
+use crate::metrics::Metrics;
 use crate::store::group_commit::GroupCommit;
 use crate::store::{Backend, Batch, LINK_TTL_SECS};
 use crate::telemetry::Pseudonymizer;
@@ -64,6 +65,7 @@ pub struct LoopSettings {
     /// Send copies with protect_content (PROTECT_CONTENT).
     pub protect_content: bool,
     pub moderation: ModerationConfig,
+    pub metrics: Arc<Metrics>,
 }
 
 type Poll = Pin<Box<dyn Future<Output = Result<Vec<Update>, RequestError>> + Send>>;
@@ -82,6 +84,7 @@ pub struct Poller {
     acked: Vec<u64>,
     /// When message links older than their TTL are next removed.
     next_link_prune: Timestamp,
+    metrics: Arc<Metrics>,
     poll_timeout: Duration,
 }
 
@@ -123,7 +126,8 @@ impl Poller {
             "state restored"
         );
 
-        let courier = Courier::new(bot.clone(), names, settings.protect_content);
+        let courier = Courier::new(bot.clone(), names, settings.protect_content)
+            .with_metrics(settings.metrics.clone());
         let throttle = Throttle::new(settings.throttle);
         let (dispatcher, finished) = Dispatcher::new(courier, throttle, MAX_IN_FLIGHT);
         let next_seq = snapshot.outbox.last().map_or(1, |(seq, _)| seq + 1);
@@ -145,6 +149,7 @@ impl Poller {
             next_seq,
             acked: Vec::new(),
             next_link_prune: Timestamp(0),
+            metrics: settings.metrics,
             poll_timeout: settings.poll_timeout,
         })
     }
@@ -200,6 +205,10 @@ impl Poller {
                 continue; // delivered again: already applied
             }
             last = Some(id);
+            if let teloxide::types::UpdateKind::Message(message) = &update.kind {
+                let lag = now.0.saturating_sub(message.date.timestamp().max(0) as u64);
+                self.metrics.update_applied(lag);
+            }
             events.extend(inbound::classify(update, &self.bot_username));
         }
         self.resolve_links(&mut events).await?;
@@ -294,6 +303,13 @@ impl Poller {
             })
             .collect();
         let acked = std::mem::take(&mut self.acked);
+        let counted: Vec<Record> = outcome
+            .records
+            .iter()
+            .filter(|r| matches!(r, Record::Count { .. }))
+            .cloned()
+            .collect();
+        let started = std::time::Instant::now();
         let batch = Batch {
             records: outcome.records,
             last_update_id,
@@ -302,6 +318,9 @@ impl Poller {
         };
         match self.commits.commit(batch).await {
             Ok(()) => {
+                self.metrics.committed(&counted, started.elapsed());
+                let sends: Vec<Outbound> = jobs.iter().map(|job| job.send.clone()).collect();
+                self.metrics.relaying(&sends);
                 self.dispatcher.enqueue(jobs);
                 Ok(())
             }
@@ -386,6 +405,8 @@ impl Poller {
     /// pending outbox removals.
     async fn housekeeping(&mut self) -> anyhow::Result<()> {
         let now = Timestamp::now();
+        let (searching, chats) = self.engine.counts();
+        self.metrics.set_presence(searching, chats);
         let mut outcome = self.engine.handle(&Event::Tick, now);
         if now.0 >= self.next_link_prune.0 {
             self.next_link_prune = Timestamp(now.0 + LINK_PRUNE_EVERY_SECS);
