@@ -10,6 +10,7 @@ use super::moderation::{Ban, BanReason};
 use super::Engine;
 use crate::domain::{Timestamp, UserId};
 use crate::engine::effect::Outcome;
+use crate::engine::effect::Record;
 use crate::i18n::{Arg, Text};
 
 /// The longest reason kept with a ban or warning, in characters.
@@ -25,6 +26,8 @@ pub enum AdminCommand {
     Ban(Option<BanOrder>),
     Unban(Option<UserId>),
     Warn(Option<(UserId, String)>),
+    /// `/maintenance on|off`.
+    Maintenance(Option<bool>),
 }
 
 /// `/ban <id> <duration|perm> <reason>`.
@@ -46,6 +49,13 @@ impl AdminCommand {
             "ban" => AdminCommand::Ban(parse_ban(args)),
             "unban" => AdminCommand::Unban(only_user(args)),
             "warn" => AdminCommand::Warn(parse_warn(args)),
+            "maintenance" => {
+                AdminCommand::Maintenance(match args.trim().to_ascii_lowercase().as_str() {
+                    "on" => Some(true),
+                    "off" => Some(false),
+                    _ => None,
+                })
+            }
             _ => return None,
         })
     }
@@ -135,6 +145,18 @@ impl Engine {
                 out.tell(user, Text::AdminWarnDone);
             }
             AdminCommand::Warn(None) => out.tell(user, Text::AdminWarnUsage),
+            AdminCommand::Maintenance(Some(on)) => {
+                self.maintenance
+                    .store(on, std::sync::atomic::Ordering::SeqCst);
+                out.record(Record::Maintenance { on });
+                let done = if on {
+                    Text::AdminMaintenanceOn
+                } else {
+                    Text::AdminMaintenanceOff
+                };
+                out.tell(user, done);
+            }
+            AdminCommand::Maintenance(None) => out.tell(user, Text::AdminMaintenanceUsage),
         }
     }
 

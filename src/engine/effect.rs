@@ -58,6 +58,8 @@ pub enum Record {
     },
     /// `user`'s album was relayed or dropped.
     AlbumDone { user: UserId },
+    /// Maintenance mode was switched on or off.
+    Maintenance { on: bool },
     /// A report against a user.
     Report(Report),
     /// Add `delta` to a named counter.

@@ -83,6 +83,8 @@ pub struct Engine {
     deadlines: Deadlines,
     /// Album parts gathered per user (see [`albums`]).
     albums: DashMap<UserId, albums::Album>,
+    /// While on, new searches are refused; running chats go on.
+    maintenance: std::sync::atomic::AtomicBool,
     limiter: Limiter,
     moderation: ModerationConfig,
     sanctions: moderation::Sanctions,
@@ -140,6 +142,9 @@ impl Engine {
             engine.remember_partner(user, partner, ended_at);
         }
         engine.restore_sanctions(&snapshot.bans, &snapshot.recent_reports);
+        engine
+            .maintenance
+            .store(snapshot.maintenance, std::sync::atomic::Ordering::SeqCst);
         for (user, group, parts, since) in &snapshot.albums {
             engine.restore_album(*user, group.clone(), parts.clone(), *since);
         }

@@ -323,3 +323,48 @@ fn bans_and_unused_reports_are_restored() {
         "two restored + one new"
     );
 }
+
+#[test]
+fn maintenance_refuses_new_searches_keeps_chats_and_survives_a_restore() {
+    let engine = engine();
+    pair(&engine, 1, 2, NOW);
+    assert_eq!(
+        told(&admin(&engine, TARGET, "/maintenance on", NOW), TARGET),
+        vec![Text::UnknownCommand],
+        "only admins"
+    );
+    let out = admin(&engine, ADMIN, "/maintenance on", NOW);
+    assert_eq!(told(&out, ADMIN), vec![Text::AdminMaintenanceOn]);
+    assert!(out.records.contains(&Record::Maintenance { on: true }));
+    let chat = cmd_at(&engine, 3, Command::Chat, NOW);
+    assert_eq!(told(&chat, 3), vec![Text::Maintenance]);
+    let relay = engine.handle(
+        &Event::Message {
+            user: UserId(1),
+            message: crate::domain::MessageId(5),
+            relayable: true,
+        },
+        NOW,
+    );
+    assert!(
+        matches!(relay.sends[..], [Outbound::Relay { .. }]),
+        "running chats go on"
+    );
+    let restored = Engine::restore(&crate::store::Snapshot {
+        maintenance: true,
+        ..Default::default()
+    });
+    assert_eq!(
+        told(&cmd_at(&restored, 3, Command::Chat, NOW), 3),
+        vec![Text::Maintenance]
+    );
+    assert_eq!(
+        told(&admin(&engine, ADMIN, "/maintenance maybe", NOW), ADMIN),
+        vec![Text::AdminMaintenanceUsage]
+    );
+    admin(&engine, ADMIN, "/maintenance off", NOW);
+    assert_eq!(
+        told(&cmd_at(&engine, 3, Command::Chat, NOW), 3),
+        vec![Text::Searching]
+    );
+}

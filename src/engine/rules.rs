@@ -21,6 +21,11 @@ impl Engine {
     ) {
         match command {
             Command::Chat | Command::Next if self.refuse_banned(user, now, out) => {}
+            Command::Chat | Command::Next
+                if self.maintenance.load(std::sync::atomic::Ordering::SeqCst) =>
+            {
+                out.tell(user, Text::Maintenance)
+            }
             Command::Start => {
                 out.tell(user, Text::Welcome);
                 match self.presence_of(user) {

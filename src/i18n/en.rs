@@ -73,6 +73,7 @@ pub(super) fn text(key: Text) -> &'static str {
             /ban <user id> <30m|12h|7d|perm> <reason> — ban a user; they are told the reason\n\
             /unban <user id> — lift a ban\n\
             /warn <user id> <reason> — send a user a warning\n\
+            /maintenance on|off — refuse new searches (running chats go on)\n\
             /admin — this list",
         Text::AdminStats => "📊 Searching: {0}\nChats: {1}\nBans in force: {2}",
         Text::AdminBanDone => "Banned {0}.",
@@ -82,5 +83,9 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::AdminBanUsage => "Usage: /ban <user id> <30m|12h|7d|perm> <reason>",
         Text::AdminUnbanUsage => "Usage: /unban <user id>",
         Text::AdminWarnUsage => "Usage: /warn <user id> <reason>",
+        Text::Maintenance => "🛠 randchat is under maintenance, so new chats can't start right now. Chats already running go on. Please try again later.",
+        Text::AdminMaintenanceOn => "Maintenance on: new searches are refused, running chats go on.",
+        Text::AdminMaintenanceOff => "Maintenance off: searching works again.",
+        Text::AdminMaintenanceUsage => "Usage: /maintenance on|off",
     }
 }

@@ -79,11 +79,16 @@ pub enum Text {
     AdminBanUsage,
     AdminUnbanUsage,
     AdminWarnUsage,
+    // Maintenance (appended).
+    Maintenance,
+    AdminMaintenanceOn,
+    AdminMaintenanceOff,
+    AdminMaintenanceUsage,
 }
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 53] = [
+    pub const ALL: [Text; 57] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -137,6 +142,10 @@ impl Text {
         Text::AdminBanUsage,
         Text::AdminUnbanUsage,
         Text::AdminWarnUsage,
+        Text::Maintenance,
+        Text::AdminMaintenanceOn,
+        Text::AdminMaintenanceOff,
+        Text::AdminMaintenanceUsage,
     ];
 
     /// The sentence in the default language (English).

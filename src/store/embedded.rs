@@ -19,8 +19,8 @@
 //! turn it into an error (both rely on the default `panic = "unwind"`).
 
 use super::schema::{
-    self, UserRow, ALBUMS, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID, OUTBOX,
-    PAIRS, REPORTS, USERS, WAITING,
+    self, UserRow, ALBUMS, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID,
+    META_MAINTENANCE, OUTBOX, PAIRS, REPORTS, USERS, WAITING,
 };
 use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
@@ -272,6 +272,10 @@ impl EmbeddedStore {
                     let row = encode(&(group, parts, since.0))?;
                     albums.insert(user.0, row.as_slice()).map_err(write)?;
                 }
+                Record::Maintenance { on } => {
+                    meta.insert(META_MAINTENANCE, encode(on)?.as_slice())
+                        .map_err(write)?;
+                }
                 Record::AlbumDone { user } => {
                     albums.remove(user.0).map_err(write)?;
                 }
@@ -351,6 +355,9 @@ impl EmbeddedStore {
         snapshot.bans = self.load_bans(&txn)?;
         snapshot.recent_reports = self.load_recent_reports(&txn, Timestamp::now())?;
         let meta = txn.open_table(META).map_err(read)?;
+        if let Some(raw) = meta.get(META_MAINTENANCE).map_err(read)? {
+            snapshot.maintenance = self.decode::<bool>("maintenance", raw.value())?;
+        }
         if let Some(raw) = meta.get(META_LAST_UPDATE_ID).map_err(read)? {
             snapshot.last_update_id = Some(self.decode::<i64>("last_update_id", raw.value())?);
         }

@@ -86,6 +86,8 @@ pub struct Snapshot {
     pub albums: Vec<(UserId, String, Vec<MessageId>, Timestamp)>,
     /// The highest update id already applied, if any.
     pub last_update_id: Option<i64>,
+    /// Whether maintenance mode is on.
+    pub maintenance: bool,
     /// Sends committed but perhaps not performed before the last stop, in
     /// sequence order.
     pub outbox: Vec<(u64, Outbound)>,

@@ -42,6 +42,8 @@ pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters"
 
 /// `meta` key: postcard `u32`.
 pub const META_SCHEMA_VERSION: &str = "schema_version";
+/// `meta` key: postcard `bool`, whether maintenance mode is on.
+pub const META_MAINTENANCE: &str = "maintenance";
 /// `meta` key: postcard `i64`, the highest Telegram update id applied.
 pub const META_LAST_UPDATE_ID: &str = "last_update_id";
 /// send sequence number → postcard `Outbound`: sends committed but not yet
