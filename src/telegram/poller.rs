@@ -48,7 +48,8 @@ const RETRY_PAUSE: Duration = Duration::from_secs(2);
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(1);
 /// How long shutdown waits for sends in flight.
 const SHUTDOWN_DRAIN: Duration = Duration::from_secs(7);
-const MAX_IN_FLIGHT: usize = 256;
+/// The most Bot API calls the dispatcher has in flight at once.
+pub const MAX_IN_FLIGHT: usize = 256;
 
 /// What the loop needs besides the bot and the store.
 #[derive(Clone, Debug)]
