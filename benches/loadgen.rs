@@ -21,13 +21,15 @@
 //!   matching (`loadgen/model.rs`); any of them makes the run fail;
 //! - the bot's peak RSS (VmHWM) and CPU time (utime + stime) per relayed
 //!   message over the measured window;
-//! - the ceiling: before the bot starts, a bare loop calls copyMessage on
-//!   the same fake, through the bot's own HTTP client settings and with the
-//!   bot's concurrency, as fast as it can; the bot's rate is shown as a
-//!   fraction of it.
+//! - the ceiling: before the bot starts and after it stops, a bare loop
+//!   calls copyMessage on the same fake as fast as it can, from a process
+//!   of its own (as the bot is), through the bot's own HTTP client settings
+//!   and with the bot's concurrency; the bot's rate is shown as a fraction
+//!   of the mean of the two.
 //!
 //! To profile the bot, set `LOADGEN_WRAP`, e.g.
-//! `LOADGEN_WRAP="valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out"`.
+//! `LOADGEN_WRAP="valgrind --tool=callgrind --instr-atstart=no"` (collects
+//! during the measured window only); to compare builds, `LOADGEN_BOT=path`.
 //!
 //! `cargo test --benches` runs this file without `--bench`: it then does
 //! nothing, so the tests stay fast.
@@ -68,6 +70,12 @@ fn parse_args() -> Result<Option<Args>, String> {
     let raw: Vec<String> = std::env::args().skip(1).collect();
     if !raw.iter().any(|a| a == "--bench") {
         return Ok(None);
+    }
+    if let [_, flag, url, seconds] = &raw[..] {
+        if flag == "--ceiling-client" {
+            ceiling_client(url, seconds.parse().map_err(|_| "bad seconds")?);
+            std::process::exit(0);
+        }
     }
     let mut args = Args {
         users: 10_000,
@@ -148,14 +156,46 @@ fn print_machine() {
     );
 }
 
-/// A bare client loop calling copyMessage as fast as it can: the most the
-/// fake and the HTTP stack allow on this machine.
+/// The ceiling: this program again, as a bare client process (see
+/// [`ceiling_client`]). Returns copyMessage calls per second.
 async fn ceiling(fake: &FakeBotApi, seconds: f64) -> f64 {
+    let exe = std::env::current_exe().expect("own path");
+    let args = [
+        "--bench".to_string(),
+        "--ceiling-client".into(),
+        fake.url(),
+        seconds.to_string(),
+    ];
+    let run = move || std::process::Command::new(exe).args(args).output();
+    let out = tokio::task::spawn_blocking(run)
+        .await
+        .expect("ceiling task")
+        .expect("run the ceiling client");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rate = text
+        .lines()
+        .find_map(|l| l.strip_prefix("CEILING "))
+        .and_then(|r| r.trim().parse().ok());
+    rate.unwrap_or_else(|| panic!("the ceiling client failed: {text}"))
+}
+
+/// A bare client loop calling copyMessage as fast as it can: the most the
+/// fake and the HTTP stack allow on this machine. Runs in a process of its
+/// own with a runtime like the bot's, and prints `CEILING <calls/s>`.
+fn ceiling_client(url: &str, seconds: f64) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let rate = runtime.block_on(bare_copies(url.parse().expect("url"), seconds));
+    println!("CEILING {rate:.0}");
+}
+
+async fn bare_copies(api_url: url::Url, seconds: f64) -> f64 {
     use teloxide::prelude::Requester;
     use teloxide::types::{ChatId, MessageId};
-    let client =
-        randchat::telegram::bot(FakeBotApi::TOKEN, fake.api_url(), Duration::from_secs(10))
-            .expect("client");
+    let client = randchat::telegram::bot(FakeBotApi::TOKEN, api_url, Duration::from_secs(10))
+        .expect("client");
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let start = Instant::now();
@@ -236,9 +276,9 @@ async fn settle(fake: &FakeBotApi, quiet: Duration, done: impl Fn(&FakeBotApi) -
 
 async fn throughput(args: &Args) -> bool {
     let fake = FakeBotApi::start_lean().await;
-    let ceiling_rate = ceiling(&fake, args.ceiling_seconds).await;
+    let ceiling_before = ceiling(&fake, args.ceiling_seconds).await;
     println!(
-        "ceiling: {ceiling_rate:.0} copyMessage/s (bare client, {MAX_IN_FLIGHT} in flight, {}s)",
+        "ceiling: {ceiling_before:.0} copyMessage/s (bare client, {MAX_IN_FLIGHT} in flight, {}s)",
         args.ceiling_seconds
     );
     fake.lean_reset();
@@ -288,7 +328,9 @@ async fn throughput(args: &Args) -> bool {
         bot.cpu(),
         bot::own_cpu(),
     );
+    let switches0 = bot.context_switches();
     tokio::time::sleep(Duration::from_secs_f64(args.seconds)).await;
+    let switches1 = bot.context_switches();
     let (t1, c1, cpu1, own1) = (
         Instant::now(),
         fake.lean_counts(),
@@ -308,6 +350,9 @@ async fn throughput(args: &Args) -> bool {
     .await;
     let (_, peak) = bot.memory();
     let clean_exit = bot.stop();
+    let tracks = fake.lean_tracks();
+    let ceiling_after = ceiling(&fake, args.ceiling_seconds).await;
+    let ceiling_rate = (ceiling_before + ceiling_after) / 2.0;
 
     let window = (t1 - t0).as_secs_f64();
     let relayed = c1.copy_message - c0.copy_message;
@@ -317,7 +362,6 @@ async fn throughput(args: &Args) -> bool {
         (cpu1.1 - cpu0.1).as_secs_f64(),
     );
     let cpu = user + system;
-    let tracks = fake.lean_tracks();
     let check = check_deliveries(&tracks);
     let in_window: Vec<&Track> = tracks
         .iter()
@@ -381,6 +425,14 @@ async fn throughput(args: &Args) -> bool {
         Some((per_message <= 50.0, "≤ 50 µs")),
     );
     line(
+        "bot context switches per relayed message",
+        format!(
+            "{:.2}",
+            (switches1 - switches0) as f64 / relayed.max(1) as f64
+        ),
+        None,
+    );
+    line(
         "load generator + fake CPU",
         format!("{:.2}s", (own1 - own0).as_secs_f64()),
         None,
@@ -392,7 +444,10 @@ async fn throughput(args: &Args) -> bool {
     );
     line(
         "ceiling (bare copyMessage loop)",
-        format!("{ceiling_rate:.0}/s; the bot reached {fraction:.0}%"),
+        format!(
+            "{ceiling_rate:.0}/s (before {ceiling_before:.0}, after {ceiling_after:.0}); \
+             the bot reached {fraction:.0}%"
+        ),
         args.rate.is_none().then_some((fraction >= 70.0, "≥ 70%")),
     );
     line(

@@ -19,9 +19,11 @@ impl Bot {
     /// beyond the run, so the load generator's model of the matching holds.
     pub fn start(fake: &FakeBotApi, data_dir: &Path, log: &Path) -> Bot {
         let log = std::fs::File::create(log).expect("bot log file");
-        // LOADGEN_WRAP="valgrind --tool=callgrind" runs the bot under a profiler.
+        // LOADGEN_WRAP="valgrind --tool=callgrind" runs the bot under a
+        // profiler; LOADGEN_BOT=path runs another build (A/B comparisons).
         let wrap = std::env::var("LOADGEN_WRAP").unwrap_or_default();
-        let mut words = wrap.split_whitespace().chain([BOT]);
+        let bot = std::env::var("LOADGEN_BOT").unwrap_or_else(|_| BOT.to_owned());
+        let mut words = wrap.split_whitespace().chain([bot.as_str()]);
         let mut command = Command::new(words.next().expect("a program"));
         command.args(words);
         command
@@ -67,6 +69,23 @@ impl Bot {
     /// CPU time (user, system) the bot has used so far.
     pub fn cpu(&self) -> (Duration, Duration) {
         cpu_of(&format!("/proc/{}/stat", self.pid()))
+    }
+
+    /// Context switches of all the bot's threads so far.
+    pub fn context_switches(&self) -> u64 {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", self.pid()));
+        let tasks = tasks.into_iter().flatten().flatten();
+        tasks
+            .map(|task| {
+                let status = std::fs::read_to_string(task.path().join("status"));
+                let status = status.unwrap_or_default();
+                let count = |key: &str| {
+                    let line = status.lines().find_map(|l| l.strip_prefix(key));
+                    line.and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0)
+                };
+                count("voluntary_ctxt_switches:") + count("nonvoluntary_ctxt_switches:")
+            })
+            .sum()
     }
 
     /// (VmRSS, VmHWM) in bytes.
