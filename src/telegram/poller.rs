@@ -49,7 +49,8 @@ const RETRY_PAUSE: Duration = Duration::from_secs(2);
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(1);
 /// How long shutdown waits for sends in flight.
 const SHUTDOWN_DRAIN: Duration = Duration::from_secs(7);
-const MAX_IN_FLIGHT: usize = 256;
+/// The most Bot API calls the dispatcher has in flight at once.
+pub const MAX_IN_FLIGHT: usize = 256;
 /// How long a reply, edit or reaction waits for the copy it points at to
 /// finish sending, when its link is not there yet.
 const LINK_GRACE: Duration = Duration::from_millis(300);

@@ -21,6 +21,7 @@ use parking_lot::Mutex;
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+use super::fake_lean::Lean;
 use super::fake_state::{Shared, State};
 
 /// One HTTP call the bot made, recorded on arrival (before any fault applies).
@@ -117,10 +118,15 @@ impl FakeBotApi {
 
     /// Bind 127.0.0.1:0 and serve in a background task of the current runtime.
     pub async fn start() -> Self {
+        Self::serve(None).await
+    }
+
+    pub(super) async fn serve(lean: Option<Lean>) -> Self {
         let state = State::new(Self::FIRST_UPDATE_ID);
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             changed: watch::channel(0).0,
+            lean,
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

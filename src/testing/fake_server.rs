@@ -17,8 +17,8 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 
 use super::fake_bot_api::{FakeBotApi, Fault, RecordedRequest};
-use super::fake_methods;
 use super::fake_state::{Shared, State as FakeState};
+use super::{fake_lean, fake_methods};
 
 /// A Telegram error answer.
 #[derive(Debug)]
@@ -64,6 +64,11 @@ async fn handle(
     let Some(token) = token.strip_prefix("bot") else {
         return error(ApiErr::not_found());
     };
+    if let Some(lean) = &shared.lean {
+        if let Some(response) = fake_lean::handle(&shared, lean, token, &method, &body).await {
+            return response;
+        }
+    }
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -121,6 +121,8 @@ pub(super) struct Shared {
     pub state: Mutex<State>,
     /// Bumped on every change; long polls and `wait_for*` subscribe to it.
     pub changed: watch::Sender<u64>,
+    /// Set in lean mode (`fake_lean.rs`): the hot methods' fast path.
+    pub lean: Option<super::fake_lean::Lean>,
 }
 
 impl Shared {

@@ -8,12 +8,14 @@
 //!
 //! `FakeBotApi` is a stateful stand-in for Telegram served on 127.0.0.1: it
 //! keeps the update queue, per-chat message ids and every message, records
-//! every request, and can be told to misbehave. `SimUser` and `SimChat` play
-//! the people on the other end.
+//! every request, and can be told to misbehave (`FakeBotApi::start_lean`
+//! starts a lean mode for load tests, see `fake_lean.rs`). `SimUser` and
+//! `SimChat` play the people on the other end.
 #![allow(missing_docs)]
 
 pub mod fake_bot_api;
 mod fake_extras;
+mod fake_lean;
 mod fake_methods;
 mod fake_server;
 mod fake_state;
@@ -21,5 +23,6 @@ mod sim_kinds;
 pub mod sim_user;
 
 pub use fake_bot_api::{Delivery, FakeBotApi, Fault, RecordedRequest};
+pub use fake_lean::{LeanCounts, LeanUpdate, Track};
 pub use sim_kinds::SimKind;
 pub use sim_user::{SimChat, SimUser};
