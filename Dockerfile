@@ -22,6 +22,8 @@ RUN mkdir -p src benches \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \
     && echo 'fn main() {}' > benches/engine.rs \
+    && echo 'fn main() {}' > benches/loadgen.rs \
+    && echo 'fn main() {}' > benches/store.rs \
     && cargo build --release --locked \
     && rm -rf src benches
 
