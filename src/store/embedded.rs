@@ -33,6 +33,7 @@ use redb::{
 };
 use serde::de::DeserializeOwned;
 use std::any::Any;
+use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -198,18 +199,18 @@ impl EmbeddedStore {
         let mut counters = txn.open_table(COUNTERS).map_err(write)?;
         let mut meta = txn.open_table(META).map_err(write)?;
 
+        // `Seen` and `Count` records touch tables nothing else touches and
+        // commute, so each user row and each counter is written once per
+        // transaction, with the same result as writing them in turn: a new
+        // user's first_seen is their first record's time, last_seen the
+        // latest, a counter the sum.
+        let mut seen: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
+        let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
         for record in &batch.records {
             match record {
                 Record::Seen { user, at } => {
-                    let old = users.get(user.0).map_err(write)?;
-                    let old = old.map(|raw| self.decode::<UserRow>("users row", raw.value()));
-                    let old = old.transpose()?;
-                    let row = UserRow {
-                        first_seen: old.map_or(at.0, |old| old.first_seen),
-                        last_seen: old.map_or(at.0, |old| old.last_seen.max(at.0)),
-                    };
-                    let row = encode(&row)?;
-                    users.insert(user.0, row.as_slice()).map_err(write)?;
+                    let (_, last) = seen.entry(user.0).or_insert((at.0, at.0));
+                    *last = (*last).max(at.0);
                 }
                 Record::Pair { a, b, since } => {
                     // A user is in at most one pair: if either side still
@@ -304,12 +305,27 @@ impl EmbeddedStore {
                     bans.remove(user.0).map_err(write)?;
                 }
                 Record::Count { counter, delta } => {
-                    let name = counter.name();
-                    let old = counters.get(name).map_err(write)?.map(|v| v.value());
-                    let new = old.unwrap_or(0).saturating_add(*delta);
-                    counters.insert(name, new).map_err(write)?;
+                    let sum = counts.entry(counter.name()).or_insert(0);
+                    *sum = sum.saturating_add(*delta);
                 }
             }
+        }
+        for (user, (first, last)) in seen {
+            let old = users.get(user).map_err(write)?;
+            let old = old.map(|raw| self.decode::<UserRow>("users row", raw.value()));
+            let old = old.transpose()?;
+            let row = UserRow {
+                first_seen: old.map_or(first, |old| old.first_seen),
+                last_seen: old.map_or(last, |old| old.last_seen.max(last)),
+            };
+            users
+                .insert(user, encode(&row)?.as_slice())
+                .map_err(write)?;
+        }
+        for (name, delta) in counts {
+            let old = counters.get(name).map_err(write)?.map(|v| v.value());
+            let new = old.unwrap_or(0).saturating_add(delta);
+            counters.insert(name, new).map_err(write)?;
         }
 
         if let Some(id) = batch.last_update_id {

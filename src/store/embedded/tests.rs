@@ -170,6 +170,29 @@ async fn every_record_round_trips() {
     assert_eq!(second.reporter, u(6));
 }
 
+#[tokio::test]
+async fn seen_and_counts_folded_in_one_transaction_match_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    store.clone().commit(batch_of_seen(1, 10)).await.unwrap();
+    let relayed = |delta| Record::Count {
+        counter: Counter::Relayed,
+        delta,
+    };
+    let mut folded = batch_of_seen(1, 30);
+    folded.absorb(batch(vec![relayed(2), relayed(3)]));
+    folded.absorb(batch_of_seen(1, 25));
+    folded.absorb(batch_of_seen(2, 40));
+    folded.absorb(batch_of_seen(2, 35));
+    store.clone().commit(folded).await.unwrap();
+    let row = user_row(&store, 1).unwrap();
+    assert_eq!((row.first_seen, row.last_seen), (10, 30));
+    let row = user_row(&store, 2).unwrap();
+    assert_eq!((row.first_seen, row.last_seen), (40, 40));
+    let stats = store.clone().stats().await.unwrap();
+    assert_eq!(stats.counters, vec![("relayed".into(), 5)]);
+}
+
 pub(super) fn batch_of_seen(user: i64, at: u64) -> Batch {
     batch(vec![Record::Seen {
         user: u(user),
