@@ -15,10 +15,10 @@
 //! a minute, so memory follows the users active in the last two minutes.
 
 use super::Engine;
+use super::UserMap;
 use crate::domain::{Timestamp, UserId};
 use crate::engine::effect::Outcome;
 use crate::i18n::Text;
-use dashmap::DashMap;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -93,7 +93,7 @@ pub(super) enum Budget {
 
 #[derive(Default)]
 pub(super) struct Limiter {
-    users: DashMap<UserId, Budgets>,
+    users: UserMap<Budgets>,
     /// The earliest time of the next sweep.
     next_sweep: AtomicU64,
 }

@@ -21,10 +21,10 @@
 //! minute, so memory follows the reports of one window.
 
 use super::Engine;
+use super::UserMap;
 use crate::domain::{Timestamp, UserId};
 use crate::engine::effect::{Counter, Outbound, Outcome, Record, Report};
 use crate::i18n::{Arg, Text};
-use dashmap::DashMap;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -153,10 +153,10 @@ impl Ban {
 #[derive(Default)]
 pub(super) struct Sanctions {
     /// Every user ever banned (and not unbanned), with their latest ban.
-    bans: DashMap<UserId, Ban>,
+    bans: UserMap<Ban>,
     /// Reported user → (reporter, latest report) within the window, one
     /// entry per reporter.
-    reports: DashMap<UserId, Vec<(UserId, Timestamp)>>,
+    reports: UserMap<Vec<(UserId, Timestamp)>>,
     next_sweep: AtomicU64,
 }
 
