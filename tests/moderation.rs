@@ -47,23 +47,11 @@ async fn expect_filled(inbox: &mut Inbox, text: Text) -> String {
 /// waits for the thanks and for the press to be answered.
 async fn report(fake: &FakeBotApi, user: &SimUser, inbox: &mut Inbox, reason: &str) {
     let answers = fake.requests_for("answerCallbackQuery").len();
-    user.send_command("/report");
-    let question = Text::ReportAskReason.render();
-    let asked = inbox
-        .expect(
-            "the reason question",
-            |d| matches!(d, Delivery::Text { text, .. } if text == question),
-        )
-        .await;
-    let Delivery::Text { sent_id, .. } = asked else {
-        unreachable!()
-    };
-    let buttons = fake.message(user.id(), sent_id).expect("the question")["reply_markup"]
+    let question = support::report_with_reason(user, inbox, reason).await;
+    let buttons = fake.message(user.id(), question).expect("the question")["reply_markup"]
         ["inline_keyboard"]
         .to_string();
     assert!(buttons.contains("report:underage"), "{buttons}");
-    user.press_button(sent_id, reason);
-    inbox.expect_text(Text::ReportThanks).await;
     fake.wait_for("the press is answered", Duration::from_secs(10), |r| {
         r.iter()
             .filter(|r| r.method_lc == "answercallbackquery")

@@ -87,8 +87,8 @@ pub async fn chatting(fake: &FakeBotApi, a: i64, b: i64) -> (SimUser, SimUser, I
 }
 
 /// `user` sends /report, then picks `reason` (e.g. "report:abuse") on the
-/// question's keyboard, and is thanked.
-pub async fn report_with_reason(user: &SimUser, inbox: &mut Inbox, reason: &str) {
+/// question's keyboard, and is thanked. Returns the question's message id.
+pub async fn report_with_reason(user: &SimUser, inbox: &mut Inbox, reason: &str) -> i64 {
     user.send_command("/report");
     let question = Text::ReportAskReason.render();
     let asked = inbox
@@ -102,4 +102,5 @@ pub async fn report_with_reason(user: &SimUser, inbox: &mut Inbox, reason: &str)
     };
     user.press_button(sent_id, reason);
     inbox.expect_text(Text::ReportThanks).await;
+    sent_id
 }
