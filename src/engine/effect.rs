@@ -5,6 +5,7 @@
 //! "committed before told" is visible in the types, not just in a comment.
 
 use super::moderation::{Ban, ReportReason};
+use super::profile::Profile;
 use crate::domain::{ChatId, MessageId, Ticket, Timestamp, UserId};
 use crate::engine::event::Change;
 use crate::i18n::{Arg, Text};
@@ -69,6 +70,8 @@ pub enum Record {
     Ban { user: UserId, ban: Ban },
     /// A moderator lifted `user`'s ban; their ban history is forgotten.
     Unban { user: UserId },
+    /// `user`'s settings are now `profile` (replaces what was recorded).
+    Profile { user: UserId, profile: Profile },
 }
 
 /// A message in a user's private chat with the bot.

@@ -37,6 +37,7 @@ mod limits;
 mod locks;
 mod messenger;
 pub mod moderation;
+pub mod profile;
 pub mod queue;
 mod rules;
 mod timeouts;
@@ -45,6 +46,7 @@ pub use config::EngineConfig;
 pub use effect::{Counter, Outbound, Outcome, Record, Report};
 pub use event::{AdminCommand, BanOrder, Command, Event};
 pub use moderation::{Ban, BanReason, ModerationConfig, ReportReason};
+pub use profile::{AgeRange, Gender, Profile};
 
 use crate::domain::{Ticket, Timestamp, UserId};
 use crate::store::Snapshot;
@@ -94,6 +96,8 @@ pub struct Engine {
     limiter: Limiter,
     moderation: ModerationConfig,
     sanctions: moderation::Sanctions,
+    /// Settings of users who chose any (see [`profile`]).
+    profiles: UserMap<Profile>,
 }
 
 /// Spreads user ids over shards and stripes. Telegram ids are sequential-ish,
@@ -148,6 +152,7 @@ impl Engine {
             engine.remember_partner(user, partner, ended_at);
         }
         engine.restore_sanctions(&snapshot.bans, &snapshot.recent_reports);
+        engine.restore_profiles(&snapshot.profiles);
         engine
             .maintenance
             .store(snapshot.maintenance, std::sync::atomic::Ordering::SeqCst);

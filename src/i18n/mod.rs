@@ -164,6 +164,41 @@ impl Text {
     }
 }
 
+/// A language the bot speaks. Stored in user profiles: variants may be
+/// appended, never reordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Lang {
+    #[default]
+    En,
+    Ru,
+    Es,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::En, Lang::Ru, Lang::Es];
+
+    /// The language for a Telegram `language_code` such as `ru` or `es-MX`,
+    /// if the bot speaks it.
+    pub fn from_code(code: &str) -> Option<Lang> {
+        let primary = code.split(['-', '_']).next()?.to_ascii_lowercase();
+        match primary.as_str() {
+            "en" => Some(Lang::En),
+            "ru" => Some(Lang::Ru),
+            "es" => Some(Lang::Es),
+            _ => None,
+        }
+    }
+
+    /// The ISO 639-1 code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+            Lang::Es => "es",
+        }
+    }
+}
+
 /// A value to put into a parameterized catalog text. Values that need words
 /// (a ban's end, "permanently") are rendered here, not by the caller, so
 /// every word stays in the catalog. Serialized into the outbox: variants may

@@ -20,7 +20,7 @@
 
 use super::schema::{
     self, UserRow, ALBUMS, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID,
-    META_MAINTENANCE, OUTBOX, PAIRS, REPORTS, USERS, WAITING,
+    META_MAINTENANCE, OUTBOX, PAIRS, PROFILES, REPORTS, USERS, WAITING,
 };
 use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
@@ -196,6 +196,7 @@ impl EmbeddedStore {
         let mut albums = txn.open_table(ALBUMS).map_err(write)?;
         let mut reports = txn.open_table(REPORTS).map_err(write)?;
         let mut bans = txn.open_table(BANS).map_err(write)?;
+        let mut profiles = txn.open_table(PROFILES).map_err(write)?;
         let mut counters = txn.open_table(COUNTERS).map_err(write)?;
         let mut meta = txn.open_table(META).map_err(write)?;
 
@@ -304,6 +305,11 @@ impl EmbeddedStore {
                 Record::Unban { user } => {
                     bans.remove(user.0).map_err(write)?;
                 }
+                Record::Profile { user, profile } => {
+                    profiles
+                        .insert(user.0, encode(profile)?.as_slice())
+                        .map_err(write)?;
+                }
                 Record::Count { counter, delta } => {
                     let sum = counts.entry(counter.name()).or_insert(0);
                     *sum = sum.saturating_add(*delta);
@@ -387,6 +393,7 @@ impl EmbeddedStore {
                 .albums
                 .push((UserId(user.value()), group, parts, Timestamp(since)));
         }
+        snapshot.profiles = self.load_profiles(&txn)?;
         let outbox = txn.open_table(OUTBOX).map_err(read)?;
         for entry in outbox.iter().map_err(read)? {
             let (seq, raw) = entry.map_err(read)?;

@@ -19,7 +19,7 @@ pub use embedded::EmbeddedStore;
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
 use crate::engine::effect::{Counterpart, Outbound, Record, Report};
 use crate::engine::event::Linked;
-use crate::engine::Ban;
+use crate::engine::{Ban, Profile};
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -91,6 +91,8 @@ pub struct Snapshot {
     /// Sends committed but perhaps not performed before the last stop, in
     /// sequence order.
     pub outbox: Vec<(u64, Outbound)>,
+    /// Settings of every user who chose any.
+    pub profiles: Vec<(UserId, Profile)>,
 }
 
 /// Counts for operators (`randchat stats`, /stats, metrics). Serializable

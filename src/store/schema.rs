@@ -14,7 +14,7 @@
 
 use super::embedded::classify;
 use super::StoreError;
-use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{Database, ReadableTable, TableDefinition, TableHandle, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -37,6 +37,8 @@ pub const LAST_PARTNER: TableDefinition<i64, (i64, u64)> = TableDefinition::new(
 pub const REPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("reports");
 /// user id → postcard `Ban`: the user's latest ban, in force or expired.
 pub const BANS: TableDefinition<i64, &[u8]> = TableDefinition::new("bans");
+/// user id → postcard [`crate::engine::Profile`]: a user's settings.
+pub const PROFILES: TableDefinition<i64, &[u8]> = TableDefinition::new("profiles");
 /// counter name (`Counter::name`) → value.
 pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 
@@ -127,7 +129,14 @@ pub(crate) fn upgrade(
     let outcome = match stored {
         None => Prepared::Created,
         Some(found) if found == target => {
-            abort(txn);
+            // Tables added without a version bump (new, empty tables change
+            // nothing an older randchat reads) are created here.
+            if missing_tables(&txn).map_err(|e| classify(path, e))? {
+                create_tables(&txn).map_err(|e| classify(path, e))?;
+                txn.commit().map_err(|e| classify(path, e))?;
+            } else {
+                abort(txn);
+            }
             return Ok(Prepared::UpToDate);
         }
         Some(found) if found > target => {
@@ -193,6 +202,29 @@ pub(crate) fn write_version(txn: &WriteTransaction, version: u32) -> Result<(), 
     Ok(())
 }
 
+/// Tables every database of this version has; [`create_tables`] makes them.
+const TABLE_NAMES: [&str; 12] = [
+    "meta",
+    "users",
+    "pairs",
+    "waiting",
+    "last_partner",
+    "outbox",
+    "links",
+    "albums",
+    "reports",
+    "bans",
+    "counters",
+    "profiles",
+];
+
+fn missing_tables(txn: &WriteTransaction) -> Result<bool, redb::Error> {
+    let present: Vec<String> = txn.list_tables()?.map(|t| t.name().to_owned()).collect();
+    Ok(TABLE_NAMES
+        .iter()
+        .any(|name| !present.iter().any(|p| p == name)))
+}
+
 fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(META)?;
     txn.open_table(USERS)?;
@@ -205,6 +237,7 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(REPORTS)?;
     txn.open_table(BANS)?;
     txn.open_table(COUNTERS)?;
+    txn.open_table(PROFILES)?;
     Ok(())
 }
 

@@ -14,7 +14,7 @@
 
 use super::super::schema::{
     UserRow, ALBUMS, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID,
-    META_SCHEMA_VERSION, OUTBOX, PAIRS, REPORTS, SCHEMA_VERSION, USERS, WAITING,
+    META_SCHEMA_VERSION, OUTBOX, PAIRS, PROFILES, REPORTS, SCHEMA_VERSION, USERS, WAITING,
 };
 use super::super::{Stats, StoreError};
 use super::{classify, panic_message, read, EmbeddedStore, CACHE_SIZE};
@@ -157,6 +157,7 @@ fn copy_tables(
     copy_table(src, dst, BANS, dest, &mut copied)?;
     copy_table(src, dst, REPORTS, dest, &mut copied)?;
     copy_table(src, dst, COUNTERS, dest, &mut copied)?;
+    copy_table(src, dst, PROFILES, dest, &mut copied)?;
     let present = src.list_tables().map_err(read)?;
     let present: Vec<String> = present.map(|t| t.name().to_owned()).collect();
     if let Some(missed) = present.iter().find(|name| !copied.contains(*name)) {

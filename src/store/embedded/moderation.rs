@@ -1,5 +1,5 @@
-//! Loading what moderation needs at start-up: every ban, and the reports
-//! recent enough to count towards one.
+//! Loading what moderation and matching need at start-up: every ban, the
+//! reports recent enough to count towards one, and every user's settings.
 //!
 //! Reports are only ever appended with the engine's clock, so their ids are
 //! in time order (give or take a clock step); reading the `reports` table
@@ -10,8 +10,8 @@
 use super::{read, EmbeddedStore};
 use crate::domain::{Timestamp, UserId};
 use crate::engine::effect::Report;
-use crate::engine::Ban;
-use crate::store::schema::{BANS, REPORTS};
+use crate::engine::{Ban, Profile};
+use crate::store::schema::{BANS, PROFILES, REPORTS};
 use crate::store::{StoreError, RECENT_REPORTS_SECS};
 use redb::{ReadTransaction, ReadableTable};
 
@@ -49,5 +49,27 @@ impl EmbeddedStore {
         }
         recent.reverse();
         Ok(recent)
+    }
+
+    /// Every user's settings. A database written before settings existed
+    /// has no such table until it is next opened for writing: no settings.
+    pub(super) fn load_profiles(
+        &self,
+        txn: &ReadTransaction,
+    ) -> Result<Vec<(UserId, Profile)>, StoreError> {
+        let table = match txn.open_table(PROFILES) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(read(e)),
+        };
+        let mut profiles = Vec::new();
+        for entry in table.iter().map_err(read)? {
+            let (user, raw) = entry.map_err(read)?;
+            profiles.push((
+                UserId(user.value()),
+                self.decode("profiles row", raw.value())?,
+            ));
+        }
+        Ok(profiles)
     }
 }

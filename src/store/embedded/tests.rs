@@ -5,7 +5,8 @@
 use super::*;
 use crate::domain::{MessageId, Ticket};
 use crate::engine::effect::{Counter, Report};
-use crate::engine::{Ban, BanReason, ReportReason};
+use crate::engine::{AgeRange, Ban, BanReason, Gender, Profile, ReportReason};
+use crate::i18n::Lang;
 use crate::i18n::Text;
 
 fn u(id: i64) -> UserId {
@@ -125,6 +126,17 @@ pub(super) fn every_record() -> (Batch, Snapshot) {
                 counter: Counter::Reports,
                 delta: 2,
             },
+            Record::Profile {
+                user: u(3),
+                profile: Profile {
+                    age: Some(20),
+                    ..Profile::default()
+                },
+            },
+            Record::Profile {
+                user: u(3),
+                profile: settled_profile(),
+            },
         ],
         last_update_id: Some(900),
         outbox_add: outbox.clone(),
@@ -136,9 +148,50 @@ pub(super) fn every_record() -> (Batch, Snapshot) {
         last_partners: vec![(u(5), u(6), t(30)), (u(6), u(5), t(30))],
         last_update_id: Some(900),
         outbox,
+        profiles: vec![(u(3), settled_profile())],
         ..Snapshot::default()
     };
     (batch, snapshot)
+}
+
+/// A profile with every field away from its default.
+fn settled_profile() -> Profile {
+    Profile {
+        gender: Some(Gender::Other),
+        age: Some(42),
+        language: Some(Lang::Ru),
+        wants_gender: Some(Gender::Female),
+        wants_age: Some(AgeRange { min: 30, max: 50 }),
+        same_language_only: true,
+        refused_media: 0b101,
+        protect_content: Some(true),
+        captcha_passed: true,
+    }
+}
+
+#[tokio::test]
+async fn a_database_from_before_profiles_gains_the_table_and_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    {
+        let guard = store.db.read();
+        let txn = guard.as_ref().unwrap().begin_write().unwrap();
+        txn.delete_table(PROFILES).unwrap();
+        txn.commit().unwrap();
+    }
+    // Read before any write: no table, no settings, no error.
+    assert_eq!(store.clone().load().await.unwrap(), Snapshot::default());
+    let path = store.path().to_path_buf();
+    drop(store);
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    assert_eq!(store.path(), path);
+    let record = Record::Profile {
+        user: u(9),
+        profile: settled_profile(),
+    };
+    store.clone().commit(batch(vec![record])).await.unwrap();
+    let loaded = store.clone().load().await.unwrap();
+    assert_eq!(loaded.profiles, vec![(u(9), settled_profile())]);
 }
 
 #[tokio::test]

@@ -1,0 +1,124 @@
+//! What each user chose about themselves and about whom they meet.
+//!
+//! One [`Profile`] per user who ever chose anything, kept in the engine and
+//! persisted whole with [`Record::Profile`]. Keeping every per-user choice in
+//! one value (instead of a record and a table per setting) means a new
+//! setting is a new field: the engine, both backends, backups and export all
+//! carry it without change.
+//!
+//! Users who never chose anything have no entry and get
+//! [`Profile::default`], so a million passers-by cost no memory here.
+
+use super::effect::{Outcome, Record};
+use super::Engine;
+use crate::domain::UserId;
+use crate::i18n::Lang;
+use serde::{Deserialize, Serialize};
+
+/// A gender a user states, or wants to meet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Gender {
+    Male,
+    Female,
+    Other,
+}
+
+/// An inclusive age range, both ends within 13–99.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AgeRange {
+    pub min: u8,
+    pub max: u8,
+}
+
+/// A user's settings. Encoded with postcard, which is not self-describing:
+/// new fields go at the end, and the store's decoder must accept the old
+/// length (see the store's profile tests).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// About me: gender (`None`: unset).
+    pub gender: Option<Gender>,
+    /// About me: age, 13–99 (`None`: unset).
+    pub age: Option<u8>,
+    /// The language the bot speaks to this user. `None`: taken from the
+    /// user's Telegram `language_code`, else English.
+    pub language: Option<Lang>,
+    /// Whom I want to meet: a gender (`None`: anyone).
+    pub wants_gender: Option<Gender>,
+    /// Whom I want to meet: an age range (`None`: any age).
+    pub wants_age: Option<AgeRange>,
+    /// Whom I want to meet: only people who speak my language.
+    pub same_language_only: bool,
+    /// Kinds of message this user refuses to receive, as a bit set whose
+    /// bits the media rules define.
+    pub refused_media: u16,
+    /// Whether copies of this user's messages are sent with
+    /// protect_content. `None`: the configured default.
+    pub protect_content: Option<bool>,
+    /// Whether this user has passed the one-tap captcha.
+    pub captcha_passed: bool,
+}
+
+impl Engine {
+    /// `user`'s settings (the defaults if they never chose anything).
+    pub fn profile(&self, user: UserId) -> Profile {
+        self.profiles
+            .get(&user)
+            .map(|p| p.clone())
+            .unwrap_or_default()
+    }
+
+    /// Changes `user`'s settings with `change` and records the result.
+    /// Returns the new profile.
+    pub(crate) fn update_profile(
+        &self,
+        user: UserId,
+        out: &mut Outcome,
+        change: impl FnOnce(&mut Profile),
+    ) -> Profile {
+        let mut entry = self.profiles.entry(user).or_default();
+        change(entry.value_mut());
+        let profile = entry.value().clone();
+        drop(entry);
+        out.record(Record::Profile {
+            user,
+            profile: profile.clone(),
+        });
+        profile
+    }
+
+    pub(super) fn restore_profiles(&self, profiles: &[(UserId, Profile)]) {
+        for (user, profile) in profiles {
+            self.profiles.insert(*user, profile.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Snapshot;
+
+    #[test]
+    fn an_update_is_recorded_whole_and_survives_a_restore() {
+        let engine = Engine::new();
+        let user = UserId(7);
+        assert_eq!(engine.profile(user), Profile::default());
+        let mut out = Outcome::default();
+        let updated = engine.update_profile(user, &mut out, |p| {
+            p.age = Some(30);
+            p.wants_gender = Some(Gender::Female);
+        });
+        assert_eq!(
+            out.records,
+            vec![Record::Profile {
+                user,
+                profile: updated.clone()
+            }]
+        );
+        let snapshot = Snapshot {
+            profiles: vec![(user, updated.clone())],
+            ..Snapshot::default()
+        };
+        assert_eq!(Engine::restore(&snapshot).profile(user), updated);
+    }
+}
