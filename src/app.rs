@@ -21,6 +21,10 @@ pub struct Settings {
     /// Admin HTTP server and control socket (see [`crate::service`]).
     pub service: crate::service::ServiceSettings,
     pub moderation: crate::engine::ModerationConfig,
+    /// Anti-spam rules, the AI moderator and the broadcast pace.
+    pub antispam: crate::engine::AntispamConfig,
+    pub moderator: Option<crate::moderation_ai::ModeratorSettings>,
+    pub broadcast_rate: u32,
 }
 
 /// Runs the bot until SIGINT or SIGTERM.
@@ -39,6 +43,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         protect_content: settings.protect_content,
         moderation: settings.moderation,
         metrics,
+        antispam: settings.antispam,
+        moderator: settings.moderator,
+        broadcast_rate: settings.broadcast_rate,
     };
     let poller = Poller::start(bot, store, names, loop_settings).await?;
     service.readiness.set_ready();

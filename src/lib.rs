@@ -16,6 +16,7 @@ pub mod engine;
 pub mod http;
 pub mod i18n;
 pub mod metrics;
+pub mod moderation_ai;
 pub mod service;
 pub mod store;
 pub mod telegram;

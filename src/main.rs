@@ -171,6 +171,9 @@ fn run(config: Config) -> ExitCode {
             admins: config.admin_ids.clone(),
             ..config.moderation.clone()
         },
+        antispam: config.antispam.clone(),
+        moderator: config.moderator.clone(),
+        broadcast_rate: config.broadcast_rate,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -29,7 +29,13 @@ pub struct Metrics {
     commit_sum_micros: AtomicU64,
     update_lag_secs: AtomicU64,
     updates: AtomicU64,
+    /// AI moderation checks by outcome ([`MODERATION_OUTCOMES`]).
+    moderation: [AtomicU64; 3],
 }
+
+/// The outcomes of an AI moderation check, as labelled in
+/// `randchat_moderation_checks_total`.
+const MODERATION_OUTCOMES: [&str; 3] = ["clean", "flagged", "error"];
 
 impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -95,6 +101,13 @@ impl Metrics {
     pub fn update_applied(&self, lag_secs: u64) {
         self.updates.fetch_add(1, Ordering::Relaxed);
         self.update_lag_secs.store(lag_secs, Ordering::Relaxed);
+    }
+
+    /// An AI moderation check ended with `outcome` (clean, flagged, error).
+    pub fn moderation_checked(&self, outcome: &str) {
+        if let Some(at) = MODERATION_OUTCOMES.iter().position(|o| *o == outcome) {
+            self.moderation[at].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The text exposition format, version 0.0.4.
@@ -164,6 +177,18 @@ impl Metrics {
             let _ = writeln!(out, "randchat_api_errors_total{{code=\"{code}\"}} {value}");
         }
         self.render_commit_histogram(&mut out);
+        let _ = writeln!(
+            out,
+            "# HELP randchat_moderation_checks_total AI moderation checks, by outcome (errors let the message through)."
+        );
+        let _ = writeln!(out, "# TYPE randchat_moderation_checks_total counter");
+        for (outcome, value) in MODERATION_OUTCOMES.iter().zip(&self.moderation) {
+            let _ = writeln!(
+                out,
+                "randchat_moderation_checks_total{{outcome=\"{outcome}\"}} {}",
+                load(value)
+            );
+        }
         out
     }
 

@@ -29,6 +29,8 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
     };
     let token = token.map_err(|problem| ConfigError::MalformedToken { origin, problem })?;
     let (d, l, t) = (Config::new(token.clone()), &mut layers, &token);
+    // This group first: it reads the defaults before they are moved below.
+    let keys = super::antispam::read(l, t, &d)?;
     // Fields are checked in this order; the first error wins.
     Ok(Config {
         data_dir: take(l, "DATA_DIR", t, text)?.map_or(d.data_dir, PathBuf::from),
@@ -70,12 +72,16 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
                 .unwrap_or(d.moderation.ban_duration),
             admins: Vec::new(),
         },
+        antispam: keys.antispam,
+        badwords_file: keys.badwords_file,
+        moderator: keys.moderator,
+        broadcast_rate: keys.broadcast_rate,
         bot_token: token,
     })
 }
 
 /// Parses `key` if some layer set it; `None` keeps the default.
-fn take<T>(
+pub(super) fn take<T>(
     layers: &mut Layers,
     key: &'static str,
     token: &BotToken,
@@ -92,7 +98,7 @@ fn take<T>(
     })
 }
 
-fn text(raw: Raw) -> Result<String, String> {
+pub(super) fn text(raw: Raw) -> Result<String, String> {
     match raw {
         Raw::Text(s) => Ok(s.trim().to_owned()),
         Raw::List(_) => Err("expected a single value, got a list".into()),
@@ -208,7 +214,7 @@ fn rate_limit(raw: Raw) -> Result<u32, String> {
     }
 }
 
-fn on_off(raw: Raw) -> Result<bool, String> {
+pub(super) fn on_off(raw: Raw) -> Result<bool, String> {
     let s = text(raw)?;
     match s.to_ascii_lowercase().as_str() {
         "on" | "true" | "1" => Ok(true),
@@ -313,6 +319,11 @@ impl Config {
             // deploy: operator-facing keys.
             admin_listen: super::deploy::default_admin_listen(),
             moderation: ModerationConfig::default(),
+            // antispam: anti-spam rules, AI moderation, /broadcast.
+            antispam: crate::engine::AntispamConfig::default(),
+            badwords_file: None,
+            moderator: None,
+            broadcast_rate: crate::engine::broadcast::DEFAULT_BROADCAST_RATE,
         }
     }
 
@@ -406,9 +417,11 @@ impl Config {
                 format!("{}s", self.moderation.ban_duration.as_secs()),
             ),
         ]
+        .into_iter()
+        .chain(super::antispam::rows(self))
         // In case the token was pasted into another key.
         .map(|(k, v)| (k, v.replace(self.bot_token.expose(), MASK)))
-        .into()
+        .collect()
     }
 }
 

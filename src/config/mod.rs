@@ -35,6 +35,7 @@
 //! messages, and environment values stay exactly as written (figment's `Env`
 //! provider would turn `"007"` into a number).
 
+mod antispam;
 mod build;
 #[cfg(test)]
 mod tests;
@@ -75,7 +76,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 31] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -99,6 +100,16 @@ const KEYS: [&str; 22] = [
     "REPORT_BAN_THRESHOLD",
     "REPORT_WINDOW",
     "BAN_DURATION",
+    // antispam: anti-spam rules, AI moderation, /broadcast.
+    "ANTISPAM_LINK_DELAY",
+    "ANTISPAM_BLOCK_LINKS",
+    "CAPTCHA",
+    "BADWORDS_FILE",
+    "MODERATION_URL",
+    "MODERATION_KEY",
+    "MODERATION_MODEL",
+    "MODERATION_TIMEOUT",
+    "BROADCAST_RATE",
 ];
 
 /// The effective configuration.
@@ -134,6 +145,17 @@ pub struct Config {
     /// `BAN_DURATION`); see [`ModerationConfig`]. Its `admins` stay empty
     /// here: they are `admin_ids`, which `main` copies in.
     pub moderation: ModerationConfig,
+
+    // antispam: anti-spam rules, AI moderation, /broadcast.
+    /// `ANTISPAM_LINK_DELAY`, `ANTISPAM_BLOCK_LINKS`, `CAPTCHA` and the
+    /// word list read from `BADWORDS_FILE`.
+    pub antispam: crate::engine::AntispamConfig,
+    /// Where the word list came from, if it was set.
+    pub badwords_file: Option<PathBuf>,
+    /// `MODERATION_URL` and friends; `None` when the URL is unset.
+    pub moderator: Option<crate::moderation_ai::ModeratorSettings>,
+    /// `BROADCAST_RATE`: broadcast copies per second.
+    pub broadcast_rate: u32,
 }
 
 /// How log lines are written.

@@ -28,6 +28,8 @@ pub enum AdminCommand {
     Warn(Option<(UserId, String)>),
     /// `/maintenance on|off`.
     Maintenance(Option<bool>),
+    /// `/broadcast <text>` (see [`super::broadcast`]).
+    Broadcast(Option<String>),
 }
 
 /// `/ban <id> <duration|perm> <reason>`.
@@ -56,9 +58,17 @@ impl AdminCommand {
                     _ => None,
                 })
             }
+            "broadcast" => AdminCommand::Broadcast(broadcast_text(args)),
             _ => return None,
         })
     }
+}
+
+/// A broadcast's text: not empty, at most a Telegram message long.
+fn broadcast_text(args: &str) -> Option<String> {
+    let text = args.trim();
+    let fits = text.chars().count() <= super::broadcast::MAX_BROADCAST_CHARS;
+    (!text.is_empty() && fits).then(|| text.to_owned())
 }
 
 fn parse_ban(args: &str) -> Option<BanOrder> {
@@ -157,6 +167,8 @@ impl Engine {
                 out.tell(user, done);
             }
             AdminCommand::Maintenance(None) => out.tell(user, Text::AdminMaintenanceUsage),
+            AdminCommand::Broadcast(Some(text)) => self.start_broadcast(user, text, now, out),
+            AdminCommand::Broadcast(None) => out.tell(user, Text::BroadcastUsage),
         }
     }
 
@@ -172,6 +184,11 @@ impl Engine {
     }
 
     fn admin_ban(&self, user: UserId, order: BanOrder, now: Timestamp, out: &mut Outcome) {
+        if self.is_admin(order.target) {
+            // Themselves included: an admin locked out of /chat by a typo
+            // helps nobody, and admins settle disputes in ADMIN_IDS.
+            return out.tell(user, Text::AdminCantBanAdmin);
+        }
         let until = order.secs.map_or(Timestamp(0), |secs| {
             Timestamp(now.0.saturating_add(secs).max(1))
         });

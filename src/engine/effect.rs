@@ -4,6 +4,8 @@
 //! [`Record`] durably before it performs a single [`Outbound`], so the order
 //! "committed before told" is visible in the types, not just in a comment.
 
+use super::broadcast::Broadcast;
+use super::captcha::Animal;
 use super::moderation::{Ban, ReportReason};
 use super::profile::Profile;
 use crate::domain::{ChatId, MessageId, Ticket, Timestamp, UserId};
@@ -72,6 +74,8 @@ pub enum Record {
     Unban { user: UserId },
     /// `user`'s settings are now `profile` (replaces what was recorded).
     Profile { user: UserId, profile: Profile },
+    /// The broadcast is now as recorded (replaces what was recorded).
+    Broadcast(Broadcast),
 }
 
 /// A message in a user's private chat with the bot.
@@ -179,6 +183,23 @@ pub enum Outbound {
         query_id: String,
         text: Option<Text>,
     },
+    /// Ask `user` to tap `answer` among `choices`, one button each, whose
+    /// callback data is its position (see [`super::captcha`]).
+    Captcha {
+        user: UserId,
+        answer: Animal,
+        choices: Vec<Animal>,
+    },
+    /// A broadcast's copy: the admin's text, sent as the bot's message.
+    BroadcastCopy { to: UserId, text: String },
+    /// The broadcast's progress message to `admin`: sent new when `message`
+    /// is `None`, edited in place otherwise.
+    BroadcastStatus {
+        admin: UserId,
+        message: Option<MessageId>,
+        text: Text,
+        args: Vec<Arg>,
+    },
 }
 
 impl Outbound {
@@ -188,7 +209,10 @@ impl Outbound {
             Outbound::Tell { user, .. }
             | Outbound::TellWith { user, .. }
             | Outbound::AskReportReason { user }
-            | Outbound::AnswerCallback { user, .. } => user.0,
+            | Outbound::AnswerCallback { user, .. }
+            | Outbound::Captcha { user, .. } => user.0,
+            Outbound::BroadcastCopy { to, .. } => to.0,
+            Outbound::BroadcastStatus { admin, .. } => admin.0,
             Outbound::Relay { to, .. }
             | Outbound::RelayReply { to, .. }
             | Outbound::EditCopy { to, .. }

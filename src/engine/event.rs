@@ -7,6 +7,8 @@
 
 pub use super::admin::{AdminCommand, BanOrder};
 use crate::domain::{ChatId, MessageId, UserId};
+use crate::engine::antispam::Screening;
+use crate::engine::broadcast::CopyResult;
 use crate::engine::effect::Counterpart;
 use serde::{Deserialize, Serialize};
 
@@ -73,6 +75,20 @@ pub enum Event {
         replied: Option<MessageId>,
         link: Option<Linked>,
     },
+    /// A message (`inner`) whose text or caption the shell screened and
+    /// found something in (see [`super::antispam`]). The text itself never
+    /// reaches the engine.
+    Screened {
+        screening: Screening,
+        inner: Box<Event>,
+    },
+    /// The next users of the running broadcast, in id order; `last` when
+    /// there are no more after them.
+    BroadcastUsers { users: Vec<UserId>, last: bool },
+    /// What became of the broadcast copy to `to`.
+    BroadcastResult { to: UserId, result: CopyResult },
+    /// The broadcast's progress message was sent as `message`.
+    BroadcastShown { message: MessageId },
 }
 
 /// What an edit changed. Formatting entities travel as Telegram's JSON.
@@ -111,7 +127,13 @@ impl Event {
             | Event::Delete { user, .. }
             | Event::AlbumPart { user, .. }
             | Event::Callback { user, .. } => Some(*user),
-            Event::NotPrivate { .. } | Event::Unreachable { .. } | Event::Tick => None,
+            Event::Screened { inner, .. } => inner.user(),
+            Event::NotPrivate { .. }
+            | Event::Unreachable { .. }
+            | Event::Tick
+            | Event::BroadcastUsers { .. }
+            | Event::BroadcastResult { .. }
+            | Event::BroadcastShown { .. } => None,
         }
     }
 }
@@ -130,6 +152,7 @@ impl Event {
                 replied: Some(replied),
                 ..
             } => (user, replied),
+            Event::Screened { ref inner, .. } => return inner.link_key(),
             _ => return None,
         };
         Some(Counterpart {
@@ -140,6 +163,9 @@ impl Event {
 
     /// Whether a lookup found the other side.
     pub fn has_link(&self) -> bool {
+        if let Event::Screened { inner, .. } = self {
+            return inner.has_link();
+        }
         matches!(
             self,
             Event::Reply { link: Some(_), .. }
@@ -156,6 +182,7 @@ impl Event {
             | Event::Edit { link, .. }
             | Event::React { link, .. }
             | Event::Delete { link, .. } => *link = found,
+            Event::Screened { inner, .. } => inner.set_link(found),
             _ => {}
         }
     }

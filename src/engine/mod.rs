@@ -17,7 +17,10 @@
 //! flood control ([`limits`]).
 //!
 //! Moderation ([`moderation`], [`admin`]) keeps reports within their window
-//! and bans, and refuses /chat and /next to a banned user.
+//! and bans, and refuses /chat and /next to a banned user. Anti-spam
+//! ([`antispam`], [`captcha`]) refuses early links, listed words and
+//! flagged messages, and holds a first /chat for a captcha; [`broadcast`]
+//! walks every known user with an admin's message.
 //!
 //! Every change to a user's presence happens under that user's stripe lock
 //! ([`locks`]), and a change to two users under both. That is what keeps the
@@ -29,6 +32,10 @@
 
 mod admin;
 mod albums;
+pub mod antispam;
+mod ban_end;
+pub mod broadcast;
+pub mod captcha;
 pub mod config;
 mod deadlines;
 pub mod effect;
@@ -42,6 +49,8 @@ pub mod queue;
 mod rules;
 mod timeouts;
 
+pub use antispam::{AntispamConfig, Screening, WordList};
+pub use broadcast::{Broadcast, CopyResult};
 pub use config::EngineConfig;
 pub use effect::{Counter, Outbound, Outcome, Record, Report};
 pub use event::{AdminCommand, BanOrder, Command, Event};
@@ -98,6 +107,15 @@ pub struct Engine {
     sanctions: moderation::Sanctions,
     /// Settings of users who chose any (see [`profile`]).
     profiles: UserMap<Profile>,
+    antispam: AntispamConfig,
+    /// Open captcha challenges (see [`captcha`]).
+    captchas: UserMap<captcha::Challenge>,
+    /// The shell's random seed for captcha challenges.
+    captcha_seed: u64,
+    captcha_draws: AtomicU64,
+    broadcasts: broadcast::Broadcasts,
+    /// Broadcast copies handed out per second, at most.
+    broadcast_rate: u32,
 }
 
 /// Spreads user ids over shards and stripes. Telegram ids are sequential-ish,
@@ -110,15 +128,23 @@ pub(crate) fn spread(user: UserId) -> usize {
 impl Engine {
     /// An empty engine with the default [`EngineConfig`].
     pub fn new() -> Self {
-        Self::default()
+        Self::with_config(EngineConfig::default())
     }
 
     /// An empty engine with `config`.
     pub fn with_config(config: EngineConfig) -> Self {
         Engine {
             config,
+            broadcast_rate: broadcast::DEFAULT_BROADCAST_RATE,
             ..Self::default()
         }
+    }
+
+    /// The same engine drawing captcha challenges from `seed` (the shell
+    /// picks a random one at start-up).
+    pub fn with_captcha_seed(mut self, seed: u64) -> Self {
+        self.captcha_seed = seed;
+        self
     }
 
     /// The same engine with `moderation` as its moderation settings.
@@ -153,6 +179,7 @@ impl Engine {
         }
         engine.restore_sanctions(&snapshot.bans, &snapshot.recent_reports);
         engine.restore_profiles(&snapshot.profiles);
+        engine.restore_broadcast(snapshot.broadcast.as_ref());
         engine
             .maintenance
             .store(snapshot.maintenance, std::sync::atomic::Ordering::SeqCst);
@@ -160,6 +187,16 @@ impl Engine {
             engine.restore_album(*user, group.clone(), parts.clone(), *since);
         }
         engine
+    }
+
+    /// An engine rebuilt from `snapshot` with this engine's settings (after
+    /// a failed commit left this one ahead of the store).
+    pub fn rebuilt_from(&self, snapshot: &Snapshot) -> Engine {
+        Engine::restore_with(snapshot, self.config)
+            .with_moderation(self.moderation.clone())
+            .with_antispam(self.antispam.clone())
+            .with_captcha_seed(self.captcha_seed)
+            .with_broadcast_rate(self.broadcast_rate)
     }
 
     /// Applies one event at time `now`.
@@ -172,20 +209,24 @@ impl Engine {
         if let Some(user) = event.user() {
             out.record(Record::Seen { user, at: now });
         }
+        self.apply(event, now, &mut out);
+        out
+    }
+
+    /// Applies one event's rules, adding to `out`.
+    fn apply(&self, event: &Event, now: Timestamp, out: &mut Outcome) {
         match *event {
-            Event::Command { user, ref command } => {
-                self.command(user, command.clone(), now, &mut out)
-            }
+            Event::Command { user, ref command } => self.command(user, command.clone(), now, out),
             Event::Message {
                 user,
                 message,
                 relayable,
-            } => self.message(user, message, relayable, now, &mut out),
+            } => self.message(user, message, relayable, now, out),
             Event::Callback {
                 user,
                 ref query_id,
                 ref data,
-            } => self.callback(user, query_id, data, now, &mut out),
+            } => self.callback(user, query_id, data, now, out),
             Event::NotPrivate { chat } => {
                 out.sends.push(Outbound::TellChat {
                     chat,
@@ -193,35 +234,44 @@ impl Engine {
                 });
                 out.sends.push(Outbound::LeaveChat { chat });
             }
-            Event::Unreachable { user } => self.drop_unreachable(user, now, &mut out),
-            Event::Tick => self.tick(now, &mut out),
+            Event::Unreachable { user } => self.drop_unreachable(user, now, out),
+            Event::Tick => self.tick(now, out),
             Event::Reply {
                 user,
                 message,
                 relayable,
                 link,
                 ..
-            } => self.reply(user, message, relayable, link, now, &mut out),
+            } => self.reply(user, message, relayable, link, now, out),
             Event::Edit {
                 user,
                 message,
                 ref change,
                 link,
-            } => self.edit(user, message, change, link, &mut out),
+            } => self.edit(user, message, change, link, out),
             Event::React {
                 user,
                 ref reaction,
                 link,
                 ..
-            } => self.react(user, reaction, link, &mut out),
-            Event::Delete { user, link, .. } => self.unsend(user, link, &mut out),
+            } => self.react(user, reaction, link, out),
+            Event::Delete { user, link, .. } => self.unsend(user, link, out),
             Event::AlbumPart {
                 user,
                 message,
                 ref group,
-            } => self.album_part(user, message, group, now, &mut out),
+            } => self.album_part(user, message, group, now, out),
+            Event::Screened {
+                ref screening,
+                ref inner,
+            } => match inner.user() {
+                Some(user) if self.refuse_spam(user, screening, now, out) => {}
+                _ => self.apply(inner, now, out),
+            },
+            Event::BroadcastUsers { .. }
+            | Event::BroadcastResult { .. }
+            | Event::BroadcastShown { .. } => self.broadcast_event(event, out),
         }
-        out
     }
 
     /// The rules' tunables.

@@ -165,6 +165,7 @@ impl Engine {
     pub(super) fn restore_sanctions(&self, bans: &[(UserId, Ban)], reports: &[Report]) {
         for (user, ban) in bans {
             self.sanctions.bans.insert(*user, ban.clone());
+            self.watch_ban_end(*user, ban);
         }
         for report in reports {
             let consumed = self
@@ -198,6 +199,9 @@ impl Engine {
         now: Timestamp,
         out: &mut Outcome,
     ) {
+        if let Some(position) = data.strip_prefix(super::captcha::CALLBACK_PREFIX) {
+            return self.captcha_answer(user, query_id, position, now, out);
+        }
         let reason = ReportReason::from_callback(data);
         out.sends.push(Outbound::AnswerCallback {
             user,
@@ -275,21 +279,26 @@ impl Engine {
     /// that they left) or search. Telling `user` is the caller's part.
     pub(super) fn impose(&self, user: UserId, ban: Ban, now: Timestamp, out: &mut Outcome) {
         self.sanctions.bans.insert(user, ban.clone());
+        self.watch_ban_end(user, &ban);
         out.record(Record::Ban { user, ban });
         self.drop_unreachable(user, now, out);
     }
 
-    /// Lifts `user`'s ban if one is in force, forgetting their history.
+    /// Lifts `user`'s ban if one is in force. Their history stays: the ban
+    /// is kept as one that ended `now`, so a later ban still counts as a
+    /// repeat and lasts longer (an unban forgives this ban, not the past).
     pub(super) fn lift(&self, user: UserId, now: Timestamp, out: &mut Outcome) -> bool {
-        let lifted = self
-            .sanctions
-            .bans
-            .remove_if(&user, |_, ban| ban.in_force(now))
-            .is_some();
-        if lifted {
-            out.record(Record::Unban { user });
+        let Some(mut ban) = self.sanctions.bans.get_mut(&user) else {
+            return false;
+        };
+        if !ban.in_force(now) {
+            return false;
         }
-        lifted
+        ban.until = Timestamp(now.0.max(1));
+        let ended = ban.clone();
+        drop(ban);
+        out.record(Record::Ban { user, ban: ended });
+        true
     }
 
     /// When `user`'s ban in force ends (`Timestamp(0)`: never), if they have one.
@@ -305,6 +314,11 @@ impl Engine {
         };
         out.tell_with(user, Text::StillBanned, vec![Arg::Until(until.0)]);
         true
+    }
+
+    /// `user`'s latest ban, in force or not.
+    pub(super) fn sanctions_ban(&self, user: UserId) -> Option<Ban> {
+        self.sanctions.bans.get(&user).map(|ban| ban.clone())
     }
 
     /// How many bans `user` has had.

@@ -26,6 +26,7 @@ impl Engine {
             {
                 out.tell(user, Text::Maintenance)
             }
+            Command::Chat | Command::Next if self.hold_for_captcha(user, now, out) => {}
             Command::Start => {
                 out.tell(user, Text::Welcome);
                 match self.presence_of(user) {

@@ -28,6 +28,8 @@ pub(super) struct ChatClock {
     pub(super) serial: u64,
     /// When this side was paired or last had a message relayed.
     pub(super) active: Timestamp,
+    /// When the chat started (`Timestamp(0)` if restored: an old chat).
+    pub(super) since: Timestamp,
 }
 
 fn after(start: Timestamp, secs: u64) -> Timestamp {
@@ -45,7 +47,11 @@ impl Engine {
             When::At(at) => at,
             When::Unset => Timestamp(0),
         };
-        let clock = ChatClock { serial, active };
+        let clock = ChatClock {
+            serial,
+            active,
+            since: active,
+        };
         self.chats.insert(a, clock);
         self.chats.insert(b, clock);
         if let Some(idle) = self.config.idle_secs() {
@@ -87,10 +93,12 @@ impl Engine {
                     ended_at,
                 } => self.forget_partner(user, partner, ended_at, out),
                 Due::Album { user } => self.album_due(user, now, out),
+                Due::BanEnds { user, until } => self.announce_ban_end(user, until, now, out),
             }
         }
         self.limiter.sweep(now);
         self.sweep_reports(now);
+        self.broadcast_tick(now, out);
     }
 
     /// Ends the chat if it is still the same chat and nobody wrote in it for

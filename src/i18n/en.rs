@@ -74,6 +74,7 @@ pub(super) fn text(key: Text) -> &'static str {
             /unban <user id> — lift a ban\n\
             /warn <user id> <reason> — send a user a warning\n\
             /maintenance on|off — refuse new searches (running chats go on)\n\
+            /broadcast <text> — send a message to every user, paced, with progress\n\
             /admin — this list",
         Text::AdminStats => "📊 Searching: {0}\nChats: {1}\nBans in force: {2}",
         Text::AdminBanDone => "Banned {0}.",
@@ -87,5 +88,23 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::AdminMaintenanceOn => "Maintenance on: new searches are refused, running chats go on.",
         Text::AdminMaintenanceOff => "Maintenance off: searching works again.",
         Text::AdminMaintenanceUsage => "Usage: /maintenance on|off",
+        Text::LinkTooSoon => "🔗 Links and @mentions can't be sent in the first {0} seconds of a chat, so your message was not delivered. Say hello first!",
+        Text::FilterBlocked => "🚫 Your message was not delivered: it contains a word or link that isn't allowed here.",
+        Text::ModerationBlocked => "🚫 Your message was not delivered: automatic moderation flagged it. Please keep to the house rules.",
+        Text::CaptchaAsk => "🤖 One quick check before your first chat: tap the {0}.",
+        Text::CaptchaWrong => "That wasn't it. Please try again.",
+        Text::CaptchaPassed => "✅ Thanks! You won't be asked again.",
+        Text::AnimalCat => "cat",
+        Text::AnimalDog => "dog",
+        Text::AnimalFox => "fox",
+        Text::AnimalFrog => "frog",
+        Text::AnimalOwl => "owl",
+        Text::AnimalPanda => "panda",
+        Text::BanExpired => "✅ Your ban has ended. Send /chat to find someone.",
+        Text::AdminCantBanAdmin => "Admins can't be banned (yourself included). Remove the user from ADMIN_IDS first.",
+        Text::BroadcastUsage => "Usage: /broadcast <text> (at most 4096 characters)",
+        Text::BroadcastBusy => "A broadcast is already running; wait until it has finished.",
+        Text::BroadcastProgress => "📣 Broadcasting… {0} sent, {1} blocked the bot, {2} failed.",
+        Text::BroadcastDone => "📣 Broadcast finished: {0} sent, {1} blocked the bot, {2} failed.",
     }
 }

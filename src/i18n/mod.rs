@@ -84,11 +84,34 @@ pub enum Text {
     AdminMaintenanceOn,
     AdminMaintenanceOff,
     AdminMaintenanceUsage,
+    // Anti-spam, captcha, ban ends and /broadcast (appended).
+    /// {0}: the link delay in seconds.
+    LinkTooSoon,
+    FilterBlocked,
+    ModerationBlocked,
+    /// {0}: an animal's name ([`Text::AnimalCat`]…).
+    CaptchaAsk,
+    CaptchaWrong,
+    CaptchaPassed,
+    AnimalCat,
+    AnimalDog,
+    AnimalFox,
+    AnimalFrog,
+    AnimalOwl,
+    AnimalPanda,
+    BanExpired,
+    AdminCantBanAdmin,
+    BroadcastUsage,
+    BroadcastBusy,
+    /// {0}: sent; {1}: blocked the bot; {2}: failed.
+    BroadcastProgress,
+    /// {0}: sent; {1}: blocked the bot; {2}: failed.
+    BroadcastDone,
 }
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 57] = [
+    pub const ALL: [Text; 75] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -146,6 +169,24 @@ impl Text {
         Text::AdminMaintenanceOn,
         Text::AdminMaintenanceOff,
         Text::AdminMaintenanceUsage,
+        Text::LinkTooSoon,
+        Text::FilterBlocked,
+        Text::ModerationBlocked,
+        Text::CaptchaAsk,
+        Text::CaptchaWrong,
+        Text::CaptchaPassed,
+        Text::AnimalCat,
+        Text::AnimalDog,
+        Text::AnimalFox,
+        Text::AnimalFrog,
+        Text::AnimalOwl,
+        Text::AnimalPanda,
+        Text::BanExpired,
+        Text::AdminCantBanAdmin,
+        Text::BroadcastUsage,
+        Text::BroadcastBusy,
+        Text::BroadcastProgress,
+        Text::BroadcastDone,
     ];
 
     /// The sentence in the default language (English).

@@ -19,8 +19,8 @@
 //! turn it into an error (both rely on the default `panic = "unwind"`).
 
 use super::schema::{
-    self, UserRow, ALBUMS, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID,
-    META_MAINTENANCE, OUTBOX, PAIRS, PROFILES, REPORTS, USERS, WAITING,
+    self, UserRow, ALBUMS, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_BROADCAST,
+    META_LAST_UPDATE_ID, META_MAINTENANCE, OUTBOX, PAIRS, PROFILES, REPORTS, USERS, WAITING,
 };
 use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
@@ -305,6 +305,10 @@ impl EmbeddedStore {
                 Record::Unban { user } => {
                     bans.remove(user.0).map_err(write)?;
                 }
+                Record::Broadcast(broadcast) => {
+                    meta.insert(META_BROADCAST, encode(broadcast)?.as_slice())
+                        .map_err(write)?;
+                }
                 Record::Profile { user, profile } => {
                     profiles
                         .insert(user.0, encode(profile)?.as_slice())
@@ -394,6 +398,7 @@ impl EmbeddedStore {
                 .push((UserId(user.value()), group, parts, Timestamp(since)));
         }
         snapshot.profiles = self.load_profiles(&txn)?;
+        snapshot.broadcast = self.load_broadcast(&txn)?;
         let outbox = txn.open_table(OUTBOX).map_err(read)?;
         for entry in outbox.iter().map_err(read)? {
             let (seq, raw) = entry.map_err(read)?;
@@ -467,6 +472,17 @@ impl Backend for EmbeddedStore {
     ) -> BoxFuture<'static, Result<Vec<Option<Linked>>, StoreError>> {
         Box::pin(blocking(
             move || self.linked_blocking(&messages),
+            StoreError::Read,
+        ))
+    }
+
+    fn users_after(
+        self: Arc<Self>,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> BoxFuture<'static, Result<Vec<UserId>, StoreError>> {
+        Box::pin(blocking(
+            move || self.users_after_blocking(after, limit),
             StoreError::Read,
         ))
     }
@@ -569,6 +585,7 @@ pub(crate) fn classify(path: &Path, e: impl Into<redb::Error>) -> StoreError {
 }
 
 pub mod backup;
+mod broadcast;
 #[cfg(test)]
 mod failure_tests;
 mod moderation;

@@ -93,6 +93,8 @@ pub struct Snapshot {
     pub outbox: Vec<(u64, Outbound)>,
     /// Settings of every user who chose any.
     pub profiles: Vec<(UserId, Profile)>,
+    /// The last broadcast recorded, finished or not.
+    pub broadcast: Option<crate::engine::Broadcast>,
 }
 
 /// Counts for operators (`randchat stats`, /stats, metrics). Serializable
@@ -164,4 +166,16 @@ pub trait Backend: Send + Sync + 'static {
         self: Arc<Self>,
         messages: Vec<Counterpart>,
     ) -> BoxFuture<'static, Result<Vec<Option<Linked>>, StoreError>>;
+
+    /// Up to `limit` known users (anyone who ever sent the bot anything)
+    /// with ids above `after`, in id order: the user list a broadcast
+    /// walks. A backend without a user list has nobody to broadcast to.
+    fn users_after(
+        self: Arc<Self>,
+        after: Option<UserId>,
+        limit: usize,
+    ) -> BoxFuture<'static, Result<Vec<UserId>, StoreError>> {
+        let _ = (after, limit);
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }

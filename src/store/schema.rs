@@ -46,6 +46,8 @@ pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters"
 pub const META_SCHEMA_VERSION: &str = "schema_version";
 /// `meta` key: postcard `bool`, whether maintenance mode is on.
 pub const META_MAINTENANCE: &str = "maintenance";
+/// `meta` key: postcard [`crate::engine::Broadcast`], the last broadcast.
+pub const META_BROADCAST: &str = "broadcast";
 /// `meta` key: postcard `i64`, the highest Telegram update id applied.
 pub const META_LAST_UPDATE_ID: &str = "last_update_id";
 /// send sequence number → postcard `Outbound`: sends committed but not yet

@@ -9,9 +9,10 @@
 
 use super::outbound::Courier;
 use crate::domain::{ChatId, MessageId, UserId};
+use crate::engine::captcha::{self, Animal};
 use crate::engine::event::Change;
 use crate::engine::{Outbound, ReportReason};
-use crate::i18n::Text;
+use crate::i18n::{Arg, Text};
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, CopyMessageSetters, CopyMessagesSetters, EditMessageCaptionSetters,
     EditMessageTextSetters, SendMessageSetters, SetMessageReactionSetters,
@@ -128,6 +129,52 @@ impl Courier {
                 self.bot.leave_chat(TgChat(*id)).await?;
                 Ok(Vec::new())
             }
+            Outbound::Captcha {
+                user,
+                answer,
+                choices,
+            } => {
+                let question =
+                    Text::CaptchaAsk.render_with(&[Arg::Plain(answer.name().render().into())]);
+                let request = self.bot.send_message(chat(*user), question);
+                request.reply_markup(captcha_keyboard(choices)).await?;
+                Ok(Vec::new())
+            }
+            Outbound::BroadcastCopy { to, text } => {
+                self.bot.send_message(chat(*to), text).await?;
+                Ok(Vec::new())
+            }
+            Outbound::BroadcastStatus {
+                admin,
+                message,
+                text,
+                args,
+            } => {
+                self.broadcast_status(*admin, *message, text.render_with(args))
+                    .await
+            }
+        }
+    }
+
+    /// Sends the broadcast's progress message (returning its id) or edits
+    /// it in place.
+    async fn broadcast_status(
+        &self,
+        admin: UserId,
+        message: Option<MessageId>,
+        status: String,
+    ) -> Result<Vec<MessageId>, RequestError> {
+        let Some(message) = message else {
+            let sent = self.bot.send_message(chat(admin), status).await?;
+            return Ok(vec![MessageId(sent.id.0)]);
+        };
+        let edit = self
+            .bot
+            .edit_message_text(chat(admin), TgMessage(message.0), status);
+        match edit.await {
+            Ok(_) => Ok(Vec::new()),
+            Err(error) if not_modified(&error) => Ok(Vec::new()),
+            Err(error) => Err(error),
         }
     }
 
@@ -216,6 +263,19 @@ impl Courier {
             Err(error) => Err(error),
         }
     }
+}
+
+/// One button per captcha choice, three to a row; the data is the position.
+fn captcha_keyboard(choices: &[Animal]) -> teloxide::types::InlineKeyboardMarkup {
+    use teloxide::types::InlineKeyboardButton;
+    let buttons: Vec<_> = choices
+        .iter()
+        .enumerate()
+        .map(|(at, animal)| {
+            InlineKeyboardButton::callback(animal.emoji(), captcha::callback_data(at))
+        })
+        .collect();
+    teloxide::types::InlineKeyboardMarkup::new(buttons.chunks(3).map(<[_]>::to_vec))
 }
 
 /// One button per report reason, two to a row.

@@ -43,6 +43,39 @@ pub fn classify(update: &Update, bot_username: &str) -> Option<Event> {
     }
 }
 
+/// The text or caption of a message in a private chat, with what
+/// Telegram's own entities say about it, for the anti-spam rules
+/// ([`super::screen`]). Never logged.
+pub struct Written {
+    pub text: String,
+    /// Telegram marked a link (a URL, a text link or an e-mail address).
+    pub link_entity: bool,
+    /// Telegram marked a mention (`@name`, or a user linked by name).
+    pub mention_entity: bool,
+}
+
+/// The text or caption of a private message update, if it has one.
+pub fn written(update: &Update) -> Option<Written> {
+    use teloxide::types::MessageEntityKind as Kind;
+    let UpdateKind::Message(message) = &update.kind else {
+        return None;
+    };
+    if !message.chat.is_private() {
+        return None;
+    }
+    let (text, entities) = match message.text() {
+        Some(text) => (text, message.entities()),
+        None => (message.caption()?, message.caption_entities()),
+    };
+    let entities = entities.unwrap_or_default();
+    let any = |wanted: fn(&Kind) -> bool| entities.iter().any(|e| wanted(&e.kind));
+    Some(Written {
+        text: text.to_owned(),
+        link_entity: any(|k| matches!(k, Kind::Url | Kind::TextLink { .. } | Kind::Email)),
+        mention_entity: any(|k| matches!(k, Kind::Mention | Kind::TextMention { .. })),
+    })
+}
+
 /// A button press under one of our messages in a private chat. Presses in
 /// inline mode or under a group message are not ours to act on; the data
 /// is passed on as it is (the engine treats it as untrusted).

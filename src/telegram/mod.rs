@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod inbound;
 pub mod outbound;
 pub mod poller;
+pub mod screen;
 pub mod throttle;
 
 use std::time::Duration;

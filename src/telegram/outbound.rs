@@ -9,7 +9,7 @@
 //! - any other 400 on a relay: the sender is told it wasn't delivered.
 
 use crate::domain::{MessageId, UserId};
-use crate::engine::Outbound;
+use crate::engine::{CopyResult, Outbound};
 use crate::telemetry::Pseudonymizer;
 use std::time::Duration;
 use teloxide::{ApiError, Bot, RequestError};
@@ -21,6 +21,10 @@ pub enum Feedback {
     Unreachable(UserId),
     /// A relayed message from this user could not be delivered.
     DeliveryFailed(UserId),
+    /// What became of a broadcast copy to this user.
+    Broadcast(UserId, CopyResult),
+    /// The broadcast's progress message was sent with this id.
+    BroadcastShown(MessageId),
 }
 
 /// How a failed call should be handled.
@@ -115,6 +119,10 @@ impl Delivered {
             Outbound::RelayAlbum { from, messages, .. } if copies.len() < messages.len() => {
                 Some(Feedback::DeliveryFailed(*from))
             }
+            Outbound::BroadcastCopy { to, .. } => Some(Feedback::Broadcast(*to, CopyResult::Sent)),
+            Outbound::BroadcastStatus { message: None, .. } => {
+                copies.first().map(|id| Feedback::BroadcastShown(*id))
+            }
             _ => None,
         };
         Delivered { feedback, copies }
@@ -147,11 +155,19 @@ impl Courier {
         let destination = self.names.chat(send.destination());
         tracing::warn!(to = %destination, kind = kind_name(send), ?failure, "send failed");
         let feedback = match (failure, send) {
+            // A user who blocked the bot is counted as such, not as an error.
+            (Failure::Unreachable, Outbound::BroadcastCopy { to, .. }) => {
+                Some(Feedback::Broadcast(*to, CopyResult::Blocked))
+            }
+            (_, Outbound::BroadcastCopy { to, .. }) => {
+                Some(Feedback::Broadcast(*to, CopyResult::Failed))
+            }
             (
                 Failure::Unreachable,
                 Outbound::Tell { user, .. }
                 | Outbound::TellWith { user, .. }
-                | Outbound::AskReportReason { user },
+                | Outbound::AskReportReason { user }
+                | Outbound::Captcha { user, .. },
             ) => Some(Feedback::Unreachable(*user)),
             (
                 Failure::Unreachable,
@@ -210,6 +226,9 @@ fn kind_name(send: &Outbound) -> &'static str {
         Outbound::RelayAlbum { .. } => "relay_album",
         Outbound::TellChat { .. } => "tell_chat",
         Outbound::LeaveChat { .. } => "leave_chat",
+        Outbound::Captcha { .. } => "captcha",
+        Outbound::BroadcastCopy { .. } => "broadcast_copy",
+        Outbound::BroadcastStatus { .. } => "broadcast_status",
     }
 }
 

@@ -24,11 +24,16 @@
 use super::dispatch::{Dispatcher, Done, Job};
 use super::inbound;
 use super::outbound::{self, Courier, Failure, Feedback};
+use super::screen::Screener;
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
-use crate::engine::{Engine, EngineConfig, Event, ModerationConfig, Outbound, Outcome, Record};
+use crate::engine::{
+    AntispamConfig, Engine, EngineConfig, Event, ModerationConfig, Outbound, Outcome, Presence,
+    Record,
+};
 use crate::i18n::Text;
 use crate::metrics::Metrics;
+use crate::moderation_ai::{Moderator, ModeratorSettings, OpenAiModerator};
 use crate::store::group_commit::GroupCommit;
 use crate::store::{Backend, Batch, LINK_TTL_SECS};
 use crate::telemetry::Pseudonymizer;
@@ -67,6 +72,12 @@ pub struct LoopSettings {
     pub protect_content: bool,
     pub moderation: ModerationConfig,
     pub metrics: Arc<Metrics>,
+    /// The anti-spam rules (see [`crate::engine::antispam`]).
+    pub antispam: AntispamConfig,
+    /// The AI moderator's endpoint; `None`: no text leaves the machine.
+    pub moderator: Option<ModeratorSettings>,
+    /// Broadcast copies per second, at most.
+    pub broadcast_rate: u32,
 }
 
 type Poll = Pin<Box<dyn Future<Output = Result<Vec<Update>, RequestError>> + Send>>;
@@ -87,6 +98,7 @@ pub struct Poller {
     next_link_prune: Timestamp,
     metrics: Arc<Metrics>,
     poll_timeout: Duration,
+    screener: Screener,
 }
 
 impl Poller {
@@ -114,8 +126,24 @@ impl Poller {
             .context("setMyCommands failed")?;
 
         let snapshot = store.clone().load().await?;
-        let engine =
-            Engine::restore_with(&snapshot, settings.engine).with_moderation(settings.moderation);
+        let engine = Engine::restore_with(&snapshot, settings.engine)
+            .with_moderation(settings.moderation)
+            .with_antispam(settings.antispam.clone())
+            .with_captcha_seed(random_seed())
+            .with_broadcast_rate(settings.broadcast_rate);
+        let moderator = match settings.moderator.clone() {
+            Some(moderator) => {
+                let client = OpenAiModerator::new(moderator).context("moderation client")?;
+                tracing::info!("AI moderation on: message texts go to MODERATION_URL");
+                Some(Arc::new(client) as Arc<dyn Moderator>)
+            }
+            None => None,
+        };
+        let screener = Screener::new(
+            settings.antispam.words.clone(),
+            moderator,
+            settings.metrics.clone(),
+        );
         if let Err(problem) = engine.check_invariants() {
             tracing::error!(%problem, "restored state is inconsistent");
         }
@@ -152,6 +180,7 @@ impl Poller {
             next_link_prune: Timestamp(0),
             metrics: settings.metrics,
             poll_timeout: settings.poll_timeout,
+            screener,
         })
     }
 
@@ -210,8 +239,13 @@ impl Poller {
                 let lag = now.0.saturating_sub(message.date.timestamp().max(0) as u64);
                 self.metrics.update_applied(lag);
             }
-            events.extend(inbound::classify(update, &self.bot_username));
+            if let Some(event) = inbound::classify(update, &self.bot_username) {
+                events.push((event, inbound::written(update)));
+            }
         }
+        let engine = &self.engine;
+        let chatting = |user| matches!(engine.presence_of(user), Presence::Chatting(_));
+        let mut events = self.screener.screen(events, chatting).await;
         self.resolve_links(&mut events).await?;
         let outcomes: Vec<_> = events
             .iter()
@@ -343,8 +377,7 @@ impl Poller {
             .load()
             .await
             .context("the store can't be read after a failed commit")?;
-        self.engine = Engine::restore_with(&snapshot, self.engine.config())
-            .with_moderation(self.engine.moderation().clone());
+        self.engine = self.engine.rebuilt_from(&snapshot);
         let mut jobs = Vec::new();
         for (user, outcome) in outcomes {
             if outcome.records.iter().all(is_bookkeeping) {
@@ -399,6 +432,12 @@ impl Poller {
                     text: Text::DeliveryFailed,
                 }],
             },
+            Feedback::Broadcast(to, result) => self
+                .engine
+                .handle(&Event::BroadcastResult { to, result }, Timestamp::now()),
+            Feedback::BroadcastShown(message) => self
+                .engine
+                .handle(&Event::BroadcastShown { message }, Timestamp::now()),
         }
     }
 
@@ -408,7 +447,8 @@ impl Poller {
         let now = Timestamp::now();
         let (searching, chats) = self.engine.counts();
         self.metrics.set_presence(searching, chats);
-        let mut outcome = self.engine.handle(&Event::Tick, now);
+        let mut outcome = self.broadcast_step(now).await;
+        outcome.extend(self.engine.handle(&Event::Tick, now));
         if now.0 >= self.next_link_prune.0 {
             self.next_link_prune = Timestamp(now.0 + LINK_PRUNE_EVERY_SECS);
             let before = Timestamp(now.0.saturating_sub(LINK_TTL_SECS));
@@ -421,6 +461,24 @@ impl Poller {
             self.degrade(vec![(None, outcome)]).await?;
         }
         Ok(())
+    }
+
+    /// Hands the running broadcast its next users, if it is ready for them.
+    async fn broadcast_step(&self, now: Timestamp) -> Outcome {
+        let Some((after, limit)) = self.engine.broadcast_wants() else {
+            return Outcome::default();
+        };
+        match self.store.clone().users_after(after, limit).await {
+            Ok(users) => {
+                let last = users.len() < limit;
+                self.engine
+                    .handle(&Event::BroadcastUsers { users, last }, now)
+            }
+            Err(error) => {
+                tracing::warn!(%error, "the user list could not be read; the broadcast waits");
+                Outcome::default()
+            }
+        }
     }
 
     async fn flush_acks(&mut self) -> anyhow::Result<()> {
@@ -469,6 +527,18 @@ async fn pause_after(error: RequestError) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A seed for captcha challenges that differs from run to run.
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.finish()
 }
 
 fn allowed_updates() -> Vec<AllowedUpdate> {
