@@ -2,6 +2,7 @@ use super::*;
 use std::fs;
 use tempfile::TempDir;
 
+mod antispam;
 mod engine;
 mod moderation;
 mod throttle;

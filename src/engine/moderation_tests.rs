@@ -268,7 +268,8 @@ fn admin_ban_perm_unban_warn_and_stats() {
     assert_eq!(told_with(&out, ADMIN), vec![(Text::AdminStats, stats)]);
 
     let out = admin(&engine, ADMIN, "/unban 2", NOW);
-    assert!(out.records.contains(&Record::Unban { user: UserId(2) }));
+    let ended = ban_record(&out).expect("the lifted ban is kept as ended");
+    assert_eq!((ended.until, ended.count), (NOW, 1));
     assert_eq!(told(&out, 2), vec![Text::Unbanned]);
     assert_eq!(told(&out, ADMIN), vec![Text::AdminUnbanDone]);
     let out = admin(&engine, ADMIN, "/unban 2", NOW);
@@ -367,4 +368,34 @@ fn maintenance_refuses_new_searches_keeps_chats_and_survives_a_restore() {
         told(&cmd_at(&engine, 3, Command::Chat, NOW), 3),
         vec![Text::Searching]
     );
+}
+
+#[test]
+fn a_ban_after_an_unban_still_counts_as_a_repeat() {
+    let engine = engine();
+    for reporter in 1..=3 {
+        chat_then_report(&engine, reporter, at(0));
+    }
+    admin(&engine, ADMIN, &format!("/unban {TARGET}"), at(10));
+    assert_eq!(engine.ban_in_force(UserId(TARGET), at(11)), None);
+    let mut last = Outcome::default();
+    for reporter in 4..=6 {
+        last = chat_then_report(&engine, reporter, at(20));
+    }
+    let ban = ban_record(&last).expect("banned again");
+    assert_eq!((ban.count, ban.until), (2, at(20 + 2 * HOUR)));
+}
+
+#[test]
+fn admins_cannot_ban_admins_or_themselves() {
+    let engine = Engine::new().with_moderation(ModerationConfig {
+        admins: vec![UserId(ADMIN), UserId(901)],
+        ..ModerationConfig::default()
+    });
+    for target in [ADMIN, 901] {
+        let out = admin(&engine, ADMIN, &format!("/ban {target} 1h test"), NOW);
+        assert_eq!(told(&out, ADMIN), vec![Text::AdminCantBanAdmin]);
+        assert_eq!(ban_record(&out), None);
+        assert_eq!(engine.ban_in_force(UserId(target), NOW), None);
+    }
 }
