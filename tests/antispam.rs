@@ -58,6 +58,24 @@ async fn early_links_and_mentions_wait_and_listed_words_never_pass() {
     to_a.expect_text(Text::FilterBlocked).await;
     let fine = a.send_text("a classic hello, no spam words here");
     to_b.expect_copy(7001, fine).await;
+    // An edit can't slip in what a message could not carry.
+    a.edit_text(fine, "now see t.me/somechannel");
+    to_a.expect("the link delay notice", is_too_soon).await;
+    a.edit_text(fine, "a classic hello, edited");
+    to_b.expect(
+        "the clean edit",
+        |d| matches!(d, Delivery::Edit { text, .. } if text == "a classic hello, edited"),
+    )
+    .await;
+    let edits: Vec<String> = fake
+        .received(7002)
+        .into_iter()
+        .filter_map(|d| match d {
+            Delivery::Edit { text, .. } => Some(text),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(edits, ["a classic hello, edited"]);
 
     let refused = [link, telegram_link, mention, listed, caption];
     let copies = copied(&fake, 7002, 7001);

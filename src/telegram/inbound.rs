@@ -54,10 +54,11 @@ pub struct Written {
     pub mention_entity: bool,
 }
 
-/// The text or caption of a private message update, if it has one.
+/// The text or caption of a private message update (new or edited), if it
+/// has one.
 pub fn written(update: &Update) -> Option<Written> {
     use teloxide::types::MessageEntityKind as Kind;
-    let UpdateKind::Message(message) = &update.kind else {
+    let (UpdateKind::Message(message) | UpdateKind::EditedMessage(message)) = &update.kind else {
         return None;
     };
     if !message.chat.is_private() {
@@ -350,5 +351,30 @@ mod tests {
                 chat: ChatId(-1009999)
             })
         );
+    }
+
+    #[test]
+    fn written_reads_text_or_caption_and_telegrams_own_marks() {
+        let update = |message: Value| {
+            let mut message = message;
+            message["message_id"] = Value::from(5);
+            message["date"] = Value::from(1);
+            message["chat"] = serde_json::json!({"id": 42, "type": "private", "first_name": "F"});
+            message["from"] = serde_json::json!({"id": 42, "is_bot": false, "first_name": "F"});
+            parse(&serde_json::json!({"update_id": 1, "message": message}))
+        };
+        let text = update(serde_json::json!({"text": "see example.org and @someone",
+            "entities": [{"type": "url", "offset": 4, "length": 11},
+                         {"type": "mention", "offset": 20, "length": 8}]}));
+        let written = written(&text).expect("a text");
+        assert_eq!(written.text, "see example.org and @someone");
+        assert!(written.link_entity && written.mention_entity);
+        let photo = update(serde_json::json!({"caption": "plain",
+            "photo": [{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]}));
+        let written = super::written(&photo).expect("a caption");
+        assert_eq!(written.text, "plain");
+        assert!(!written.link_entity && !written.mention_entity);
+        let sticker = update(serde_json::json!({"dice": {"emoji": "🎲", "value": 3}}));
+        assert!(super::written(&sticker).is_none());
     }
 }

@@ -101,10 +101,12 @@ impl Screener {
     }
 }
 
-/// Messages that would be relayed: the ones the rules apply to.
+/// Messages that would be relayed, and edits that would reach a copy: the
+/// ones the rules apply to (an edit must not sneak in what the message
+/// could not carry).
 fn carries_text(event: &Event) -> bool {
     matches!(
         event,
-        Event::Message { .. } | Event::Reply { .. } | Event::AlbumPart { .. }
+        Event::Message { .. } | Event::Reply { .. } | Event::AlbumPart { .. } | Event::Edit { .. }
     )
 }
