@@ -120,10 +120,31 @@ async fn a_broadcast_reaches_everyone_once_across_a_restart() {
         .count();
     assert!(edits >= 2, "progress is edited in place before the totals");
 
-    // A new broadcast may start once this one is over.
+    // A new broadcast may start once this one is over, and the Stop button
+    // on its progress message ends it early.
     admin.send_command("/broadcast second");
     eventually("a second progress message", || {
         progress_messages(&fake).len() == 2
     })
     .await;
+    let (second, _) = progress_messages(&fake)[1].clone();
+    let markup = fake.message(ADMIN, second).expect("stored")["reply_markup"].to_string();
+    assert!(markup.contains("bc:stop"), "{markup}");
+    admin.press_button(second, "bc:stop");
+    let stopped = prefix(Text::BroadcastStopped);
+    to_admin
+        .expect("the stopped notice", |d| {
+            matches!(d, Delivery::Edit { message_id, text } if *message_id == second && text.starts_with(stopped))
+        })
+        .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let got_second = |id: i64| {
+        let second = |d: &Delivery| matches!(d, Delivery::Text { text, .. } if text == "second");
+        fake.received(id).iter().any(second)
+    };
+    let reached = USERS
+        .into_iter()
+        .chain([ADMIN])
+        .filter(|id| got_second(*id));
+    assert!(reached.count() <= 2, "the broadcast went on after Stop");
 }

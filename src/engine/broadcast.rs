@@ -24,7 +24,9 @@
 //!   recorded, so a restart keeps editing the same message.
 //!
 //! One broadcast runs at a time; a second /broadcast is refused until it
-//! ends.
+//! ends. The progress message carries a Stop button ([`CALLBACK_STOP`])
+//! for an admin who spots a typo: nobody else gets a copy after it, except
+//! the few already handed out (at most one step's worth).
 
 use super::Engine;
 use crate::domain::{MessageId, Timestamp, UserId};
@@ -38,6 +40,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub const DEFAULT_BROADCAST_RATE: u32 = 10;
 /// How often the progress message is edited while counts change.
 pub const PROGRESS_EVERY_SECS: u64 = 3;
+/// The callback data of the progress message's Stop button.
+pub const CALLBACK_STOP: &str = "bc:stop";
 /// The longest broadcast text, in characters (Telegram's message limit).
 pub const MAX_BROADCAST_CHARS: usize = 4096;
 
@@ -200,6 +204,28 @@ impl Engine {
         }
     }
 
+    /// A press on the progress message's Stop button.
+    pub(super) fn stop_broadcast(&self, user: UserId, query_id: &str, out: &mut Outcome) {
+        let mut current = self.broadcasts.current.lock();
+        let admin = self.moderation.admins.contains(&user);
+        let running = current.as_mut().filter(|_| admin);
+        out.sends.push(Outbound::AnswerCallback {
+            user,
+            query_id: query_id.to_owned(),
+            text: running.is_none().then_some(Text::ButtonExpired),
+        });
+        let Some(b) = running else { return };
+        b.finished = true;
+        out.sends.push(Outbound::BroadcastStatus {
+            admin: b.admin,
+            message: b.progress,
+            text: Text::BroadcastStopped,
+            args: b.counts(),
+        });
+        out.record(Record::Broadcast(b.clone()));
+        *current = None;
+    }
+
     /// Edits the progress message if it is time and the counts moved.
     pub(super) fn broadcast_tick(&self, now: Timestamp, out: &mut Outcome) {
         let current = self.broadcasts.current.lock();
@@ -336,6 +362,42 @@ mod tests {
         restored.handle(&result(3, CopyResult::Sent), NOW);
         restored.handle(&result(4, CopyResult::Sent), NOW);
         assert_eq!(restored.broadcast_wants(), Some((Some(UserId(4)), 2)));
+    }
+
+    #[test]
+    fn an_admin_can_stop_a_broadcast_with_the_button() {
+        let engine = engine();
+        engine.handle(&command("typo"), NOW);
+        engine.handle(&users(&[3], false), NOW);
+        let press = |user| Event::Callback {
+            user,
+            query_id: "q".into(),
+            data: CALLBACK_STOP.into(),
+        };
+        let stranger = engine.handle(&press(UserId(3)), NOW);
+        assert!(engine.broadcast().is_some(), "only admins stop it");
+        assert!(stranger.sends.iter().any(|s| matches!(
+            s,
+            Outbound::AnswerCallback {
+                text: Some(Text::ButtonExpired),
+                ..
+            }
+        )));
+        let stopped = engine.handle(&press(ADMIN), NOW);
+        assert!(stopped.sends.iter().any(|s| matches!(
+            s,
+            Outbound::BroadcastStatus {
+                text: Text::BroadcastStopped,
+                ..
+            }
+        )));
+        assert!(stopped
+            .records
+            .iter()
+            .any(|r| matches!(r, Record::Broadcast(b) if b.finished)));
+        assert_eq!(engine.broadcast(), None);
+        assert_eq!(engine.broadcast_wants(), None);
+        engine.handle(&result(3, CopyResult::Sent), NOW); // a late answer
     }
 
     #[test]

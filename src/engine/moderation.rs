@@ -202,6 +202,9 @@ impl Engine {
         if let Some(position) = data.strip_prefix(super::captcha::CALLBACK_PREFIX) {
             return self.captcha_answer(user, query_id, position, now, out);
         }
+        if data == super::broadcast::CALLBACK_STOP {
+            return self.stop_broadcast(user, query_id, out);
+        }
         let reason = ReportReason::from_callback(data);
         out.sends.push(Outbound::AnswerCallback {
             user,

@@ -106,5 +106,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::BroadcastBusy => "A broadcast is already running; wait until it has finished.",
         Text::BroadcastProgress => "📣 Broadcasting… {0} sent, {1} blocked the bot, {2} failed.",
         Text::BroadcastDone => "📣 Broadcast finished: {0} sent, {1} blocked the bot, {2} failed.",
+        Text::BroadcastStopped => "📣 Broadcast stopped: {0} sent, {1} blocked the bot, {2} failed. Nobody else will get it.",
+        Text::BroadcastStopButton => "⏹ Stop",
     }
 }

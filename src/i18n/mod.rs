@@ -107,11 +107,14 @@ pub enum Text {
     BroadcastProgress,
     /// {0}: sent; {1}: blocked the bot; {2}: failed.
     BroadcastDone,
+    /// {0}: sent; {1}: blocked the bot; {2}: failed.
+    BroadcastStopped,
+    BroadcastStopButton,
 }
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 75] = [
+    pub const ALL: [Text; 77] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -187,6 +190,8 @@ impl Text {
         Text::BroadcastBusy,
         Text::BroadcastProgress,
         Text::BroadcastDone,
+        Text::BroadcastStopped,
+        Text::BroadcastStopButton,
     ];
 
     /// The sentence in the default language (English).

@@ -150,7 +150,9 @@ impl Courier {
                 text,
                 args,
             } => {
-                self.broadcast_status(*admin, *message, text.render_with(args))
+                let running = *text == Text::BroadcastProgress;
+                let status = text.render_with(args);
+                self.broadcast_status(*admin, *message, status, running)
                     .await
             }
         }
@@ -163,15 +165,26 @@ impl Courier {
         admin: UserId,
         message: Option<MessageId>,
         status: String,
+        running: bool,
     ) -> Result<Vec<MessageId>, RequestError> {
+        // While it runs the message carries the Stop button; an edit
+        // without a keyboard removes it, which is right for the totals.
         let Some(message) = message else {
-            let sent = self.bot.send_message(chat(admin), status).await?;
+            let send = self.bot.send_message(chat(admin), status);
+            let sent = match running {
+                true => send.reply_markup(stop_keyboard()).await?,
+                false => send.await?,
+            };
             return Ok(vec![MessageId(sent.id.0)]);
         };
         let edit = self
             .bot
             .edit_message_text(chat(admin), TgMessage(message.0), status);
-        match edit.await {
+        let edit = match running {
+            true => edit.reply_markup(stop_keyboard()).await,
+            false => edit.await,
+        };
+        match edit {
             Ok(_) => Ok(Vec::new()),
             Err(error) if not_modified(&error) => Ok(Vec::new()),
             Err(error) => Err(error),
@@ -263,6 +276,16 @@ impl Courier {
             Err(error) => Err(error),
         }
     }
+}
+
+/// The progress message's Stop button.
+fn stop_keyboard() -> teloxide::types::InlineKeyboardMarkup {
+    use teloxide::types::InlineKeyboardButton;
+    let stop = InlineKeyboardButton::callback(
+        Text::BroadcastStopButton.render(),
+        crate::engine::broadcast::CALLBACK_STOP,
+    );
+    teloxide::types::InlineKeyboardMarkup::new([[stop]])
 }
 
 /// One button per captcha choice, three to a row; the data is the position.
