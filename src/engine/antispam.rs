@@ -175,7 +175,9 @@ impl Engine {
 
     /// Applies the anti-spam rules to a message `user` sent while chatting.
     /// Returns true if it is refused (the sender has been told why); a
-    /// message sent outside a chat is left to the ordinary rules.
+    /// message sent outside a chat is left to the ordinary rules. A refused
+    /// message still counts towards the sender's flood limit, so refusals
+    /// can't be used to make the bot talk without end.
     pub(super) fn refuse_spam(
         &self,
         user: UserId,
@@ -186,23 +188,36 @@ impl Engine {
         if !matches!(self.presence_of(user), Presence::Chatting(_)) {
             return false;
         }
+        let Some((text, args)) = self.spam_verdict(user, screening, now) else {
+            return false;
+        };
+        match self.may_send(user, now, out) {
+            true if args.is_empty() => out.tell(user, text),
+            true => out.tell_with(user, text, args),
+            false => {}
+        }
+        true
+    }
+
+    /// Why the rules refuse a message, if they do: the notice and its
+    /// arguments.
+    fn spam_verdict(
+        &self,
+        user: UserId,
+        screening: &Screening,
+        now: Timestamp,
+    ) -> Option<(Text, Vec<Arg>)> {
         if screening.listed || (screening.link && self.antispam.block_links) {
-            out.tell(user, Text::FilterBlocked);
-            return true;
+            return Some((Text::FilterBlocked, Vec::new()));
         }
         if screening.flagged {
-            out.tell(user, Text::ModerationBlocked);
-            return true;
+            return Some((Text::ModerationBlocked, Vec::new()));
         }
         let delay = self.antispam.link_delay.as_secs();
         let linky = screening.link || screening.mention;
         let started = self.chats.get(&user).map(|clock| clock.since);
         let early = started.is_some_and(|since| now.0 < since.0.saturating_add(delay));
-        if linky && delay > 0 && early {
-            out.tell_with(user, Text::LinkTooSoon, vec![Arg::Number(delay)]);
-            return true;
-        }
-        false
+        (linky && delay > 0 && early).then(|| (Text::LinkTooSoon, vec![Arg::Number(delay)]))
     }
 }
 
@@ -305,6 +320,39 @@ mod tests {
             }],
             "outside a chat the ordinary answer"
         );
+    }
+
+    #[test]
+    fn refusals_count_towards_the_flood_limit() {
+        let engine = Engine::with_config(crate::engine::EngineConfig {
+            message_rate_limit: 2,
+            ..crate::engine::EngineConfig::default()
+        })
+        .with_antispam(AntispamConfig::default());
+        for user in [1, 2] {
+            let chat = Event::Command {
+                user: UserId(user),
+                command: Command::Chat,
+            };
+            engine.handle(&chat, NOW);
+        }
+        let listed = Screening {
+            listed: true,
+            ..Screening::default()
+        };
+        let told: Vec<Vec<Outbound>> = (0..4).map(|_| send(&engine, 1, listed, 60)).collect();
+        let refused = Outbound::Tell {
+            user: UserId(1),
+            text: Text::FilterBlocked,
+        };
+        assert_eq!(told[0], vec![refused.clone()]);
+        assert_eq!(told[1], vec![refused]);
+        let slow = Outbound::Tell {
+            user: UserId(1),
+            text: Text::SlowDownMessages,
+        };
+        assert_eq!(told[2], vec![slow], "then one slow-down");
+        assert!(told[3].is_empty(), "then silence");
     }
 
     #[test]
