@@ -342,6 +342,10 @@ impl Engine {
 }
 
 #[cfg(test)]
+mod antispam_tests;
+#[cfg(test)]
+mod broadcast_tests;
+#[cfg(test)]
 mod limit_tests;
 #[cfg(test)]
 mod moderation_tests;
