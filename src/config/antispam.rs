@@ -38,6 +38,17 @@ pub(super) fn read(
     let captcha = take(l, "CAPTCHA", t, on_off)?;
     let badwords = take(l, "BADWORDS_FILE", t, badwords_file)?;
     let url = take(l, "MODERATION_URL", t, moderation_url)?;
+    if url.is_none() {
+        // A key without a URL is a half-done setup: say so rather than run
+        // without the moderation the operator thinks is on.
+        if let Some((_, origin)) = l.get("MODERATION_KEY") {
+            return Err(super::ConfigError::Invalid {
+                key: "MODERATION_KEY",
+                origin: origin.clone(),
+                reason: "is set but MODERATION_URL is not; set both, or neither".into(),
+            });
+        }
+    }
     let key = take(l, "MODERATION_KEY", t, text)?;
     let model = take(l, "MODERATION_MODEL", t, text)?;
     let timeout = take(l, "MODERATION_TIMEOUT", t, moderation_timeout)?;

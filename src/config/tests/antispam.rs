@@ -92,6 +92,11 @@ fn bad_antispam_values_name_the_key() {
         e.starts_with("config error: MODERATION_URL: expected an http(s) URL"),
         "{e}"
     );
+    let e = err(None, &with_token(&[("MODERATION_KEY", "sk-x")]), &no_cli());
+    assert_eq!(
+        e,
+        "config error: MODERATION_KEY: is set but MODERATION_URL is not; set both, or neither"
+    );
     let e = err(
         None,
         &with_token(&[("BADWORDS_FILE", "/nonexistent/words.txt")]),
