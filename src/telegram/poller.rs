@@ -4,13 +4,18 @@
 //! finish, so a crash loses those updates. Here one task does, in order:
 //!
 //! 1. getUpdates from the offset after the last applied update;
-//! 2. turn each new update into an event and run it through the engine
-//!    (an update id already applied is skipped);
+//! 2. turn each new update into an event, screen messages for the
+//!    anti-spam rules ([`super::screen`]), and run the events through the
+//!    engine (an update id already applied is skipped);
 //! 3. commit the batch's records, its last update id and its sends (into
 //!    the outbox) in one transaction, through the group commit;
 //! 4. hand the sends to the dispatcher, which delivers them in the
 //!    background, per chat in order;
 //! 5. ask for the next batch, which confirms this one to Telegram.
+//!
+//! Once a second the loop also ticks the engine (timeouts, ban ends,
+//! broadcast progress) and hands a running broadcast its next users from
+//! the store.
 //!
 //! Finished sends come back to the same task: their outbox entries are
 //! removed in a later commit, and failures (403, a refused copy) become
