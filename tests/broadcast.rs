@@ -148,3 +148,45 @@ async fn a_broadcast_reaches_everyone_once_across_a_restart() {
         .filter(|id| got_second(*id));
     assert!(reached.count() <= 2, "the broadcast went on after Stop");
 }
+
+#[tokio::test]
+async fn a_crash_mid_broadcast_loses_nobody() {
+    let admin_ids = ADMIN.to_string();
+    let mut app = spawn_app_with(&[("ADMIN_IDS", &admin_ids), ("BROADCAST_RATE", "2")]).await;
+    let fake = app.fake.clone();
+    let admin = fake.user(ADMIN, "Mod", None);
+    let mut to_admin = Inbox::new(&fake, ADMIN);
+    for id in USERS {
+        let user = fake.user(id, "User", None);
+        user.send_command("/start");
+        Inbox::new(&fake, id).expect_text(Text::Welcome).await;
+    }
+    admin.send_command(&format!("/broadcast {MESSAGE}"));
+    let everyone = || USERS.into_iter().chain([ADMIN]);
+    let reached = || {
+        everyone()
+            .filter(|id| copies_of_message(&fake, *id) > 0)
+            .count()
+    };
+    eventually("a few copies", || reached() >= 2).await;
+    app.kill(); // SIGKILL: no chance to finish anything
+    app.start().await;
+
+    let done = prefix(Text::BroadcastDone);
+    let finished = to_admin
+        .expect(
+            "the final totals",
+            |d| matches!(d, Delivery::Edit { text, .. } if text.starts_with(done)),
+        )
+        .await;
+    for id in everyone() {
+        let copies = copies_of_message(&fake, id);
+        assert!((1..=2).contains(&copies), "user {id} got {copies}");
+    }
+    let totals = Text::BroadcastDone.render_with(&[
+        randchat::i18n::Arg::Number(7),
+        randchat::i18n::Arg::Number(0),
+        randchat::i18n::Arg::Number(0),
+    ]);
+    assert!(matches!(finished, Delivery::Edit { text, .. } if text == totals));
+}
