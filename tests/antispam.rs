@@ -189,9 +189,26 @@ async fn fake_moderator() -> FakeModerator {
         Json(json!({"id": "modr-1", "model": "omni-moderation-latest",
             "results": [{"flagged": flagged, "categories": {}}]}))
     }
+    async fn chat(
+        State(seen): State<Seen>,
+        headers: HeaderMap,
+        Json(body): Json<Value>,
+    ) -> Json<Value> {
+        seen.lock().unwrap().push((headers, body.clone()));
+        let said = body["messages"][1]["content"].as_str().unwrap_or_default();
+        let verdict = if said.contains("badstuff") {
+            "FLAGGED"
+        } else {
+            "OK"
+        };
+        Json(
+            json!({"choices": [{"index": 0, "message": {"role": "assistant", "content": verdict}}]}),
+        )
+    }
     let seen: Seen = Arc::default();
     let app = Router::new()
         .route("/v1/moderations", post(moderate))
+        .route("/v1/chat/completions", post(chat))
         .with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -272,6 +289,39 @@ async fn ai_moderation_blocks_flagged_passes_clean_and_fails_open() {
     let logs = app.logs();
     assert!(logs.contains("moderation check failed"), "{logs}");
     assert!(!logs.contains("test-moderation-key") && !logs.contains("badstuff"));
+}
+
+#[tokio::test]
+async fn the_client_speaks_the_chat_endpoint_too() {
+    use randchat::moderation_ai::{Moderator, ModeratorSettings, OpenAiModerator, Verdict};
+    let fake = fake_moderator().await;
+    let url = fake.url.replace("/v1/moderations", "/v1/chat/completions");
+    let client = OpenAiModerator::new(ModeratorSettings {
+        url: url.parse().unwrap(),
+        key: None,
+        model: "some-chat-model".into(),
+        timeout: Duration::from_secs(2),
+    })
+    .unwrap();
+    assert_eq!(client.check("badstuff").await.unwrap(), Verdict::Flagged);
+    assert_eq!(client.check("hello").await.unwrap(), Verdict::Clean);
+    let seen = fake.seen.lock().unwrap();
+    let (headers, body) = &seen[0];
+    assert!(headers.get("authorization").is_none(), "no key, no header");
+    assert_eq!(body["model"], "some-chat-model");
+    assert_eq!(body["messages"][0]["role"], "system");
+    assert_eq!(
+        body["messages"][1],
+        json!({"role": "user", "content": "badstuff"})
+    );
+    let broken = OpenAiModerator::new(ModeratorSettings {
+        url: "http://127.0.0.1:9/v1/moderations".parse().unwrap(),
+        key: None,
+        model: "m".into(),
+        timeout: Duration::from_secs(2),
+    })
+    .unwrap();
+    assert!(broken.check("x").await.is_err(), "nobody listens on port 9");
 }
 
 #[tokio::test]
