@@ -305,8 +305,7 @@ async fn the_client_speaks_the_chat_endpoint_too() {
     .unwrap();
     assert_eq!(client.check("badstuff").await.unwrap(), Verdict::Flagged);
     assert_eq!(client.check("hello").await.unwrap(), Verdict::Clean);
-    let seen = fake.seen.lock().unwrap();
-    let (headers, body) = &seen[0];
+    let (headers, body) = fake.seen.lock().unwrap()[0].clone();
     assert!(headers.get("authorization").is_none(), "no key, no header");
     assert_eq!(body["model"], "some-chat-model");
     assert_eq!(body["messages"][0]["role"], "system");
