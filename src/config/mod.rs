@@ -75,7 +75,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 23] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -94,6 +94,7 @@ const KEYS: [&str; 22] = [
     "THROTTLE_CHAT_BURST",
     "PROTECT_CONTENT",
     "ALBUM_WAIT",
+    "LINK_TIMEOUT",
     // deploy: operator-facing keys.
     "ADMIN_LISTEN",
     "REPORT_BAN_THRESHOLD",

@@ -179,6 +179,28 @@ pub enum Outbound {
         query_id: String,
         text: Option<Text>,
     },
+    // Languages, /link and /media (appended: the outbox stores variants by
+    // position).
+    /// Ask `user` whether they agree to exchange usernames with their
+    /// partner, with agree/decline buttons.
+    AskShare { user: UserId },
+    /// Both consented: tell `user` how to find `partner`, by `username` or,
+    /// without one, by a link to the profile. Kept in the outbox only until
+    /// it is sent.
+    RevealPartner {
+        user: UserId,
+        partner: UserId,
+        username: Option<String>,
+    },
+    /// Show `user` the /language picker.
+    ShowLanguages { user: UserId },
+    /// Show `user` the /media toggles, `refused` being their bit set; with
+    /// `edit`, redraw that message instead of sending a new one.
+    ShowMedia {
+        user: UserId,
+        refused: u16,
+        edit: Option<MessageId>,
+    },
 }
 
 impl Outbound {
@@ -188,7 +210,11 @@ impl Outbound {
             Outbound::Tell { user, .. }
             | Outbound::TellWith { user, .. }
             | Outbound::AskReportReason { user }
-            | Outbound::AnswerCallback { user, .. } => user.0,
+            | Outbound::AnswerCallback { user, .. }
+            | Outbound::AskShare { user }
+            | Outbound::RevealPartner { user, .. }
+            | Outbound::ShowLanguages { user }
+            | Outbound::ShowMedia { user, .. } => user.0,
             Outbound::Relay { to, .. }
             | Outbound::RelayReply { to, .. }
             | Outbound::EditCopy { to, .. }

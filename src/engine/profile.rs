@@ -69,8 +69,6 @@ impl Engine {
 
     /// Changes `user`'s settings with `change` and records the result.
     /// Returns the new profile.
-    // Used by the rules that change settings (/settings, /language, /media).
-    #[allow(dead_code)]
     pub(crate) fn update_profile(
         &self,
         user: UserId,

@@ -3,8 +3,17 @@
 //! Handlers and the engine name a [`Text`]; only this module turns it into a
 //! sentence. That keeps wording in one place and makes new languages a
 //! matter of adding a catalog, not hunting strings through the code.
+//!
+//! One file per language (`en.rs`, `ru.rs`, `es.rs`), each an exhaustive
+//! `match` over [`Text`] and [`MenuCommand`], so a key missing from any
+//! catalog fails to compile; the tests below also check that every
+//! translation is non-empty and keeps the English text's `{0}`, `{1}` …
+//! placeholders. Texts are rendered per recipient, in the shell, with the
+//! recipient's [`Lang`] (see docs/languages.md for adding a language).
 
 mod en;
+mod es;
+mod ru;
 
 use serde::{Deserialize, Serialize};
 
@@ -84,11 +93,45 @@ pub enum Text {
     AdminMaintenanceOn,
     AdminMaintenanceOff,
     AdminMaintenanceUsage,
+    // Languages, /link and /media (appended).
+    /// Above the /language picker.
+    LanguagePick,
+    /// Confirms a /language choice, in the language chosen.
+    LanguageSet,
+    /// To the partner of a user who sent /link, above agree/decline buttons.
+    ShareAsk,
+    ShareAgree,
+    ShareDecline,
+    /// To a user who sent /link: the partner was asked.
+    ShareAsked,
+    ShareAlreadyAsked,
+    /// To the asker: the partner declined.
+    ShareDeclined,
+    /// To the partner who declined.
+    ShareDeclinedYou,
+    /// To both: nobody answered within LINK_TIMEOUT.
+    ShareExpired,
+    /// {0}: the partner's @username, or a link to their profile.
+    ShareRevealed,
+    /// The words that link to a partner's profile when they have no username.
+    ShareProfileLink,
+    /// Above the /media toggle keyboard.
+    MediaMenu,
+    MediaPhotos,
+    MediaVideos,
+    MediaVoice,
+    MediaStickers,
+    MediaDocuments,
+    MediaLinks,
+    /// {0}: one of the media names above.
+    MediaRefused,
+    /// Answer to a /media toggle.
+    MediaSaved,
 }
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 57] = [
+    pub const ALL: [Text; 78] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -146,19 +189,55 @@ impl Text {
         Text::AdminMaintenanceOn,
         Text::AdminMaintenanceOff,
         Text::AdminMaintenanceUsage,
+        Text::LanguagePick,
+        Text::LanguageSet,
+        Text::ShareAsk,
+        Text::ShareAgree,
+        Text::ShareDecline,
+        Text::ShareAsked,
+        Text::ShareAlreadyAsked,
+        Text::ShareDeclined,
+        Text::ShareDeclinedYou,
+        Text::ShareExpired,
+        Text::ShareRevealed,
+        Text::ShareProfileLink,
+        Text::MediaMenu,
+        Text::MediaPhotos,
+        Text::MediaVideos,
+        Text::MediaVoice,
+        Text::MediaStickers,
+        Text::MediaDocuments,
+        Text::MediaLinks,
+        Text::MediaRefused,
+        Text::MediaSaved,
     ];
 
     /// The sentence in the default language (English).
     pub fn render(self) -> &'static str {
-        en::text(self)
+        self.render_in(Lang::En)
     }
 
-    /// The sentence with `{0}`, `{1}`, … replaced by `args`, rendered in the
-    /// same language. A placeholder without an argument is left as it is.
+    /// The sentence in `lang`.
+    pub fn render_in(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => en::text(self),
+            Lang::Ru => ru::text(self),
+            Lang::Es => es::text(self),
+        }
+    }
+
+    /// [`Text::render_with_in`] in English.
     pub fn render_with(self, args: &[Arg]) -> String {
-        let mut sentence = self.render().to_owned();
+        self.render_with_in(Lang::En, args)
+    }
+
+    /// The sentence in `lang` with `{0}`, `{1}`, … replaced by `args`,
+    /// rendered in the same language. A placeholder without an argument is
+    /// left as it is.
+    pub fn render_with_in(self, lang: Lang, args: &[Arg]) -> String {
+        let mut sentence = self.render_in(lang).to_owned();
         for (index, arg) in args.iter().enumerate() {
-            sentence = sentence.replace(&format!("{{{index}}}"), &arg.render());
+            sentence = sentence.replace(&format!("{{{index}}}"), &arg.render(lang));
         }
         sentence
     }
@@ -189,6 +268,15 @@ impl Lang {
         }
     }
 
+    /// The language's name in itself, for the /language picker.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "🇬🇧 English",
+            Lang::Ru => "🇷🇺 Русский",
+            Lang::Es => "🇪🇸 Español",
+        }
+    }
+
     /// The ISO 639-1 code.
     pub fn code(self) -> &'static str {
         match self {
@@ -211,15 +299,20 @@ pub enum Arg {
     Number(u64),
     /// When a ban ends, in Unix seconds; 0 means never.
     Until(u64),
+    /// Another catalog text, in the same language (a kind of media).
+    Text(Text),
 }
 
 impl Arg {
-    fn render(&self) -> String {
+    fn render(&self, lang: Lang) -> String {
         match self {
             Arg::Plain(text) => text.clone(),
             Arg::Number(n) => n.to_string(),
-            Arg::Until(0) => Text::BanForever.render().to_owned(),
-            Arg::Until(secs) => Text::BanUntil.render_with(&[Arg::Plain(utc_minute(*secs))]),
+            Arg::Until(0) => Text::BanForever.render_in(lang).to_owned(),
+            Arg::Until(secs) => {
+                Text::BanUntil.render_with_in(lang, &[Arg::Plain(utc_minute(*secs))])
+            }
+            Arg::Text(text) => text.render_in(lang).to_owned(),
         }
     }
 }
@@ -241,16 +334,68 @@ pub fn utc_minute(secs: u64) -> String {
     format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
 }
 
-/// The command menu registered with setMyCommands: (command, description).
-pub const COMMANDS: [(&str, &str); 7] = [
-    ("chat", "Find a partner to chat with"),
-    ("next", "End this chat and find someone new"),
-    ("stop", "End the chat or stop searching"),
-    ("report", "Report your current or last partner"),
-    ("delete", "Reply to your message to unsend it"),
-    ("help", "How this bot works"),
-    ("start", "Welcome and house rules"),
-];
+/// A command in the menu registered with setMyCommands, once per language.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MenuCommand {
+    Chat,
+    Next,
+    Stop,
+    Link,
+    Media,
+    Language,
+    Report,
+    Delete,
+    Help,
+    Start,
+}
+
+impl MenuCommand {
+    pub const ALL: [MenuCommand; 10] = [
+        MenuCommand::Chat,
+        MenuCommand::Next,
+        MenuCommand::Stop,
+        MenuCommand::Link,
+        MenuCommand::Media,
+        MenuCommand::Language,
+        MenuCommand::Report,
+        MenuCommand::Delete,
+        MenuCommand::Help,
+        MenuCommand::Start,
+    ];
+
+    /// The command as typed, without the slash.
+    pub fn name(self) -> &'static str {
+        match self {
+            MenuCommand::Chat => "chat",
+            MenuCommand::Next => "next",
+            MenuCommand::Stop => "stop",
+            MenuCommand::Link => "link",
+            MenuCommand::Media => "media",
+            MenuCommand::Language => "language",
+            MenuCommand::Report => "report",
+            MenuCommand::Delete => "delete",
+            MenuCommand::Help => "help",
+            MenuCommand::Start => "start",
+        }
+    }
+
+    /// What the menu says the command does, in `lang`.
+    pub fn describe(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => en::command(self),
+            Lang::Ru => ru::command(self),
+            Lang::Es => es::command(self),
+        }
+    }
+}
+
+/// The command menu in `lang`: (command, description).
+pub fn commands(lang: Lang) -> Vec<(&'static str, &'static str)> {
+    MenuCommand::ALL
+        .into_iter()
+        .map(|command| (command.name(), command.describe(lang)))
+        .collect()
+}
 
 #[cfg(test)]
 mod tests {
@@ -282,6 +427,65 @@ mod tests {
         for (text, index) in pinned {
             assert_eq!(Text::ALL[index], text);
         }
+    }
+
+    /// The `{n}` placeholders in a sentence, sorted.
+    fn placeholders(sentence: &str) -> Vec<String> {
+        let mut found: Vec<String> = (0..10)
+            .map(|n| format!("{{{n}}}"))
+            .filter(|p| sentence.contains(p.as_str()))
+            .collect();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn every_catalog_has_every_key_with_the_english_placeholders() {
+        for text in Text::ALL {
+            let english = placeholders(text.render());
+            for lang in Lang::ALL {
+                let sentence = text.render_in(lang);
+                assert!(!sentence.trim().is_empty(), "{text:?} is empty in {lang:?}");
+                assert_eq!(
+                    placeholders(sentence),
+                    english,
+                    "{text:?} in {lang:?} has other placeholders than in English: {sentence:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_menu_command_is_described_in_every_language() {
+        for lang in Lang::ALL {
+            let menu = commands(lang);
+            assert_eq!(menu.len(), MenuCommand::ALL.len());
+            for (name, about) in menu {
+                assert!(!about.trim().is_empty(), "/{name} in {lang:?}");
+                // Telegram's limits for setMyCommands.
+                assert!(
+                    (3..=256).contains(&about.chars().count()),
+                    "/{name} in {lang:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn translations_are_not_english_left_in_place() {
+        let same: Vec<Text> = Text::ALL
+            .into_iter()
+            .filter(|t| t.render_in(Lang::Ru) == t.render() || t.render_in(Lang::Es) == t.render())
+            .collect();
+        assert!(same.is_empty(), "untranslated: {same:?}");
+    }
+
+    #[test]
+    fn arguments_are_rendered_in_the_sentence_language() {
+        let ru = Text::MediaRefused.render_with_in(Lang::Ru, &[Arg::Text(Text::MediaPhotos)]);
+        assert!(ru.contains(Text::MediaPhotos.render_in(Lang::Ru)), "{ru}");
+        let es = Text::StillBanned.render_with_in(Lang::Es, &[Arg::Until(0)]);
+        assert!(es.contains(Text::BanForever.render_in(Lang::Es)), "{es}");
     }
 
     #[test]

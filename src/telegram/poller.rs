@@ -27,7 +27,7 @@ use super::outbound::{self, Courier, Failure, Feedback};
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
 use crate::engine::{Engine, EngineConfig, Event, ModerationConfig, Outbound, Outcome, Record};
-use crate::i18n::Text;
+use crate::i18n::{Lang, Text};
 use crate::metrics::Metrics;
 use crate::store::group_commit::GroupCommit;
 use crate::store::{Backend, Batch, LINK_TTL_SECS};
@@ -37,7 +37,7 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use teloxide::payloads::GetUpdatesSetters;
+use teloxide::payloads::{GetUpdatesSetters, SetMyCommandsSetters};
 use teloxide::prelude::Requester;
 use teloxide::types::{AllowedUpdate, BotCommand, Update};
 use teloxide::{Bot, RequestError};
@@ -105,13 +105,7 @@ impl Poller {
         call_with_patience(|| bot.delete_webhook())
             .await
             .context("deleteWebhook failed")?;
-        let commands: Vec<_> = crate::i18n::COMMANDS
-            .iter()
-            .map(|(name, about)| BotCommand::new(*name, *about))
-            .collect();
-        call_with_patience(|| bot.set_my_commands(commands.clone()))
-            .await
-            .context("setMyCommands failed")?;
+        register_commands(&bot).await?;
 
         let snapshot = store.clone().load().await?;
         let engine =
@@ -136,7 +130,7 @@ impl Poller {
             snapshot
                 .outbox
                 .into_iter()
-                .map(|(seq, send)| Job { seq, send }),
+                .map(|(seq, send)| job(&engine, seq, send)),
         );
         Ok(Poller {
             commits: GroupCommit::start(store.clone()),
@@ -210,6 +204,7 @@ impl Poller {
                 let lag = now.0.saturating_sub(message.date.timestamp().max(0) as u64);
                 self.metrics.update_applied(lag);
             }
+            events.extend(inbound::spoken_language(update));
             events.extend(inbound::classify(update, &self.bot_username));
         }
         self.resolve_links(&mut events).await?;
@@ -297,10 +292,7 @@ impl Poller {
             .into_iter()
             .map(|send| {
                 self.next_seq += 1;
-                Job {
-                    seq: self.next_seq - 1,
-                    send,
-                }
+                job(&self.engine, self.next_seq - 1, send)
             })
             .collect();
         let acked = std::mem::take(&mut self.acked);
@@ -348,13 +340,14 @@ impl Poller {
         let mut jobs = Vec::new();
         for (user, outcome) in outcomes {
             if outcome.records.iter().all(is_bookkeeping) {
-                jobs.extend(outcome.sends.into_iter().map(|send| Job { seq: 0, send }));
+                let engine = &self.engine;
+                jobs.extend(outcome.sends.into_iter().map(|send| job(engine, 0, send)));
             } else if let Some(user) = user {
                 let send = Outbound::Tell {
                     user,
                     text: Text::TemporarilyUnavailable,
                 };
-                jobs.push(Job { seq: 0, send });
+                jobs.push(job(&self.engine, 0, send));
             }
         }
         self.dispatcher.enqueue(jobs);
@@ -449,6 +442,33 @@ impl Poller {
         tracing::info!("stopped; state is committed");
         Ok(())
     }
+}
+
+/// A send ready for the dispatcher, with its recipient's language as the
+/// engine knows it now.
+fn job(engine: &Engine, seq: u64, send: Outbound) -> Job {
+    let lang = engine.language_of(UserId(send.destination()));
+    Job { seq, send, lang }
+}
+
+/// The command menu: English by default, and one per language for clients
+/// set to it.
+async fn register_commands(bot: &Bot) -> anyhow::Result<()> {
+    let menu = |lang: Lang| -> Vec<BotCommand> {
+        crate::i18n::commands(lang)
+            .into_iter()
+            .map(|(name, about)| BotCommand::new(name, about))
+            .collect()
+    };
+    call_with_patience(|| bot.set_my_commands(menu(Lang::En)))
+        .await
+        .context("setMyCommands failed")?;
+    for lang in Lang::ALL {
+        call_with_patience(|| bot.set_my_commands(menu(lang)).language_code(lang.code()))
+            .await
+            .context("setMyCommands failed")?;
+    }
+    Ok(())
 }
 
 /// Records that only keep books (counters, last seen): losing them to a
