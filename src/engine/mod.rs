@@ -319,6 +319,8 @@ impl Engine {
 }
 
 #[cfg(test)]
+mod choice_tests;
+#[cfg(test)]
 mod limit_tests;
 #[cfg(test)]
 mod moderation_tests;
