@@ -19,6 +19,11 @@
 //! Moderation ([`moderation`], [`admin`]) keeps reports within their window
 //! and bans, and refuses /chat and /next to a banned user.
 //!
+//! Per-user choices live in [`profile`]: the language spoken to each user
+//! ([`language`]) and the kinds of message they refuse ([`media`]). /link
+//! requests ([`sharing`]) wait in memory for the partner's consent. The
+//! buttons of all three arrive parsed as a [`Choice`] ([`choice`]).
+//!
 //! Every change to a user's presence happens under that user's stripe lock
 //! ([`locks`]), and a change to two users under both. That is what keeps the
 //! invariants (symmetric pairs, nobody in two pairs, nobody both searching
