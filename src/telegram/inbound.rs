@@ -399,3 +399,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "inbound_choice_tests.rs"]
+mod choice_tests;
