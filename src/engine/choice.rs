@@ -14,7 +14,7 @@
 use super::media::Media;
 use super::sharing::Contact;
 use super::Engine;
-use crate::domain::{MessageId, Timestamp, UserId};
+use crate::domain::{MessageId, UserId};
 use crate::engine::effect::{Outbound, Outcome};
 use crate::i18n::Lang;
 
@@ -77,7 +77,6 @@ impl Engine {
         query_id: &str,
         message: MessageId,
         choice: &Choice,
-        now: Timestamp,
         out: &mut Outcome,
     ) {
         match choice {
@@ -91,7 +90,7 @@ impl Engine {
                 out.sends.push(Outbound::ShowLanguages { user });
             }
             Choice::Share { agree, contact } => {
-                self.share_answer(user, query_id, *agree, contact, now, out)
+                self.share_answer(user, query_id, *agree, contact, out)
             }
             Choice::Media(media) => self.toggle_media(user, query_id, message, *media, out),
         }

@@ -213,7 +213,7 @@ impl Engine {
                 ref query_id,
                 message,
                 ref choice,
-            } => self.choose(user, query_id, message, choice, now, &mut out),
+            } => self.choose(user, query_id, message, choice, &mut out),
             Event::Share { user, ref contact } => self.share_request(user, contact, now, &mut out),
             Event::Speaks { .. } => {}
             Event::NotPrivate { chat } => {

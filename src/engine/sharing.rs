@@ -63,8 +63,8 @@ impl Contact {
 }
 
 /// A /link waiting for the partner's answer, keyed by the asker.
-#[derive(Clone)]
 pub(super) struct ShareRequest {
+    asker: UserId,
     partner: UserId,
     /// The chat it was made in (see `ChatClock::serial`).
     serial: u64,
@@ -87,15 +87,16 @@ impl Engine {
         let Some(serial) = self.current_chat(user, partner) else {
             return self.tell_not_chatting(user, out);
         };
-        if let Some(theirs) = self.pending_share(partner, user, serial) {
+        if let Some(theirs) = self.take_share(partner, user, serial) {
             // The partner asked first: asking back is agreeing.
-            self.shares.remove(&partner);
             return self.reveal(user, contact, partner, &theirs.contact, out);
         }
-        if self.pending_share(user, partner, serial).is_some() {
+        let waiting = self.shares.get(&user).is_some_and(|r| r.serial == serial);
+        if waiting {
             return out.tell(user, Text::ShareAlreadyAsked);
         }
         let request = ShareRequest {
+            asker: user,
             partner,
             serial,
             contact: contact.clone(),
@@ -115,29 +116,25 @@ impl Engine {
         query_id: &str,
         agree: bool,
         contact: &Contact,
-        _now: Timestamp,
         out: &mut Outcome,
     ) {
-        let request = match self.presence_of(user) {
+        let answered = match self.presence_of(user) {
             Presence::Chatting(asker) => {
                 let _held = self.locks.two(user, asker);
-                self.current_chat(user, asker)
-                    .and_then(|serial| self.pending_share(asker, user, serial))
-                    .map(|request| (asker, request))
-                    .inspect(|_| {
-                        self.shares.remove(&asker);
-                    })
+                let serial = self.current_chat(user, asker);
+                serial.and_then(|serial| self.take_share(asker, user, serial))
             }
             _ => None,
         };
         out.sends.push(Outbound::AnswerCallback {
             user,
             query_id: query_id.to_owned(),
-            text: request.is_none().then_some(Text::ButtonExpired),
+            text: answered.is_none().then_some(Text::ButtonExpired),
         });
-        let Some((asker, request)) = request else {
+        let Some(request) = answered else {
             return;
         };
+        let asker = request.asker;
         if agree {
             self.reveal(asker, &request.contact, user, contact, out);
         } else {
@@ -183,12 +180,12 @@ impl Engine {
         });
     }
 
-    /// `asker`'s request to `partner` in chat `serial`, if it is waiting.
-    fn pending_share(&self, asker: UserId, partner: UserId, serial: u64) -> Option<ShareRequest> {
+    /// Takes `asker`'s request to `partner` in chat `serial`, if it is
+    /// waiting. The caller holds both stripes.
+    fn take_share(&self, asker: UserId, partner: UserId, serial: u64) -> Option<ShareRequest> {
         self.shares
-            .get(&asker)
-            .filter(|r| r.partner == partner && r.serial == serial)
-            .map(|r| r.clone())
+            .remove_if(&asker, |_, r| r.partner == partner && r.serial == serial)
+            .map(|(_, request)| request)
     }
 
     /// The serial of the chat `user`–`partner`, if they are in it. The
