@@ -83,6 +83,16 @@ fn the_first_language_code_is_adopted_and_kept() {
     let engine = engine();
     let user = UserId(1);
     assert_eq!(engine.language_of(user), Lang::En);
+    let english = Event::Speaks {
+        user,
+        lang: Lang::En,
+    };
+    assert_eq!(
+        engine.handle(&english, NOW),
+        Outcome::default(),
+        "the default costs nothing"
+    );
+    assert_eq!(engine.profile(user), Profile::default());
     let out = engine.handle(
         &Event::Speaks {
             user,

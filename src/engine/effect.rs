@@ -252,3 +252,42 @@ impl Outcome {
         self.sends.extend(other.sends);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The outbox stores sends by variant position: the variants appended
+    /// for languages, /link and /media keep theirs, after every older one.
+    #[test]
+    fn appended_sends_keep_their_outbox_positions() {
+        let user = UserId(1);
+        let pinned = [
+            (Outbound::AskShare { user }, 12u8),
+            (
+                Outbound::RevealPartner {
+                    user,
+                    partner: UserId(2),
+                    username: None,
+                },
+                13,
+            ),
+            (Outbound::ShowLanguages { user }, 14),
+            (
+                Outbound::ShowMedia {
+                    user,
+                    refused: 0,
+                    edit: None,
+                },
+                15,
+            ),
+        ];
+        for (send, position) in pinned {
+            let bytes = postcard::to_allocvec(&send).unwrap();
+            assert_eq!(bytes[0], position, "{send:?}");
+            assert_eq!(postcard::from_bytes::<Outbound>(&bytes).unwrap(), send);
+        }
+        let arg = postcard::to_allocvec(&Arg::Text(Text::MediaPhotos)).unwrap();
+        assert_eq!(arg[0], 3, "Arg::Text follows Plain, Number and Until");
+    }
+}

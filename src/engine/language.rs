@@ -5,7 +5,9 @@
 //! - the first update that carries a Telegram `language_code` the bot
 //!   speaks ([`Event::Speaks`](super::Event)) is recorded into the profile,
 //!   so the choice survives restarts and applies to texts a *partner's*
-//!   action sends this user; later codes don't override it;
+//!   action sends this user; later codes don't override it. English, the
+//!   default, is not recorded: most users would otherwise each get a
+//!   profile (memory and a write) that says what the default already says;
 //! - /language shows a picker (`lang:` buttons, see [`super::choice`]),
 //!   and a pick is recorded and confirmed in the new language.
 //!
@@ -28,8 +30,11 @@ impl Engine {
     }
 
     /// `user`'s Telegram client speaks `lang`: adopt it unless the user
-    /// already has a language.
+    /// already has a language (or it is the default).
     pub(super) fn adopt_language(&self, user: UserId, lang: Lang, out: &mut Outcome) {
+        if lang == Lang::default() {
+            return;
+        }
         let known = self
             .profiles
             .get(&user)

@@ -54,7 +54,14 @@ pub fn classify(update: &Update, bot_username: &str) -> Option<Event> {
 pub fn spoken_language(update: &Update) -> Option<Event> {
     let from = match &update.kind {
         UpdateKind::Message(message) if message.chat.is_private() => message.from.as_ref()?,
-        UpdateKind::CallbackQuery(query) => &query.from,
+        UpdateKind::CallbackQuery(query)
+            if query
+                .message
+                .as_ref()
+                .is_some_and(|m| m.chat().is_private()) =>
+        {
+            &query.from
+        }
         _ => return None,
     };
     let lang = Lang::from_code(from.language_code.as_deref()?)?;
