@@ -63,7 +63,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ReportAskReason => "🛡 Что случилось? Выбери причину. Собеседник не узнает, кто на него пожаловался.",
         Text::ReasonSpam => "Спам или реклама",
         Text::ReasonAbuse => "Оскорбления или травля",
-        Text::ReasonNudity => "Обнажёнка или сексуальный контент",
+        Text::ReasonNudity => "Нагота или сексуальный контент",
         Text::ReasonUnderage => "Несовершеннолетний",
         Text::ReasonScam => "Мошенничество",
         Text::ReasonOther => "Другое",
