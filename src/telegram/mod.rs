@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod inbound;
 pub mod outbound;
 pub mod poller;
+mod seen;
 pub mod throttle;
 
 use std::time::Duration;

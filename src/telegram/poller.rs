@@ -12,6 +12,9 @@
 //!    background, per chat in order;
 //! 5. ask for the next batch, which confirms this one to Telegram.
 //!
+//! Each user's last-seen time goes to the store at most once a minute
+//! (`seen`), not with every update.
+//!
 //! Finished sends come back to the same task: their outbox entries are
 //! removed in a later commit, and failures (403, a refused copy) become
 //! engine events. A crash at any point loses nothing committed: unsent
@@ -24,6 +27,7 @@
 use super::dispatch::{Dispatcher, Done, Job};
 use super::inbound;
 use super::outbound::{self, Courier, Failure, Feedback};
+use super::seen::SeenThisMinute;
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
 use crate::engine::{Engine, EngineConfig, Event, ModerationConfig, Outbound, Outcome, Record};
@@ -87,6 +91,8 @@ pub struct Poller {
     next_link_prune: Timestamp,
     metrics: Arc<Metrics>,
     poll_timeout: Duration,
+    /// Passes each user's last-seen time to the store once a minute.
+    seen: SeenThisMinute,
 }
 
 impl Poller {
@@ -152,6 +158,7 @@ impl Poller {
             next_link_prune: Timestamp(0),
             metrics: settings.metrics,
             poll_timeout: settings.poll_timeout,
+            seen: SeenThisMinute::default(),
         })
     }
 
@@ -291,7 +298,8 @@ impl Poller {
     /// Commits an outcome (with `last_update_id` and any pending outbox
     /// removals), then dispatches its sends. On failure nothing is sent and
     /// the removals stay pending.
-    async fn settle(&mut self, outcome: Outcome, last_update_id: Option<i64>) -> Result<(), ()> {
+    async fn settle(&mut self, mut outcome: Outcome, last_update_id: Option<i64>) -> Result<(), ()> {
+        self.seen.filter(&mut outcome.records, Timestamp::now());
         let jobs: Vec<Job> = outcome
             .sends
             .into_iter()
