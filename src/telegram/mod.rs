@@ -5,6 +5,7 @@
 //! update loop that ties them to the store.
 
 mod calls;
+mod deferred;
 pub mod dispatch;
 pub mod inbound;
 pub mod outbound;
