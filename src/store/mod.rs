@@ -12,9 +12,11 @@
 
 pub mod embedded;
 pub mod group_commit;
+pub mod redis;
 pub mod schema;
 
 pub use embedded::EmbeddedStore;
+pub use self::redis::RedisStore;
 
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
 use crate::engine::effect::{Counterpart, Outbound, Record, Report};
@@ -127,6 +129,8 @@ pub enum StoreError {
     Write(String),
     #[error("database read failed: {0}")]
     Read(String),
+    #[error("cannot reach Redis at {url} ({detail}); check REDIS_URL and that the server is running")]
+    Unreachable { url: String, detail: String },
 }
 
 impl StoreError {
@@ -138,6 +142,7 @@ impl StoreError {
                 | StoreError::Corrupt { .. }
                 | StoreError::TooNew { .. }
                 | StoreError::Open { .. }
+                | StoreError::Unreachable { .. }
         )
     }
 }
