@@ -15,8 +15,8 @@ pub mod group_commit;
 pub mod redis;
 pub mod schema;
 
-pub use embedded::EmbeddedStore;
 pub use self::redis::RedisStore;
+pub use embedded::EmbeddedStore;
 
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
 use crate::engine::effect::{Counterpart, Outbound, Record, Report};
@@ -129,7 +129,9 @@ pub enum StoreError {
     Write(String),
     #[error("database read failed: {0}")]
     Read(String),
-    #[error("cannot reach Redis at {url} ({detail}); check REDIS_URL and that the server is running")]
+    #[error(
+        "cannot reach Redis at {url} ({detail}); check REDIS_URL and that the server is running"
+    )]
     Unreachable { url: String, detail: String },
 }
 

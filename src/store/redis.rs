@@ -33,9 +33,9 @@ mod ops;
 use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
 use crate::engine::effect::Counterpart;
 use crate::engine::event::Linked;
-use keys::Keys;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{AsyncCommands, Script};
+use keys::Keys;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -112,7 +112,10 @@ impl RedisStore {
         let mut conn = self.conn.clone();
         let meta = self.keys.meta();
         let field = keys::META_SCHEMA_VERSION;
-        let found: Option<u32> = conn.hget(&meta, field).await.map_err(|e| self.open_error(e))?;
+        let found: Option<u32> = conn
+            .hget(&meta, field)
+            .await
+            .map_err(|e| self.open_error(e))?;
         match found {
             None => {
                 let _: () = conn

@@ -48,27 +48,37 @@ impl RedisStore {
         for (user, value) in &pairs {
             let (user, (partner, since)) = (self.id(user)?, self.two(value)?);
             if user < partner {
-                snapshot.pairs.push((UserId(user), UserId(partner), Timestamp(since)));
+                snapshot
+                    .pairs
+                    .push((UserId(user), UserId(partner), Timestamp(since)));
             }
         }
         for (ticket, value) in &waiting {
             let (user, since) = self.two::<i64>(value)?;
             let ticket = self.id::<u64>(ticket)?;
-            snapshot.waiting.push((Ticket(ticket), UserId(user), Timestamp(since)));
+            snapshot
+                .waiting
+                .push((Ticket(ticket), UserId(user), Timestamp(since)));
         }
         for (user, value) in &last {
             let (partner, ended) = self.two::<i64>(value)?;
             let user = UserId(self.id(user)?);
-            snapshot.last_partners.push((user, UserId(partner), Timestamp(ended)));
+            snapshot
+                .last_partners
+                .push((user, UserId(partner), Timestamp(ended)));
         }
         snapshot.bans = self.decode_all(&bans, "bans")?;
-        for (user, (group, parts, since)) in self.decode_all::<(String, Vec<i32>, u64)>(&albums, "albums")? {
+        for (user, (group, parts, since)) in
+            self.decode_all::<(String, Vec<i32>, u64)>(&albums, "albums")?
+        {
             let parts = parts.into_iter().map(MessageId).collect();
             snapshot.albums.push((user, group, parts, Timestamp(since)));
         }
         snapshot.profiles = self.decode_all(&profiles, "profiles")?;
         for (seq, raw) in &outbox {
-            snapshot.outbox.push((self.id(seq)?, self.decode(raw, "outbox")?));
+            snapshot
+                .outbox
+                .push((self.id(seq)?, self.decode(raw, "outbox")?));
         }
         snapshot.maintenance = meta.get(META_MAINTENANCE).is_some_and(|v| v == b"1");
         if let Some(raw) = meta.get(META_LAST_UPDATE_ID) {
@@ -215,4 +225,3 @@ impl RedisStore {
         }
     }
 }
-
