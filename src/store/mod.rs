@@ -10,12 +10,14 @@
 //! (the outbox) are committed in one transaction. Only after that commit does
 //! the shell send anything or acknowledge the updates to Telegram.
 
+mod choice;
 pub mod embedded;
 pub mod group_commit;
 pub mod redis;
 pub mod schema;
 
 pub use self::redis::RedisStore;
+pub use choice::{OpenStore, REDIS_BACKUP_HINT};
 pub use embedded::EmbeddedStore;
 
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
