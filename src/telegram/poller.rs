@@ -17,9 +17,12 @@
 //! engine events. A crash at any point loses nothing committed: unsent
 //! sends are replayed from the outbox at start-up.
 //!
-//! If a commit fails (disk full, read-only disk), the engine is rebuilt from
-//! what is durable, users whose action changed state are told the bot is
-//! temporarily unavailable, and pure relays still go out.
+//! If a commit fails (disk full, read-only disk, Redis down), the engine is
+//! rebuilt from what is durable, users whose action changed state are told
+//! the bot is temporarily unavailable, and pure relays still go out. If the
+//! store can't even be read (Redis unreachable), the engine is marked stale:
+//! every update is answered "temporarily unavailable" and nothing reaches
+//! the engine until a reload from the store succeeds.
 
 use super::dispatch::{Dispatcher, Done, Job};
 use super::inbound;
@@ -87,6 +90,10 @@ pub struct Poller {
     next_link_prune: Timestamp,
     metrics: Arc<Metrics>,
     poll_timeout: Duration,
+    /// Set when a commit failed and the store could not be read back: the
+    /// engine may be ahead of what is durable, so it is not used until
+    /// [`Poller::reload`] succeeds.
+    stale: bool,
 }
 
 impl Poller {
@@ -152,6 +159,7 @@ impl Poller {
             next_link_prune: Timestamp(0),
             metrics: settings.metrics,
             poll_timeout: settings.poll_timeout,
+            stale: false,
         })
     }
 
@@ -211,6 +219,11 @@ impl Poller {
                 self.metrics.update_applied(lag);
             }
             events.extend(inbound::classify(update, &self.bot_username));
+        }
+        if self.stale && last != self.last_applied && !self.reload().await {
+            self.last_applied = last;
+            self.refuse(&events);
+            return Ok(());
         }
         self.resolve_links(&mut events).await?;
         let outcomes: Vec<_> = events
@@ -337,14 +350,8 @@ impl Poller {
     /// from what is durable, tell the users whose action was lost, and still
     /// deliver what changed no state (plain relays).
     async fn degrade(&mut self, outcomes: Vec<(Option<UserId>, Outcome)>) -> anyhow::Result<()> {
-        let snapshot = self
-            .store
-            .clone()
-            .load()
-            .await
-            .context("the store can't be read after a failed commit")?;
-        self.engine = Engine::restore_with(&snapshot, self.engine.config())
-            .with_moderation(self.engine.moderation().clone());
+        self.stale = true;
+        self.reload().await;
         let mut jobs = Vec::new();
         for (user, outcome) in outcomes {
             if outcome.records.iter().all(is_bookkeeping) {
@@ -361,9 +368,46 @@ impl Poller {
         Ok(())
     }
 
+    /// Rebuilds a stale engine from the store. Returns whether the engine
+    /// is usable (it was not stale, or the store could be read).
+    async fn reload(&mut self) -> bool {
+        if !self.stale {
+            return true;
+        }
+        match self.store.clone().load().await {
+            Ok(snapshot) => {
+                self.engine = Engine::restore_with(&snapshot, self.engine.config())
+                    .with_moderation(self.engine.moderation().clone());
+                self.stale = false;
+                tracing::info!("state reloaded from the store; serving again");
+                true
+            }
+            Err(error) => {
+                tracing::error!(%error, "the store can't be read; refusing state changes until it can");
+                false
+            }
+        }
+    }
+
+    /// Answers every user of `events` "temporarily unavailable", once each.
+    fn refuse(&self, events: &[Event]) {
+        let mut users: Vec<UserId> = events.iter().filter_map(Event::user).collect();
+        users.sort_by_key(|u| u.0);
+        users.dedup();
+        let jobs = users.into_iter().map(|user| Job {
+            seq: 0,
+            send: Outbound::Tell {
+                user,
+                text: Text::TemporarilyUnavailable,
+            },
+        });
+        self.dispatcher.enqueue(jobs);
+    }
+
     /// A send finished: remember to remove it from the outbox, and let the
     /// engine react if it failed for good.
     async fn on_done(&mut self, first: Done) -> anyhow::Result<()> {
+        self.reload().await;
         let mut outcome = Outcome::default();
         let mut next = Some(first);
         while let Some(done) = next {
@@ -405,6 +449,9 @@ impl Poller {
     /// Lets the engine end idle chats and long searches, and flushes
     /// pending outbox removals.
     async fn housekeeping(&mut self) -> anyhow::Result<()> {
+        if !self.reload().await {
+            return Ok(());
+        }
         let now = Timestamp::now();
         let (searching, chats) = self.engine.counts();
         self.metrics.set_presence(searching, chats);
