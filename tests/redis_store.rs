@@ -1,4 +1,4 @@
-//! The bot on the Redis store, whatever `RANDCHAT_TEST_STORE` says: a
+//! The bot on the Redis store, whatever `TEST_STORE` says: a
 //! Redis restart mid-run, an outage, and the operator commands.
 //!
 //! Each test gives its app a private redis-server; the restart and outage
@@ -31,28 +31,38 @@ fn redis(app: &mut TestApp) -> &mut RedisServer {
 }
 
 #[tokio::test]
-async fn after_redis_restarts_the_bot_reconnects_and_the_pair_carries_on() {
+async fn after_redis_restarts_the_bot_reconnects_and_the_state_is_consistent() {
     let mut app = app_on_persistent_redis().await;
     let fake = app.fake.clone();
     let (a, b, mut to_a, mut to_b) = chatting(&fake, 9101, 9102).await;
+    let c = fake.user(9103, "Cid", None);
+    let mut to_c = support::Inbox::new(&fake, 9103);
+    c.send_command("/chat");
+    to_c.expect_text(Text::Searching).await;
     let before = a.send_text("before the Redis restart");
     to_b.expect_copy(9101, before).await;
 
     redis(&mut app).restart();
 
-    // Relays change no state worth refusing, so they go out even while
-    // the bot reconnects; the pair itself came back from the AOF file.
+    // The bot reconnects by itself: relays flow and new state is committed.
     let after = b.send_text("after the Redis restart");
     to_a.expect_copy(9102, after).await;
-    a.send_command("/stop");
-    to_a.expect_text(Text::ChatEnded).await;
+    a.send_command("/next");
     to_b.expect_text(Text::PartnerLeft).await;
-
-    // And the bot still works from the restored state: a new pair forms.
-    a.send_command("/chat");
-    b.send_command("/chat");
     to_a.expect_text(Text::PartnerFound).await;
-    to_b.expect_text(Text::PartnerFound).await;
+    to_c.expect_text(Text::PartnerFound).await;
+
+    // What the bot now believes is what Redis holds: a bot started afresh
+    // from Redis alone sees A with C, and B idle.
+    app.kill();
+    app.start().await;
+    let hello = c.send_text("still paired after both restarts?");
+    to_a.expect_copy(9103, hello).await;
+    b.send_command("/stop");
+    to_b.expect_text(Text::NothingToStop).await;
+    a.send_command("/stop");
+    to_a.expect_text(Text::YouLeftChat).await;
+    to_c.expect_text(Text::PartnerLeft).await;
 }
 
 #[tokio::test]
@@ -82,7 +92,7 @@ async fn while_redis_is_down_changes_are_refused_and_nothing_is_half_done() {
         "B was told about a /stop that was refused"
     );
     a.send_command("/stop");
-    to_a.expect_text(Text::ChatEnded).await;
+    to_a.expect_text(Text::YouLeftChat).await;
     to_b.expect_text(Text::PartnerLeft).await;
     // C's refused search left no trace: C is idle, so /chat starts a search.
     c.send_command("/chat");
@@ -141,5 +151,8 @@ async fn an_unreachable_redis_at_start_up_is_one_line_and_exit_2() {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let err = String::from_utf8_lossy(&output.stderr);
     let last = err.lines().last().unwrap_or_default();
-    assert!(last.contains("cannot reach Redis") && last.contains("REDIS_URL"), "{err}");
+    assert!(
+        last.contains("cannot reach Redis") && last.contains("REDIS_URL"),
+        "{err}"
+    );
 }

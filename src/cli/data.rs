@@ -17,9 +17,9 @@
 
 use super::{failed, runtime, summary, table, Failure, Outcome};
 use crate::config::Config;
+use crate::config::StoreChoice;
 use crate::control::client::{self, RunningBot};
 use crate::store::embedded::{backup::verify_file, FILE_NAME};
-use crate::config::StoreChoice;
 use crate::store::{Backend, EmbeddedStore, OpenStore, StoreError, REDIS_BACKUP_HINT};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -55,7 +55,11 @@ fn redis_stats(config: &Config) -> Result<(crate::store::Stats, String), Failure
         let store = OpenStore::open(&config.store, &config.data_dir)
             .await
             .map_err(|e| failed(e.to_string()))?;
-        let stats = store.backend().stats().await.map_err(|e| failed(e.to_string()))?;
+        let stats = store
+            .backend()
+            .stats()
+            .await
+            .map_err(|e| failed(e.to_string()))?;
         Ok((stats, store.describe()))
     })
 }

@@ -45,7 +45,10 @@ pub(super) fn store_kind(raw: Raw) -> Result<StoreKind, String> {
 pub(super) fn redis_prefix(raw: Raw) -> Result<String, String> {
     let s = single(raw)?;
     if s.len() > MAX_PREFIX_LEN {
-        return Err(format!("at most {MAX_PREFIX_LEN} characters, got {}", s.len()));
+        return Err(format!(
+            "at most {MAX_PREFIX_LEN} characters, got {}",
+            s.len()
+        ));
     }
     if !s.bytes().all(|b| b.is_ascii_graphic()) {
         return Err("use letters, digits and punctuation only (no spaces), e.g. randchat:".into());
@@ -119,15 +122,22 @@ mod tests {
             redis(url, "randchat:")
         );
         assert_eq!(
-            load(&[("REDIS_URL", url), ("STORE", "redis"), ("REDIS_PREFIX", "bot2:")])
-                .unwrap()
-                .store,
+            load(&[
+                ("REDIS_URL", url),
+                ("STORE", "redis"),
+                ("REDIS_PREFIX", "bot2:")
+            ])
+            .unwrap()
+            .store,
             redis(url, "bot2:")
         );
         let forced = load(&[("REDIS_URL", url), ("STORE", "Embedded")]).unwrap();
         assert_eq!(forced.store, StoreChoice::Embedded);
         let summary = forced.masked_summary();
-        assert!(summary.contains("STORE              = embedded"), "{summary}");
+        assert!(
+            summary.contains("STORE              = embedded"),
+            "{summary}"
+        );
     }
 
     #[test]
@@ -141,11 +151,17 @@ mod tests {
     #[test]
     fn bad_store_and_prefix_values_name_their_key() {
         let e = load(&[("STORE", "postgres")]).unwrap_err();
-        assert!(e.starts_with("config error: STORE: expected embedded or redis"), "{e}");
+        assert!(
+            e.starts_with("config error: STORE: expected embedded or redis"),
+            "{e}"
+        );
         let e = load(&[("REDIS_URL", "redis://db"), ("REDIS_PREFIX", "my bot")]).unwrap_err();
         assert!(e.starts_with("config error: REDIS_PREFIX: "), "{e}");
         let long = "x".repeat(65);
         let e = load(&[("REDIS_URL", "redis://db"), ("REDIS_PREFIX", &long)]).unwrap_err();
-        assert!(e.starts_with("config error: REDIS_PREFIX: at most 64"), "{e}");
+        assert!(
+            e.starts_with("config error: REDIS_PREFIX: at most 64"),
+            "{e}"
+        );
     }
 }

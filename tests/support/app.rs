@@ -6,7 +6,7 @@
 //! SIGKILL and started again on the same data directory, which is how the
 //! restart and crash tests work.
 //!
-//! **Backends.** `RANDCHAT_TEST_STORE=redis` runs every app on the Redis
+//! **Backends.** `TEST_STORE=redis` runs every app on the Redis
 //! store instead of the embedded one: each app gets a private redis-server
 //! on a Unix socket in its own temporary directory (`randchat::testing::
 //! RedisServer`), and the bot gets its `REDIS_URL`. The server outlives the
@@ -18,8 +18,8 @@ use super::FakeBotApi;
 use randchat::store::{Backend, EmbeddedStore, RedisStore};
 use randchat::testing::RedisServer;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
@@ -36,8 +36,10 @@ pub struct TestApp {
     pub redis: Option<RedisServer>,
 }
 
-/// The variable that selects the backend for the end-to-end tests.
-pub const TEST_STORE_VAR: &str = "RANDCHAT_TEST_STORE";
+/// The variable that selects the backend for the end-to-end tests. Not
+/// `RANDCHAT_*`: the configuration refuses unknown `RANDCHAT_` variables,
+/// and the unit tests of the configuration read the real environment.
+pub const TEST_STORE_VAR: &str = "TEST_STORE";
 
 /// Whether this run of the suite uses the Redis store.
 pub fn on_redis() -> bool {
