@@ -99,6 +99,55 @@ async fn while_redis_is_down_changes_are_refused_and_nothing_is_half_done() {
     to_c.expect_text(Text::Searching).await;
 }
 
+#[tokio::test]
+async fn a_commit_that_timed_out_but_landed_is_carried_through() {
+    let app = app_on_persistent_redis().await;
+    let fake = app.fake.clone();
+    let (a, b) = (fake.user(9401, "Ann", None), fake.user(9402, "Ben", None));
+    let (mut to_a, mut to_b) = (
+        support::Inbox::new(&fake, 9401),
+        support::Inbox::new(&fake, 9402),
+    );
+    a.send_command("/chat");
+    to_a.expect_text(Text::Searching).await;
+
+    // Writes stall for longer than the store waits for a reply (3 s), then
+    // go through: the bot sees B's pairing fail, although it lands.
+    let redis = app.redis.as_ref().unwrap();
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(4500)
+        .arg("WRITE")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    b.send_command("/chat");
+
+    // The reload after the failure finds the batch in Redis: it landed
+    // whole, so both are told they are paired and nobody hears of trouble.
+    to_a.expect_text(Text::PartnerFound).await;
+    to_b.expect_text(Text::PartnerFound).await;
+    let unavailable = Text::TemporarilyUnavailable.render();
+    assert!(
+        fake.received(9402)
+            .iter()
+            .all(|d| !matches!(d, support::Delivery::Text { text, .. } if *text == unavailable)),
+        "B was told of a failure although the pairing landed"
+    );
+    assert!(
+        app.logs().contains("had landed"),
+        "the commit did not time out:\n{}",
+        app.logs()
+    );
+    let hi = a.send_text("so we are paired after all");
+    to_b.expect_copy(9401, hi).await;
+}
+
 /// Runs `randchat <args>` against `app`'s Redis and data directory.
 fn randchat(app: &TestApp, args: &[&str]) -> Output {
     bot_command(&app.fake.url(), app.dir.path())

@@ -29,6 +29,9 @@ impl OpenStore {
                 Ok(OpenStore::Embedded(opened?))
             }
             StoreChoice::Redis { url, prefix } => {
+                // Nothing but the control socket lives in DATA_DIR now;
+                // without the directory, the socket is simply unavailable.
+                let _ = std::fs::create_dir_all(data_dir);
                 let store = RedisStore::open(url, prefix).await?;
                 tracing::info!(url = store.shown_url(), prefix, "using the Redis store");
                 Ok(OpenStore::Redis(store))

@@ -94,6 +94,10 @@ pub struct Poller {
     /// engine may be ahead of what is durable, so it is not used until
     /// [`Poller::reload`] succeeds.
     stale: bool,
+    /// Outbox numbers of sends whose commit failed. With Redis a commit
+    /// whose reply was lost may have landed all the same; the next reload
+    /// sends those that it finds in the outbox.
+    unsure: Vec<u64>,
 }
 
 impl Poller {
@@ -160,6 +164,7 @@ impl Poller {
             metrics: settings.metrics,
             poll_timeout: settings.poll_timeout,
             stale: false,
+            unsure: Vec::new(),
         })
     }
 
@@ -220,7 +225,7 @@ impl Poller {
             }
             events.extend(inbound::classify(update, &self.bot_username));
         }
-        if self.stale && last != self.last_applied && !self.reload().await {
+        if self.stale && last != self.last_applied && self.reload().await.is_none() {
             self.last_applied = last;
             self.refuse(&events);
             return Ok(());
@@ -236,8 +241,8 @@ impl Poller {
         self.last_applied = last;
         let mut outcome = Outcome::default();
         outcomes.iter().for_each(|(_, o)| outcome.extend(o.clone()));
-        if self.settle(outcome, last).await.is_err() {
-            self.degrade(outcomes).await?;
+        if let Err(tried) = self.settle(outcome, last).await {
+            self.degrade(outcomes, &tried).await?;
         }
         Ok(())
     }
@@ -304,7 +309,12 @@ impl Poller {
     /// Commits an outcome (with `last_update_id` and any pending outbox
     /// removals), then dispatches its sends. On failure nothing is sent and
     /// the removals stay pending.
-    async fn settle(&mut self, outcome: Outcome, last_update_id: Option<i64>) -> Result<(), ()> {
+    /// On failure, returns the outbox numbers the batch tried to add.
+    async fn settle(
+        &mut self,
+        outcome: Outcome,
+        last_update_id: Option<i64>,
+    ) -> Result<(), Vec<u64>> {
         let jobs: Vec<Job> = outcome
             .sends
             .into_iter()
@@ -341,7 +351,9 @@ impl Poller {
             Err(error) => {
                 tracing::error!(%error, "commit failed");
                 self.acked = acked;
-                Err(())
+                let tried: Vec<u64> = jobs.iter().map(|job| job.seq).collect();
+                self.unsure.extend(&tried);
+                Err(tried)
             }
         }
     }
@@ -349,9 +361,21 @@ impl Poller {
     /// After a failed commit the engine is ahead of the store: rebuild it
     /// from what is durable, tell the users whose action was lost, and still
     /// deliver what changed no state (plain relays).
-    async fn degrade(&mut self, outcomes: Vec<(Option<UserId>, Outcome)>) -> anyhow::Result<()> {
+    ///
+    /// A commit reported as failed may have landed (Redis applied it, the
+    /// reply was lost). If the reload finds its sends in the outbox, the
+    /// batch is durable as a whole and its sends are on their way: nobody
+    /// is told anything went wrong.
+    async fn degrade(
+        &mut self,
+        outcomes: Vec<(Option<UserId>, Outcome)>,
+        tried: &[u64],
+    ) -> anyhow::Result<()> {
         self.stale = true;
-        self.reload().await;
+        let landed = self.reload().await.unwrap_or_default();
+        if landed.iter().any(|seq| tried.contains(seq)) {
+            return Ok(());
+        }
         let mut jobs = Vec::new();
         for (user, outcome) in outcomes {
             if outcome.records.iter().all(is_bookkeeping) {
@@ -368,23 +392,39 @@ impl Poller {
         Ok(())
     }
 
-    /// Rebuilds a stale engine from the store. Returns whether the engine
-    /// is usable (it was not stale, or the store could be read).
-    async fn reload(&mut self) -> bool {
+    /// Rebuilds a stale engine from the store. Returns `None` while the
+    /// store can't be read; otherwise the outbox numbers of sends whose
+    /// commit was reported as failed but had landed, now being sent.
+    async fn reload(&mut self) -> Option<Vec<u64>> {
         if !self.stale {
-            return true;
+            return Some(Vec::new());
         }
         match self.store.clone().load().await {
             Ok(snapshot) => {
                 self.engine = Engine::restore_with(&snapshot, self.engine.config())
                     .with_moderation(self.engine.moderation().clone());
                 self.stale = false;
+                let unsure = std::mem::take(&mut self.unsure);
+                let landed: Vec<Job> = snapshot
+                    .outbox
+                    .into_iter()
+                    .filter(|(seq, _)| unsure.contains(seq))
+                    .map(|(seq, send)| Job { seq, send })
+                    .collect();
+                let seqs = landed.iter().map(|job| job.seq).collect();
+                if !landed.is_empty() {
+                    tracing::warn!(
+                        sends = landed.len(),
+                        "a commit reported as failed had landed; sending its messages"
+                    );
+                    self.dispatcher.enqueue(landed);
+                }
                 tracing::info!("state reloaded from the store; serving again");
-                true
+                Some(seqs)
             }
             Err(error) => {
                 tracing::error!(%error, "the store can't be read; refusing state changes until it can");
-                false
+                None
             }
         }
     }
@@ -425,8 +465,8 @@ impl Poller {
         }
         // Removing performed sends promptly keeps the window small in which
         // a crash would replay (and so repeat) a send that already went out.
-        if self.settle(outcome.clone(), None).await.is_err() {
-            self.degrade(vec![(None, outcome)]).await?;
+        if let Err(tried) = self.settle(outcome.clone(), None).await {
+            self.degrade(vec![(None, outcome)], &tried).await?;
         }
         Ok(())
     }
@@ -449,7 +489,7 @@ impl Poller {
     /// Lets the engine end idle chats and long searches, and flushes
     /// pending outbox removals.
     async fn housekeeping(&mut self) -> anyhow::Result<()> {
-        if !self.reload().await {
+        if self.reload().await.is_none() {
             return Ok(());
         }
         let now = Timestamp::now();
@@ -464,8 +504,8 @@ impl Poller {
         if outcome.records.is_empty() && outcome.sends.is_empty() {
             return self.flush_acks().await;
         }
-        if self.settle(outcome.clone(), None).await.is_err() {
-            self.degrade(vec![(None, outcome)]).await?;
+        if let Err(tried) = self.settle(outcome.clone(), None).await {
+            self.degrade(vec![(None, outcome)], &tried).await?;
         }
         Ok(())
     }

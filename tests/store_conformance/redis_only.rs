@@ -112,3 +112,30 @@ async fn commits_fail_while_the_server_is_down_and_work_once_it_is_back() {
     assert!(!snapshot.maintenance, "the commit after the outage landed");
     assert_eq!(snapshot.last_update_id, Some(1));
 }
+
+#[tokio::test]
+async fn a_counter_that_is_not_a_number_fails_the_batch_before_any_write() {
+    let mut h = Redis::new().await;
+    let store = h.open().await;
+    let mut conn = h.raw().await;
+    let _: () = redis::cmd("HSET")
+        .arg(format!("{PREFIX}counters"))
+        .arg("relayed")
+        .arg("many")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let mut batch = maintenance(true);
+    batch.records.push(Record::Count {
+        counter: randchat::engine::Counter::Relayed,
+        delta: 1,
+    });
+    let err = store.clone().commit(batch).await.unwrap_err();
+    assert!(err.to_string().contains("not an integer"), "{err}");
+    let snapshot = store.load().await.unwrap();
+    assert!(
+        !snapshot.maintenance,
+        "the record before the bad one stayed"
+    );
+    assert_eq!(snapshot.last_update_id, None);
+}

@@ -55,6 +55,19 @@ while i <= n do
       return redis.error_reply('randchat: key ' .. key .. ' used as two types')
     end
   end
+  -- Values that a write would choke on (HINCRBY and INCR on text that is
+  -- not an integer) are refused here too.
+  if name == 'HINCRBY' then
+    local v = redis.call('HGET', ARGV[i + 1], ARGV[i + 2])
+    if v and not string.match(v, '^%-?%d+$') then
+      return redis.error_reply('randchat: ' .. ARGV[i + 1] .. ' ' .. ARGV[i + 2] .. ' is not an integer; nothing was written')
+    end
+  elseif name == 'REPORT' then
+    local v = redis.call('GET', ARGV[i + 1])
+    if v and not string.match(v, '^%d+$') then
+      return redis.error_reply('randchat: ' .. ARGV[i + 1] .. ' is not an integer; nothing was written')
+    end
+  end
   i = i + spec[1] + 1
 end
 
