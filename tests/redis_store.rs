@@ -205,3 +205,29 @@ async fn an_unreachable_redis_at_start_up_is_one_line_and_exit_2() {
         "{err}"
     );
 }
+
+// Multi-threaded: the fake Bot API must answer while the test waits for
+// the command.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_config_pings_redis() {
+    let app = app_on_persistent_redis().await;
+    let output = randchat(&app, &["check-config"]);
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(out.contains("STORE              = redis"), "{out}");
+    assert!(
+        out.contains("Redis: reachable; keys under prefix randchat:"),
+        "{out}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let nobody = format!("unix://{}", dir.path().join("nobody.sock").display());
+    let output = bot_command(&app.fake.url(), app.dir.path())
+        .env("REDIS_URL", &nobody)
+        .arg("check-config")
+        .output()
+        .expect("run randchat");
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(err.contains("cannot reach Redis"), "{err}");
+}

@@ -98,6 +98,28 @@ impl RedisStore {
         Ok(store)
     }
 
+    /// Whether the server at `url` answers PING, without writing anything
+    /// (for `randchat check-config`).
+    pub async fn ping(url: &str) -> Result<(), StoreError> {
+        let unreachable = |e: ::redis::RedisError| StoreError::Unreachable {
+            url: mask_password(url),
+            detail: e.to_string(),
+        };
+        let client = ::redis::Client::open(url).map_err(unreachable)?;
+        let config = ::redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(RESPONSE_TIMEOUT));
+        let mut conn = client
+            .get_multiplexed_async_connection_with_config(&config)
+            .await
+            .map_err(unreachable)?;
+        let _: String = ::redis::cmd("PING")
+            .query_async(&mut conn)
+            .await
+            .map_err(unreachable)?;
+        Ok(())
+    }
+
     /// The key prefix.
     pub fn prefix(&self) -> &str {
         self.keys.prefix()
