@@ -190,14 +190,16 @@ async fn stats_read_redis_and_backup_and_restore_say_they_are_embedded_only() {
 }
 
 #[tokio::test]
-async fn an_unreachable_redis_at_start_up_is_one_line_and_exit_2() {
+async fn an_unreachable_redis_at_start_up_is_one_line_and_exit_1_to_be_retried() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("unix://{}", dir.path().join("nobody.sock").display());
     let output = bot_command("http://127.0.0.1:9", dir.path())
         .env("REDIS_URL", &url)
         .output()
         .expect("run randchat");
-    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    // Not 2: Redis may just not be up yet, and supervisors don't restart
+    // on 2.
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
     let err = String::from_utf8_lossy(&output.stderr);
     let last = err.lines().last().unwrap_or_default();
     assert!(

@@ -138,7 +138,9 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Errors that make start-up impossible until an operator acts.
+    /// Errors that make start-up impossible until an operator acts. An
+    /// unreachable Redis is not one: it may simply not be up yet, so the
+    /// bot exits 1 and its supervisor starts it again.
     pub fn is_fatal_at_startup(&self) -> bool {
         matches!(
             self,
@@ -146,7 +148,6 @@ impl StoreError {
                 | StoreError::Corrupt { .. }
                 | StoreError::TooNew { .. }
                 | StoreError::Open { .. }
-                | StoreError::Unreachable { .. }
         )
     }
 }

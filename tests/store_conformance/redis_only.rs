@@ -73,7 +73,7 @@ async fn an_unreachable_server_is_one_line_naming_the_url() {
     let url = format!("unix://{}", dir.path().join("nobody.sock").display());
     let err = RedisStore::open(&url, PREFIX).await.unwrap_err();
     assert!(matches!(err, StoreError::Unreachable { .. }), "{err}");
-    assert!(err.is_fatal_at_startup());
+    assert!(!err.is_fatal_at_startup(), "it may just not be up yet");
     let text = err.to_string();
     assert!(
         text.contains("nobody.sock") && text.contains("REDIS_URL"),
