@@ -174,6 +174,7 @@ fn run(config: Config) -> ExitCode {
         antispam: config.antispam.clone(),
         moderator: config.moderator.clone(),
         broadcast_rate: config.broadcast_rate,
+        store: config.store.clone(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

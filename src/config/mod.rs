@@ -45,6 +45,10 @@ mod token;
 mod deploy;
 pub use deploy::DEFAULT_ADMIN_LISTEN;
 
+// store: where state lives (STORE, REDIS_URL, REDIS_PREFIX).
+mod store;
+pub use store::{StoreChoice, DEFAULT_REDIS_PREFIX};
+
 pub use token::{BotToken, TokenProblem, MASK};
 
 use crate::domain::UserId;
@@ -76,7 +80,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 31] = [
+const KEYS: [&str; 34] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -95,6 +99,7 @@ const KEYS: [&str; 31] = [
     "THROTTLE_CHAT_BURST",
     "PROTECT_CONTENT",
     "ALBUM_WAIT",
+    "LINK_TIMEOUT",
     // deploy: operator-facing keys.
     "ADMIN_LISTEN",
     "REPORT_BAN_THRESHOLD",
@@ -110,6 +115,9 @@ const KEYS: [&str; 31] = [
     "MODERATION_MODEL",
     "MODERATION_TIMEOUT",
     "BROADCAST_RATE",
+    // store: where state lives.
+    "STORE",
+    "REDIS_PREFIX",
 ];
 
 /// The effective configuration.
@@ -118,7 +126,7 @@ pub struct Config {
     pub bot_token: BotToken,
     pub data_dir: PathBuf,
     pub telegram_api_url: Url,
-    /// Reserved for the Redis backend.
+    /// The Redis server, if one is configured (see `store`).
     pub redis_url: Option<String>,
     pub admin_ids: Vec<UserId>,
     /// A `tracing_subscriber::EnvFilter` directive such as `info,randchat=debug`.
@@ -156,6 +164,9 @@ pub struct Config {
     pub moderator: Option<crate::moderation_ai::ModeratorSettings>,
     /// `BROADCAST_RATE`: broadcast copies per second.
     pub broadcast_rate: u32,
+    // store: where state lives.
+    /// The backend (`STORE`, `REDIS_URL`, `REDIS_PREFIX`).
+    pub store: StoreChoice,
 }
 
 /// How log lines are written.

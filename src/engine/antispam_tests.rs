@@ -31,6 +31,7 @@ fn send(engine: &Engine, user: i64, screening: Screening, secs: u64) -> Vec<Outb
         user: UserId(user),
         message: MessageId(5),
         relayable: true,
+        media: None,
     };
     let screened = Event::Screened {
         screening,

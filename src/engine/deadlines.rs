@@ -46,6 +46,8 @@ pub(super) enum Due {
     },
     /// `user`'s album may be complete.
     Album { user: UserId },
+    /// `user`'s /link request in chat `serial` may have gone unanswered.
+    Share { user: UserId, serial: u64 },
     /// `user`'s ban that ends at `until` may have ended.
     BanEnds { user: UserId, until: Timestamp },
 }
@@ -58,6 +60,7 @@ impl Due {
             Due::Search { user, .. }
             | Due::Forget { user, .. }
             | Due::Album { user }
+            | Due::Share { user, .. }
             | Due::BanEnds { user, .. } => user,
         }
     }

@@ -94,6 +94,7 @@ impl Engine {
                 } => self.forget_partner(user, partner, ended_at, out),
                 Due::Album { user } => self.album_due(user, now, out),
                 Due::BanEnds { user, until } => self.announce_ban_end(user, until, now, out),
+                Due::Share { user, serial } => self.expire_share(user, serial, out),
             }
         }
         self.limiter.sweep(now);
