@@ -21,9 +21,12 @@
 //! (403, a refused copy) become engine events at once. A crash at any point loses nothing committed: unsent
 //! sends are replayed from the outbox at start-up.
 //!
-//! If a commit fails (disk full, read-only disk), the engine is rebuilt from
-//! what is durable, users whose action changed state are told the bot is
-//! temporarily unavailable, and pure relays still go out.
+//! If a commit fails (disk full, read-only disk, Redis down), the engine is
+//! rebuilt from what is durable, users whose action changed state are told
+//! the bot is temporarily unavailable, and pure relays still go out. If the
+//! store can't even be read (Redis unreachable), the engine is marked stale:
+//! every update is answered "temporarily unavailable" and nothing reaches
+//! the engine until a reload from the store succeeds.
 
 use super::deferred::Deferred;
 use super::dispatch::{Dispatcher, Done, Job};
@@ -95,6 +98,14 @@ pub struct Poller {
     poll_timeout: Duration,
     /// Passes each user's last-seen time to the store once a minute.
     seen: SeenThisMinute,
+    /// Set when a commit failed and the store could not be read back: the
+    /// engine may be ahead of what is durable, so it is not used until
+    /// [`Poller::reload`] succeeds.
+    stale: bool,
+    /// Outbox numbers of sends whose commit failed. With Redis a commit
+    /// whose reply was lost may have landed all the same; the next reload
+    /// sends those that it finds in the outbox.
+    unsure: Vec<u64>,
 }
 
 impl Poller {
@@ -155,6 +166,8 @@ impl Poller {
             metrics: settings.metrics,
             poll_timeout: settings.poll_timeout,
             seen: SeenThisMinute::default(),
+            stale: false,
+            unsure: Vec::new(),
         })
     }
 
@@ -217,6 +230,11 @@ impl Poller {
             events.extend(inbound::spoken_language(update));
             events.extend(inbound::classify(update, &self.bot_username));
         }
+        if self.stale && last != self.last_applied && self.reload().await.is_none() {
+            self.last_applied = last;
+            self.refuse(&events);
+            return Ok(());
+        }
         self.resolve_links(&mut events).await?;
         let outcomes: Vec<_> = events
             .iter()
@@ -228,8 +246,8 @@ impl Poller {
         self.last_applied = last;
         let mut outcome = Outcome::default();
         outcomes.iter().for_each(|(_, o)| outcome.extend(o.clone()));
-        if self.settle(outcome, last).await.is_err() {
-            self.degrade(outcomes).await?;
+        if let Err(tried) = self.settle(outcome, last).await {
+            self.degrade(outcomes, &tried).await?;
         }
         Ok(())
     }
@@ -297,12 +315,13 @@ impl Poller {
 
     /// Commits an outcome (with `last_update_id` and the deferred
     /// bookkeeping of finished sends), then dispatches its sends. On failure
-    /// nothing is sent and the bookkeeping stays deferred.
+    /// nothing is sent, the bookkeeping stays deferred, and the outbox
+    /// numbers the batch tried to add are returned.
     async fn settle(
         &mut self,
         mut outcome: Outcome,
         last_update_id: Option<i64>,
-    ) -> Result<(), ()> {
+    ) -> Result<(), Vec<u64>> {
         self.seen.filter(&mut outcome.records, Timestamp::now());
         let jobs: Vec<Job> = outcome
             .sends
@@ -346,7 +365,9 @@ impl Poller {
                 tracing::error!(%error, "commit failed");
                 let retry_at = tokio::time::Instant::now() + HOUSEKEEPING_EVERY;
                 self.deferred.restore(done_back, links_back, retry_at);
-                Err(())
+                let tried: Vec<u64> = jobs.iter().map(|job| job.seq).collect();
+                self.unsure.extend(&tried);
+                Err(tried)
             }
         }
     }
@@ -354,15 +375,21 @@ impl Poller {
     /// After a failed commit the engine is ahead of the store: rebuild it
     /// from what is durable, tell the users whose action was lost, and still
     /// deliver what changed no state (plain relays).
-    async fn degrade(&mut self, outcomes: Vec<(Option<UserId>, Outcome)>) -> anyhow::Result<()> {
-        let snapshot = self
-            .store
-            .clone()
-            .load()
-            .await
-            .context("the store can't be read after a failed commit")?;
-        self.engine = Engine::restore_with(&snapshot, self.engine.config())
-            .with_moderation(self.engine.moderation().clone());
+    ///
+    /// A commit reported as failed may have landed (Redis applied it, the
+    /// reply was lost). If the reload finds its sends in the outbox, the
+    /// batch is durable as a whole and its sends are on their way: nobody
+    /// is told anything went wrong.
+    async fn degrade(
+        &mut self,
+        outcomes: Vec<(Option<UserId>, Outcome)>,
+        tried: &[u64],
+    ) -> anyhow::Result<()> {
+        self.stale = true;
+        let landed = self.reload().await.unwrap_or_default();
+        if landed.iter().any(|seq| tried.contains(seq)) {
+            return Ok(());
+        }
         let mut jobs = Vec::new();
         for (user, outcome) in outcomes {
             if outcome.records.iter().all(is_bookkeeping) {
@@ -380,9 +407,62 @@ impl Poller {
         Ok(())
     }
 
+    /// Rebuilds a stale engine from the store. Returns `None` while the
+    /// store can't be read; otherwise the outbox numbers of sends whose
+    /// commit was reported as failed but had landed, now being sent.
+    async fn reload(&mut self) -> Option<Vec<u64>> {
+        if !self.stale {
+            return Some(Vec::new());
+        }
+        match self.store.clone().load().await {
+            Ok(snapshot) => {
+                self.engine = Engine::restore_with(&snapshot, self.engine.config())
+                    .with_moderation(self.engine.moderation().clone());
+                self.stale = false;
+                let unsure = std::mem::take(&mut self.unsure);
+                let landed: Vec<Job> = snapshot
+                    .outbox
+                    .into_iter()
+                    .filter(|(seq, _)| unsure.contains(seq))
+                    .map(|(seq, send)| job(&self.engine, seq, send))
+                    .collect();
+                let seqs = landed.iter().map(|job| job.seq).collect();
+                if !landed.is_empty() {
+                    tracing::warn!(
+                        sends = landed.len(),
+                        "a commit reported as failed had landed; sending its messages"
+                    );
+                    self.dispatcher.enqueue(landed);
+                }
+                tracing::info!("state reloaded from the store; serving again");
+                Some(seqs)
+            }
+            Err(error) => {
+                tracing::error!(%error, "the store can't be read; refusing state changes until it can");
+                None
+            }
+        }
+    }
+
+    /// Answers every user of `events` "temporarily unavailable", once each.
+    fn refuse(&self, events: &[Event]) {
+        let mut users: Vec<UserId> = events.iter().filter_map(Event::user).collect();
+        users.sort_by_key(|u| u.0);
+        users.dedup();
+        let jobs = users.into_iter().map(|user| {
+            let send = Outbound::Tell {
+                user,
+                text: Text::TemporarilyUnavailable,
+            };
+            job(&self.engine, 0, send)
+        });
+        self.dispatcher.enqueue(jobs);
+    }
+
     /// Sends finished: defer their outbox removals and links to the next
     /// commit, and let the engine react at once to any that failed for good.
     async fn on_done(&mut self, first: Done) -> anyhow::Result<()> {
+        self.reload().await;
         let mut outcome = Outcome::default();
         let mut next = Some(first);
         let (at, now) = (Timestamp::now(), tokio::time::Instant::now());
@@ -400,8 +480,8 @@ impl Poller {
         if outcome.records.is_empty() && outcome.sends.is_empty() {
             return Ok(()); // the bookkeeping rides with the next commit
         }
-        if self.settle(outcome.clone(), None).await.is_err() {
-            self.degrade(vec![(None, outcome)]).await?;
+        if let Err(tried) = self.settle(outcome.clone(), None).await {
+            self.degrade(vec![(None, outcome)], &tried).await?;
         }
         Ok(())
     }
@@ -424,6 +504,9 @@ impl Poller {
     /// Lets the engine end idle chats and long searches, and flushes
     /// pending outbox removals.
     async fn housekeeping(&mut self) -> anyhow::Result<()> {
+        if self.reload().await.is_none() {
+            return Ok(());
+        }
         let now = Timestamp::now();
         let (searching, chats) = self.engine.counts();
         self.metrics.set_presence(searching, chats);
@@ -436,8 +519,8 @@ impl Poller {
         if outcome.records.is_empty() && outcome.sends.is_empty() {
             return Ok(());
         }
-        if self.settle(outcome.clone(), None).await.is_err() {
-            self.degrade(vec![(None, outcome)]).await?;
+        if let Err(tried) = self.settle(outcome.clone(), None).await {
+            self.degrade(vec![(None, outcome)], &tried).await?;
         }
         Ok(())
     }
