@@ -82,11 +82,11 @@ async fn process(url: String, seed: u64, binds: Arc<AtomicU64>) {
         ) {
             (Some(p), _) => {
                 let _ = store.unbind(UserId(user), UserId(p), now).await.unwrap();
-                if xorshift(&mut state) % 2 == 0 {
+                if xorshift(&mut state).is_multiple_of(2) {
                     search(&store, UserId(user), &binds).await; // /next
                 }
             }
-            (None, Some(t)) if xorshift(&mut state) % 3 == 0 => {
+            (None, Some(t)) if xorshift(&mut state).is_multiple_of(3) => {
                 let _ = store.dequeue(UserId(user), Ticket(t)).await.unwrap();
             }
             (None, _) => search(&store, UserId(user), &binds).await,
