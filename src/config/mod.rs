@@ -79,7 +79,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 25] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -98,6 +98,7 @@ const KEYS: [&str; 24] = [
     "THROTTLE_CHAT_BURST",
     "PROTECT_CONTENT",
     "ALBUM_WAIT",
+    "LINK_TIMEOUT",
     // deploy: operator-facing keys.
     "ADMIN_LISTEN",
     "REPORT_BAN_THRESHOLD",
