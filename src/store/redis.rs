@@ -28,6 +28,7 @@
 
 pub mod keys;
 mod load;
+pub mod matching;
 mod ops;
 
 use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
@@ -55,6 +56,8 @@ pub struct RedisStore {
     conn: ConnectionManager,
     keys: Keys,
     apply: Script,
+    /// The matching primitives ([`matching`]).
+    matching: Script,
     /// The server's URL with any password masked, for messages.
     shown_url: String,
 }
@@ -92,6 +95,7 @@ impl RedisStore {
             conn,
             keys: Keys::new(prefix),
             apply: Script::new(include_str!("redis/apply.lua")),
+            matching: Script::new(include_str!("redis/matching.lua")),
             shown_url,
         });
         store.check_version().await?;
