@@ -70,6 +70,11 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
                 .unwrap_or(d.moderation.ban_duration),
             admins: Vec::new(),
         },
+        webhook: super::webhook::assemble(
+            take(l, "WEBHOOK_URL", t, super::webhook::url)?,
+            take(l, "WEBHOOK_SECRET", t, super::webhook::secret)?,
+            take(l, "WEBHOOK_LISTEN", t, super::webhook::listen)?,
+        )?,
         bot_token: token,
     })
 }
@@ -313,6 +318,7 @@ impl Config {
             // deploy: operator-facing keys.
             admin_listen: super::deploy::default_admin_listen(),
             moderation: ModerationConfig::default(),
+            webhook: None,
         }
     }
 
@@ -406,9 +412,11 @@ impl Config {
                 format!("{}s", self.moderation.ban_duration.as_secs()),
             ),
         ]
+        .into_iter()
+        .chain(super::webhook::rows(&self.webhook))
         // In case the token was pasted into another key.
         .map(|(k, v)| (k, v.replace(self.bot_token.expose(), MASK)))
-        .into()
+        .collect()
     }
 }
 

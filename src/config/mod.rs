@@ -44,6 +44,10 @@ mod token;
 mod deploy;
 pub use deploy::DEFAULT_ADMIN_LISTEN;
 
+// webhook: webhook mode (WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_LISTEN).
+mod webhook;
+pub use webhook::{WebhookConfig, WebhookSecret, DEFAULT_WEBHOOK_LISTEN};
+
 pub use token::{BotToken, TokenProblem, MASK};
 
 use crate::domain::UserId;
@@ -75,7 +79,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 25] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -99,6 +103,10 @@ const KEYS: [&str; 22] = [
     "REPORT_BAN_THRESHOLD",
     "REPORT_WINDOW",
     "BAN_DURATION",
+    // webhook: webhook mode.
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_LISTEN",
 ];
 
 /// The effective configuration.
@@ -134,6 +142,8 @@ pub struct Config {
     /// `BAN_DURATION`); see [`ModerationConfig`]. Its `admins` stay empty
     /// here: they are `admin_ids`, which `main` copies in.
     pub moderation: ModerationConfig,
+    /// Webhook mode; `None` (no `WEBHOOK_URL`) means long polling.
+    pub webhook: Option<WebhookConfig>,
 }
 
 /// How log lines are written.

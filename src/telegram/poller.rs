@@ -20,10 +20,15 @@
 //! If a commit fails (disk full, read-only disk), the engine is rebuilt from
 //! what is durable, users whose action changed state are told the bot is
 //! temporarily unavailable, and pure relays still go out.
+//!
+//! Step 1 and the acknowledgement in step 5 are the [`UpdateSource`]'s: the
+//! same loop serves a webhook, where each update's HTTP 200 waits for its
+//! commit and a failed commit is answered 5xx for Telegram to retry.
 
 use super::dispatch::{Dispatcher, Done, Job};
 use super::inbound;
 use super::outbound::{self, Courier, Failure, Feedback};
+use super::source::{Applied, NextArrival, UpdateSource};
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
 use crate::engine::{Engine, EngineConfig, Event, ModerationConfig, Outbound, Outcome, Record};
@@ -34,12 +39,11 @@ use crate::store::{Backend, Batch, LINK_TTL_SECS};
 use crate::telemetry::Pseudonymizer;
 use anyhow::{bail, Context};
 use std::future::{Future, IntoFuture};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use teloxide::payloads::GetUpdatesSetters;
+use teloxide::payloads::SetWebhookSetters;
 use teloxide::prelude::Requester;
-use teloxide::types::{AllowedUpdate, BotCommand, Update};
+use teloxide::types::{BotCommand, Update};
 use teloxide::{Bot, RequestError};
 use tokio::sync::mpsc;
 
@@ -69,8 +73,6 @@ pub struct LoopSettings {
     pub metrics: Arc<Metrics>,
 }
 
-type Poll = Pin<Box<dyn Future<Output = Result<Vec<Update>, RequestError>> + Send>>;
-
 pub struct Poller {
     bot: Bot,
     engine: Engine,
@@ -86,7 +88,7 @@ pub struct Poller {
     /// When message links older than their TTL are next removed.
     next_link_prune: Timestamp,
     metrics: Arc<Metrics>,
-    poll_timeout: Duration,
+    source: UpdateSource,
 }
 
 impl Poller {
@@ -98,13 +100,26 @@ impl Poller {
         names: Pseudonymizer,
         settings: LoopSettings,
     ) -> anyhow::Result<Self> {
+        let source = UpdateSource::LongPolling {
+            timeout: settings.poll_timeout,
+        };
+        Self::start_with_source(bot, store, names, settings, source).await
+    }
+
+    /// [`Poller::start`], with updates from `source` (long polling or a
+    /// webhook).
+    pub async fn start_with_source(
+        bot: Bot,
+        store: Arc<dyn Backend>,
+        names: Pseudonymizer,
+        settings: LoopSettings,
+        source: UpdateSource,
+    ) -> anyhow::Result<Self> {
         let me = call_with_patience(|| bot.get_me())
             .await
             .context("getMe failed")?;
         let bot_username = me.username.clone().unwrap_or_default();
-        call_with_patience(|| bot.delete_webhook())
-            .await
-            .context("deleteWebhook failed")?;
+        register_source(&bot, &source).await?;
         let commands: Vec<_> = crate::i18n::COMMANDS
             .iter()
             .map(|(name, about)| BotCommand::new(*name, *about))
@@ -151,7 +166,7 @@ impl Poller {
             acked: Vec::new(),
             next_link_prune: Timestamp(0),
             metrics: settings.metrics,
-            poll_timeout: settings.poll_timeout,
+            source,
         })
     }
 
@@ -159,7 +174,7 @@ impl Poller {
     /// (for a few seconds at most) and commits what they changed.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         tokio::pin!(shutdown);
-        tracing::info!(bot = %self.bot_username, "polling for updates");
+        tracing::info!(bot = %self.bot_username, "{}", self.source.describe());
         let mut poll = self.poll();
         let mut housekeeping = tokio::time::interval(HOUSEKEEPING_EVERY);
         loop {
@@ -171,7 +186,10 @@ impl Poller {
                 // can't starve the finished sends either).
                 result = &mut poll => {
                     match result {
-                        Ok(updates) => self.apply(updates).await?,
+                        Ok(arrival) => {
+                            let applied = self.apply(&arrival.updates).await?;
+                            arrival.acknowledge(applied);
+                        }
                         Err(error) => pause_after(error).await?,
                     }
                     poll = self.poll();
@@ -184,23 +202,18 @@ impl Poller {
         self.finish().await
     }
 
-    fn poll(&self) -> Poll {
+    fn poll(&self) -> NextArrival {
         let offset = self.last_applied.map_or(0, |id| id + 1);
-        let request = self
-            .bot
-            .get_updates()
-            .offset(offset as i32)
-            .timeout(self.poll_timeout.as_secs() as u32)
-            .allowed_updates(allowed_updates());
-        Box::pin(request.into_future())
+        self.source.next(&self.bot, offset)
     }
 
-    /// Applies one batch of updates: engine, commit, dispatch.
-    async fn apply(&mut self, updates: Vec<Update>) -> anyhow::Result<()> {
+    /// Applies one batch of updates: engine, commit, dispatch. Says whether
+    /// its effects are durable (updates already applied count as durable).
+    async fn apply(&mut self, updates: &[Update]) -> anyhow::Result<Applied> {
         let now = Timestamp::now();
         let mut last = self.last_applied;
         let mut events = Vec::new();
-        for update in &updates {
+        for update in updates {
             let id = i64::from(update.id.0);
             if last.is_some_and(|applied| id <= applied) {
                 continue; // delivered again: already applied
@@ -218,15 +231,21 @@ impl Poller {
             .map(|event| (event.user(), self.engine.handle(event, now)))
             .collect();
         if last == self.last_applied {
-            return Ok(());
+            return Ok(Applied::Durable);
         }
-        self.last_applied = last;
+        let previous = std::mem::replace(&mut self.last_applied, last);
         let mut outcome = Outcome::default();
         outcomes.iter().for_each(|(_, o)| outcome.extend(o.clone()));
         if self.settle(outcome, last).await.is_err() {
+            if self.source.redelivers_failures() {
+                // Telegram sends these updates again: forget them entirely.
+                self.last_applied = previous;
+                self.rebuild().await?;
+                return Ok(Applied::NotDurable);
+            }
             self.degrade(outcomes).await?;
         }
-        Ok(())
+        Ok(Applied::Durable)
     }
 
     /// Fills in, for replies, edits, reactions and /delete, the other side
@@ -337,14 +356,7 @@ impl Poller {
     /// from what is durable, tell the users whose action was lost, and still
     /// deliver what changed no state (plain relays).
     async fn degrade(&mut self, outcomes: Vec<(Option<UserId>, Outcome)>) -> anyhow::Result<()> {
-        let snapshot = self
-            .store
-            .clone()
-            .load()
-            .await
-            .context("the store can't be read after a failed commit")?;
-        self.engine = Engine::restore_with(&snapshot, self.engine.config())
-            .with_moderation(self.engine.moderation().clone());
+        self.rebuild().await?;
         let mut jobs = Vec::new();
         for (user, outcome) in outcomes {
             if outcome.records.iter().all(is_bookkeeping) {
@@ -358,6 +370,19 @@ impl Poller {
             }
         }
         self.dispatcher.enqueue(jobs);
+        Ok(())
+    }
+
+    /// Puts the engine back to what is durable, after a failed commit.
+    async fn rebuild(&mut self) -> anyhow::Result<()> {
+        let snapshot = self
+            .store
+            .clone()
+            .load()
+            .await
+            .context("the store can't be read after a failed commit")?;
+        self.engine = Engine::restore_with(&snapshot, self.engine.config())
+            .with_moderation(self.engine.moderation().clone());
         Ok(())
     }
 
@@ -471,15 +496,25 @@ async fn pause_after(error: RequestError) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn allowed_updates() -> Vec<AllowedUpdate> {
-    vec![
-        AllowedUpdate::Message,
-        AllowedUpdate::EditedMessage,
-        AllowedUpdate::ChannelPost,
-        AllowedUpdate::MyChatMember,
-        AllowedUpdate::MessageReaction,
-        AllowedUpdate::CallbackQuery,
-    ]
+/// Long polling removes any webhook (Telegram refuses getUpdates while one
+/// is set); webhook mode sets ours, one connection at a time so updates
+/// arrive in order (see [`super::webhook`]).
+async fn register_source(bot: &Bot, source: &UpdateSource) -> anyhow::Result<()> {
+    match source {
+        UpdateSource::LongPolling { .. } => call_with_patience(|| bot.delete_webhook())
+            .await
+            .map(|_| ())
+            .context("deleteWebhook failed"),
+        UpdateSource::Webhook(feed) => call_with_patience(|| {
+            bot.set_webhook(feed.url.clone())
+                .secret_token(feed.secret.expose().to_owned())
+                .allowed_updates(super::source::allowed_updates())
+                .max_connections(1)
+        })
+        .await
+        .map(|_| ())
+        .context("setWebhook failed"),
+    }
 }
 
 /// Calls the Bot API at start-up, retrying network trouble but not a bad
