@@ -76,8 +76,9 @@ fn single(raw: Raw) -> Result<String, String> {
 
 pub(super) fn url(raw: Raw) -> Result<Url, String> {
     let s = single(raw)?;
-    let url = Url::parse(&s)
-        .map_err(|e| format!("expected an https URL such as https://bot.example.com/telegram ({e})"))?;
+    let url = Url::parse(&s).map_err(|e| {
+        format!("expected an https URL such as https://bot.example.com/telegram ({e})")
+    })?;
     let loopback = match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -157,7 +158,10 @@ mod tests {
     fn no_url_means_long_polling() {
         assert!(load(&[]).unwrap().webhook.is_none());
         // A secret alone changes nothing.
-        assert!(load(&[("WEBHOOK_SECRET", "abc")]).unwrap().webhook.is_none());
+        assert!(load(&[("WEBHOOK_SECRET", "abc")])
+            .unwrap()
+            .webhook
+            .is_none());
     }
 
     #[test]
@@ -179,7 +183,10 @@ mod tests {
     #[test]
     fn a_url_without_a_secret_names_the_secret() {
         let e = load(&[("WEBHOOK_URL", "https://bot.example.com/tg")]).unwrap_err();
-        assert!(e.starts_with("config error: WEBHOOK_SECRET is missing"), "{e}");
+        assert!(
+            e.starts_with("config error: WEBHOOK_SECRET is missing"),
+            "{e}"
+        );
         assert!(!e.contains('\n'));
     }
 
@@ -189,10 +196,25 @@ mod tests {
         let cases: [(&[(&str, &str)], &str); 6] = [
             (&[url, ("WEBHOOK_SECRET", "has space")], "WEBHOOK_SECRET"),
             (&[url, ("WEBHOOK_SECRET", "dollar$")], "WEBHOOK_SECRET"),
-            (&[url, ("WEBHOOK_SECRET", &"x".repeat(257))], "WEBHOOK_SECRET"),
-            (&[("WEBHOOK_URL", "http://bot.example.com/tg"), ("WEBHOOK_SECRET", "a")], "WEBHOOK_URL"),
-            (&[("WEBHOOK_URL", "bot.example.com"), ("WEBHOOK_SECRET", "a")], "WEBHOOK_URL"),
-            (&[url, ("WEBHOOK_SECRET", "a"), ("WEBHOOK_LISTEN", "8443")], "WEBHOOK_LISTEN"),
+            (
+                &[url, ("WEBHOOK_SECRET", &"x".repeat(257))],
+                "WEBHOOK_SECRET",
+            ),
+            (
+                &[
+                    ("WEBHOOK_URL", "http://bot.example.com/tg"),
+                    ("WEBHOOK_SECRET", "a"),
+                ],
+                "WEBHOOK_URL",
+            ),
+            (
+                &[("WEBHOOK_URL", "bot.example.com"), ("WEBHOOK_SECRET", "a")],
+                "WEBHOOK_URL",
+            ),
+            (
+                &[url, ("WEBHOOK_SECRET", "a"), ("WEBHOOK_LISTEN", "8443")],
+                "WEBHOOK_LISTEN",
+            ),
         ];
         for (pairs, key) in cases {
             let e = load(pairs).expect_err(key);
@@ -200,6 +222,10 @@ mod tests {
         }
         let longest = "x".repeat(256);
         assert!(load(&[url, ("WEBHOOK_SECRET", longest.as_str())]).is_ok());
-        assert!(load(&[("WEBHOOK_URL", "http://127.0.0.1:9000/hook"), ("WEBHOOK_SECRET", "a")]).is_ok());
+        assert!(load(&[
+            ("WEBHOOK_URL", "http://127.0.0.1:9000/hook"),
+            ("WEBHOOK_SECRET", "a")
+        ])
+        .is_ok());
     }
 }

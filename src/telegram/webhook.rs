@@ -140,9 +140,9 @@ impl WebhookServer {
 
 /// Whether the request carries the right secret, compared in constant time.
 fn authentic(headers: &HeaderMap, secret: &WebhookSecret) -> bool {
-    headers
-        .get(SECRET_HEADER)
-        .is_some_and(|given| constant_time_eq::constant_time_eq(given.as_bytes(), secret.expose().as_bytes()))
+    headers.get(SECRET_HEADER).is_some_and(|given| {
+        constant_time_eq::constant_time_eq(given.as_bytes(), secret.expose().as_bytes())
+    })
 }
 
 async fn receive(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) -> StatusCode {
@@ -154,7 +154,11 @@ async fn receive(State(hook): State<Hook>, headers: HeaderMap, body: Bytes) -> S
         Ok(update) => update,
         Err(error) => {
             // Position only: the message could quote the content.
-            tracing::warn!(line = error.line(), column = error.column(), "unparsable webhook update");
+            tracing::warn!(
+                line = error.line(),
+                column = error.column(),
+                "unparsable webhook update"
+            );
             return StatusCode::BAD_REQUEST;
         }
     };
@@ -186,7 +190,13 @@ mod tests {
     fn only_the_exact_secret_is_authentic() {
         let secret = WebhookSecret::parse("abc-DEF_123").unwrap();
         assert!(authentic(&headers(Some("abc-DEF_123")), &secret));
-        for wrong in [None, Some(""), Some("abc-DEF_12"), Some("abc-DEF_1234"), Some("ABC-DEF_123")] {
+        for wrong in [
+            None,
+            Some(""),
+            Some("abc-DEF_12"),
+            Some("abc-DEF_1234"),
+            Some("ABC-DEF_123"),
+        ] {
             assert!(!authentic(&headers(wrong), &secret), "{wrong:?}");
         }
     }

@@ -1,0 +1,329 @@
+//! Webhook mode end to end: the fake Bot API POSTs updates to the bot the
+//! way Telegram does, with the secret header, retrying until it gets a 2xx.
+//!
+//! The first tests run the real binary. The acknowledgement test runs the
+//! same update loop in process, over a store that can be held or made to
+//! fail, because "no 200 before the commit" is about timing between the
+//! commit and the HTTP answer, which only a store under the test's control
+//! can show.
+
+mod support;
+
+use randchat::config::{WebhookConfig, WebhookSecret};
+use randchat::i18n::Text;
+use randchat::store::{Backend, Batch, BoxFuture, EmbeddedStore, Snapshot, Stats, StoreError};
+use randchat::telegram::poller::{LoopSettings, Poller};
+use randchat::telegram::source::UpdateSource;
+use randchat::telegram::throttle::ThrottleConfig;
+use randchat::telemetry::Pseudonymizer;
+use serde_json::json;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use support::{spawn_app_with, Delivery, FakeBotApi, Inbox, SimUser, TestApp};
+use tokio::sync::Semaphore;
+
+const SECRET: &str = "test-Secret_0123456789";
+const PATIENCE: Duration = Duration::from_secs(15);
+
+/// A port nobody listens on at the moment (the bot binds it right after).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+async fn webhook_app() -> TestApp {
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/telegram");
+    let listen = format!("127.0.0.1:{port}");
+    spawn_app_with(&[
+        ("WEBHOOK_URL", &url),
+        ("WEBHOOK_SECRET", SECRET),
+        ("WEBHOOK_LISTEN", &listen),
+    ])
+    .await
+}
+
+/// Waits until the fake has POSTed `update_id` and got `status` back.
+async fn wait_for_attempt(fake: &FakeBotApi, update_id: i64, status: u16) {
+    wait_for_attempts(fake, update_id, status, 1).await
+}
+
+/// Waits until `update_id` got `status` back `times` times.
+async fn wait_for_attempts(fake: &FakeBotApi, update_id: i64, status: u16, times: usize) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    let seen = || {
+        let attempts = fake.webhook_attempts();
+        attempts
+            .iter()
+            .filter(|a| **a == (update_id, status))
+            .count()
+    };
+    while seen() < times {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "update {update_id} never got {status}; attempts: {:?}",
+            fake.webhook_attempts()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// A private-chat text message from `user`, as Telegram would POST it.
+fn text_update(user: &SimUser, message_id: i64, text: &str) -> serde_json::Value {
+    let mut message = json!({"message_id": message_id, "from": user.user_json(),
+                             "chat": user.chat_json(), "date": 1_700_000_000, "text": text});
+    if text.starts_with('/') {
+        message["entities"] = json!([{"type": "bot_command", "offset": 0, "length": text.len()}]);
+    }
+    json!({ "message": message })
+}
+
+#[tokio::test]
+async fn a_whole_chat_runs_over_the_webhook_and_survives_a_crash() {
+    let mut app = webhook_app().await;
+    let fake = app.fake.clone();
+    let set = fake.requests_for("setWebhook");
+    let params = &set.last().expect("setWebhook was called").params;
+    assert_eq!(params["secret_token"], json!(SECRET));
+    assert_eq!(params["max_connections"], json!(1));
+    let allowed = params["allowed_updates"].to_string();
+    for kind in [
+        "message",
+        "edited_message",
+        "message_reaction",
+        "callback_query",
+    ] {
+        assert!(allowed.contains(kind), "{kind} missing from {allowed}");
+    }
+    assert!(fake.webhook_url().unwrap().ends_with("/telegram"));
+
+    let (a, b) = (fake.user(7001, "Ann", None), fake.user(7002, "Ben", None));
+    let (mut to_a, mut to_b) = (Inbox::new(&fake, 7001), Inbox::new(&fake, 7002));
+    a.send_command("/chat");
+    to_a.expect_text(Text::Searching).await;
+    b.send_command("/chat");
+    to_a.expect_text(Text::PartnerFound).await;
+    to_b.expect_text(Text::PartnerFound).await;
+    let hello = a.send_text("hello over a webhook");
+    to_b.expect_copy(7001, hello).await;
+    let photo = b.send_photo("a photo back");
+    to_a.expect_copy(7002, photo).await;
+
+    app.restart().await; // kill -9, then start again on the same data
+    let after = a.send_text("still paired after the crash");
+    to_b.expect_copy(7001, after).await;
+    a.send_command("/stop");
+    to_a.expect_text(Text::YouLeftChat).await;
+    to_b.expect_text(Text::PartnerLeft).await;
+
+    assert!(
+        fake.webhook_attempts()
+            .iter()
+            .all(|(_, status)| *status == 200),
+        "every delivery answered 200: {:?}",
+        fake.webhook_attempts()
+    );
+    let polled = fake.requests_for("getUpdates");
+    assert!(polled.is_empty(), "webhook mode never polls: {polled:?}");
+    assert!(fake.requests_for("forwardMessage").is_empty());
+}
+
+#[tokio::test]
+async fn a_wrong_or_missing_secret_gets_401_and_changes_nothing() {
+    let app = webhook_app().await;
+    let fake = &app.fake;
+    let (x, y) = (fake.user(7101, "Xan", None), fake.user(7102, "Yul", None));
+    for secret in [Some("not-the-secret"), Some(""), None] {
+        let (_, status) = fake
+            .post_to_webhook(text_update(&x, 1, "/chat"), secret)
+            .await;
+        assert_eq!(status, 401, "secret {secret:?}");
+    }
+    // Had any of them been applied, X would be waiting and Y paired at once.
+    let mut to_y = Inbox::new(fake, 7102);
+    y.send_command("/chat");
+    to_y.expect_text(Text::Searching).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(fake.received(7101).is_empty(), "{:?}", fake.received(7101));
+    assert!(
+        !to_y.unread().iter().any(
+            |d| matches!(d, Delivery::Text { text, .. } if *text == Text::PartnerFound.render())
+        ),
+        "{:?}",
+        to_y.unread()
+    );
+    // The right secret, sent by hand, is accepted.
+    let (_, status) = fake
+        .post_to_webhook(text_update(&x, 2, "/chat"), Some(SECRET))
+        .await;
+    assert_eq!(status, 200);
+    Inbox::new(fake, 7101).expect_text(Text::PartnerFound).await;
+}
+
+#[tokio::test]
+async fn an_update_delivered_twice_is_applied_once() {
+    let app = webhook_app().await;
+    let fake = &app.fake;
+    let (a, b) = (fake.user(7201, "Ann", None), fake.user(7202, "Ben", None));
+    let (mut to_a, mut to_b) = (Inbox::new(fake, 7201), Inbox::new(fake, 7202));
+    a.send_command("/chat");
+    let search = fake.last_update_id().unwrap();
+    to_a.expect_text(Text::Searching).await;
+    fake.deliver_again(search);
+    b.send_command("/chat");
+    to_a.expect_text(Text::PartnerFound).await;
+    to_b.expect_text(Text::PartnerFound).await;
+    let hello = a.send_text("only once, please");
+    let relay = fake.last_update_id().unwrap();
+    to_b.expect_copy(7201, hello).await;
+    fake.deliver_again(relay);
+    wait_for_attempts(fake, relay, 200, 2).await;
+    let attempts = fake.webhook_attempts();
+    let twice = |id| {
+        attempts
+            .iter()
+            .filter(|(u, s)| *u == id && *s == 200)
+            .count()
+    };
+    assert_eq!(twice(relay), 2, "{attempts:?}");
+    assert_eq!(twice(search), 2, "{attempts:?}");
+    // Something after the duplicate proves the duplicate was processed.
+    let later = b.send_text("after the duplicate");
+    to_a.expect_copy(7202, later).await;
+    let copies = fake
+        .received(7202)
+        .into_iter()
+        .filter(|d| matches!(d, Delivery::Copy { message_id, .. } if *message_id == hello))
+        .count();
+    assert_eq!(copies, 1, "the retried relay was copied again");
+    let searching = fake.texts_to(7201);
+    let searching = searching.iter().filter(|t| **t == Text::Searching.render());
+    assert_eq!(searching.count(), 1, "the retried /chat was answered again");
+}
+
+/// Permits of the commit gate: taking them all holds every commit back.
+const GATE: usize = 1000;
+
+/// The embedded store, with commits that can be held back or made to fail.
+struct Controlled {
+    inner: Arc<EmbeddedStore>,
+    gate: Semaphore,
+    failing: AtomicBool,
+}
+
+impl Backend for Controlled {
+    fn load(self: Arc<Self>) -> BoxFuture<'static, Result<Snapshot, StoreError>> {
+        self.inner.clone().load()
+    }
+    fn commit(self: Arc<Self>, batch: Batch) -> BoxFuture<'static, Result<(), StoreError>> {
+        Box::pin(async move {
+            let _pass = self.gate.acquire().await.expect("gate open");
+            if self.failing.load(Ordering::SeqCst) {
+                return Err(StoreError::Write("injected failure".into()));
+            }
+            self.inner.clone().commit(batch).await
+        })
+    }
+    fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>> {
+        self.inner.clone().stats()
+    }
+    fn linked(
+        self: Arc<Self>,
+        messages: Vec<randchat::engine::effect::Counterpart>,
+    ) -> BoxFuture<'static, Result<Vec<Option<randchat::engine::event::Linked>>, StoreError>> {
+        self.inner.clone().linked(messages)
+    }
+}
+
+#[tokio::test]
+async fn the_200_waits_for_the_commit_and_a_failed_commit_is_retried() {
+    let fake = FakeBotApi::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Controlled {
+        inner: EmbeddedStore::open(dir.path()).unwrap(),
+        gate: Semaphore::new(GATE),
+        failing: AtomicBool::new(false),
+    });
+    let config = WebhookConfig {
+        url: "http://127.0.0.1/hook".parse().unwrap(),
+        secret: WebhookSecret::parse(SECRET).unwrap(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+    };
+    let (server, mut feed) = randchat::telegram::webhook::bind(&config).await.unwrap();
+    feed.url = format!("http://{}/hook", server.local_addr().unwrap())
+        .parse()
+        .unwrap();
+    tokio::spawn(server.serve(std::future::pending()));
+    let settings = LoopSettings {
+        poll_timeout: Duration::from_secs(1),
+        throttle: ThrottleConfig {
+            enabled: false,
+            ..ThrottleConfig::default()
+        },
+        engine: Default::default(),
+        protect_content: false,
+        moderation: Default::default(),
+        metrics: Default::default(),
+    };
+    let names = Pseudonymizer::from_secret(FakeBotApi::TOKEN);
+    let source = UpdateSource::Webhook(feed);
+    let poller = Poller::start_with_source(fake.bot(), store.clone(), names, settings, source)
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(poller.run(async move {
+        let _ = stopped.await;
+    }));
+
+    let (a, b) = (fake.user(7301, "Ann", None), fake.user(7302, "Ben", None));
+    let (mut to_a, mut to_b) = (Inbox::new(&fake, 7301), Inbox::new(&fake, 7302));
+
+    // Held commit: the POST gets no answer and nobody is told anything.
+    let held = store.gate.acquire_many(GATE as u32).await.unwrap();
+    a.send_command("/chat");
+    let search = fake.last_update_id().unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        fake.webhook_attempts().iter().all(|(id, _)| *id != search),
+        "answered before the commit: {:?}",
+        fake.webhook_attempts()
+    );
+    assert!(fake.received(7301).is_empty(), "told before the commit");
+    drop(held);
+    wait_for_attempt(&fake, search, 200).await;
+    to_a.expect_text(Text::Searching).await;
+
+    // Failing commits: 5xx, nothing sent, nothing applied; Telegram retries.
+    store.failing.store(true, Ordering::SeqCst);
+    b.send_command("/chat");
+    let pairing = fake.last_update_id().unwrap();
+    wait_for_attempt(&fake, pairing, 500).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(fake.received(7302).is_empty(), "{:?}", fake.received(7302));
+    assert_eq!(fake.texts_to(7301), vec![Text::Searching.render()]);
+    store.failing.store(false, Ordering::SeqCst);
+    wait_for_attempt(&fake, pairing, 200).await;
+    to_a.expect_text(Text::PartnerFound).await;
+    to_b.expect_text(Text::PartnerFound).await;
+    let hello = a.send_text("after the store came back");
+    to_b.expect_copy(7301, hello).await;
+    let found = |chat| {
+        let texts = fake.texts_to(chat);
+        texts
+            .iter()
+            .filter(|t| **t == Text::PartnerFound.render())
+            .count()
+    };
+    assert_eq!((found(7301), found(7302)), (1, 1), "paired once");
+    let failures = fake.webhook_attempts();
+    assert!(failures
+        .iter()
+        .all(|(id, s)| *s == 200 || (*id == pairing && *s == 500)));
+
+    let _ = stop.send(());
+    running.await.unwrap().unwrap();
+    let snapshot = store.inner.clone().load().await.unwrap();
+    assert_eq!(snapshot.pairs.len(), 1, "the pair is durable");
+    assert!(snapshot.last_update_id >= Some(pairing));
+}
