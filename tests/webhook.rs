@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use support::{spawn_app_with, Delivery, FakeBotApi, Inbox, SimUser, TestApp};
+use teloxide::prelude::Requester;
 use tokio::sync::Semaphore;
 
 const SECRET: &str = "test-Secret_0123456789";
@@ -326,4 +327,59 @@ async fn the_200_waits_for_the_commit_and_a_failed_commit_is_retried() {
     let snapshot = store.inner.clone().load().await.unwrap();
     assert_eq!(snapshot.pairs.len(), 1, "the pair is durable");
     assert!(snapshot.last_update_id >= Some(pairing));
+}
+
+#[tokio::test]
+async fn long_polling_deletes_a_leftover_webhook() {
+    let fake = FakeBotApi::start().await;
+    // A webhook someone left on the token, pointing nowhere.
+    let nowhere = format!("http://127.0.0.1:{}/gone", free_port());
+    fake.bot()
+        .set_webhook(nowhere.parse().unwrap())
+        .await
+        .unwrap();
+    let mut app = support::app::app_on(&fake);
+    app.start().await;
+    assert_eq!(fake.webhook_url(), None, "the webhook is still set");
+    let user = fake.user(7401, "Ann", None);
+    user.send_command("/chat");
+    Inbox::new(&fake, 7401).expect_text(Text::Searching).await;
+    let refused = fake.requests_for("getUpdates");
+    assert!(!refused.is_empty());
+}
+
+#[tokio::test]
+async fn a_bad_or_missing_secret_stops_start_up_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            vec![("WEBHOOK_URL", "https://bot.example.com/tg")],
+            "WEBHOOK_SECRET is missing",
+        ),
+        (
+            vec![
+                ("WEBHOOK_URL", "https://bot.example.com/tg"),
+                ("WEBHOOK_SECRET", "no spaces"),
+            ],
+            "WEBHOOK_SECRET: expected 1 to 256 characters",
+        ),
+        (
+            vec![
+                ("WEBHOOK_URL", "http://bot.example.com/tg"),
+                ("WEBHOOK_SECRET", "ok"),
+            ],
+            "WEBHOOK_URL: Telegram delivers only to https://",
+        ),
+    ];
+    for (env, expected) in cases {
+        let output = support::app::bot_command("http://127.0.0.1:9", dir.path())
+            .envs(env)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{output:?}");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(err.contains(expected), "expected {expected:?} in {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{err}");
+        assert!(!err.contains("no spaces"), "the secret is echoed: {err}");
+    }
 }
