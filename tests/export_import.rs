@@ -191,6 +191,10 @@ async fn embedded_to_embedded_changes_nothing() {
         std::fs::read(&second).unwrap(),
     );
     assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+    let to_stdout = randchat(to.path(), &["export", "-"]);
+    assert_exit(&to_stdout, 0);
+    assert_eq!(to_stdout.stdout, a, "`export -` writes the same bytes");
+    assert!(stderr(&to_stdout).contains("exported 18 items"));
     let text = String::from_utf8(a).unwrap();
     assert_eq!(text.lines().next(), Some(r#"{"type":"header","format":1}"#));
     for kind in [

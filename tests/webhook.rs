@@ -127,6 +127,10 @@ async fn a_whole_chat_runs_over_the_webhook_and_survives_a_crash() {
     );
     let polled = fake.requests_for("getUpdates");
     assert!(polled.is_empty(), "webhook mode never polls: {polled:?}");
+    let info = fake.bot().get_webhook_info().await.unwrap();
+    assert!(info.url.unwrap().as_str().ends_with("/telegram"));
+    assert_eq!(info.max_connections, Some(1));
+    assert_eq!(info.pending_update_count, 0, "everything was acknowledged");
     assert!(fake.requests_for("forwardMessage").is_empty());
 }
 
