@@ -72,6 +72,7 @@ pub enum Item {
     },
     Profile {
         user: UserId,
+        #[serde(deserialize_with = "profile_with_defaults")]
         profile: Profile,
     },
     /// A relayed message and its copy.
@@ -91,6 +92,22 @@ pub enum Item {
         seq: u64,
         send: Outbound,
     },
+}
+
+/// A profile, with the defaults for fields an older export lacks: new
+/// settings are added to [`Profile`] over time, and an export made before
+/// one existed must still import.
+fn profile_with_defaults<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Profile, D::Error> {
+    use serde::de::Error;
+    let given = serde_json::Value::deserialize(d)?;
+    let serde_json::Value::Object(given) = given else {
+        return Err(D::Error::custom("a profile must be an object"));
+    };
+    let mut full = serde_json::to_value(Profile::default()).map_err(D::Error::custom)?;
+    if let Some(full) = full.as_object_mut() {
+        full.extend(given);
+    }
+    serde_json::from_value(full).map_err(D::Error::custom)
 }
 
 /// Why an item cannot be imported.
@@ -221,6 +238,25 @@ mod tests {
         assert_eq!(header, r#"{"type":"header","format":1}"#);
         assert!(serde_json::from_str::<Item>(r#"{"type":"pair","a":1}"#).is_err());
         assert!(serde_json::from_str::<Item>(r#"{"type":"nope"}"#).is_err());
+    }
+
+    #[test]
+    fn a_profile_from_an_older_export_gets_defaults_for_new_settings() {
+        let line = r#"{"type":"profile","user":7,"profile":{"age":30}}"#;
+        let Item::Profile { user, profile } = serde_json::from_str(line).unwrap() else {
+            panic!("not a profile")
+        };
+        assert_eq!(user, UserId(7));
+        assert_eq!(
+            profile,
+            Profile {
+                age: Some(30),
+                ..Profile::default()
+            }
+        );
+        assert!(
+            serde_json::from_str::<Item>(r#"{"type":"profile","user":7,"profile":3}"#).is_err()
+        );
     }
 
     #[test]
