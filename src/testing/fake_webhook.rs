@@ -28,7 +28,7 @@ const POST_TIMEOUT: Duration = Duration::from_secs(20);
 const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
 
 /// The webhook as set.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(super) struct Webhook {
     pub url: String,
     pub secret: Option<String>,
@@ -97,11 +97,14 @@ pub(super) fn webhook_info(st: &State) -> Value {
     info
 }
 
+/// Where and how to POST: the URL and the secret.
+type Target = (String, Option<String>);
+
 /// The next update to POST, with where and how; `None` if there is none.
 /// Returns `Err` once this task's webhook is gone or replaced.
-fn next_delivery(st: &mut State, generation: u64) -> Result<Option<(Value, Webhook)>, ()> {
-    let hook = match &st.webhook {
-        Some(hook) if hook.generation == generation => hook.clone(),
+fn next_delivery(st: &mut State, generation: u64) -> Result<Option<(Value, Target)>, ()> {
+    let target = match &st.webhook {
+        Some(hook) if hook.generation == generation => (hook.url.clone(), hook.secret.clone()),
         _ => return Err(()),
     };
     let (setting, filtered) = (&st.allowed_updates, &mut st.filtered_out);
@@ -113,7 +116,7 @@ fn next_delivery(st: &mut State, generation: u64) -> Result<Option<(Value, Webho
         }
         keep
     });
-    Ok(st.pending.front().cloned().map(|u| (u, hook)))
+    Ok(st.pending.front().cloned().map(|u| (u, target)))
 }
 
 async fn deliver(shared: Arc<Shared>, generation: u64) {
@@ -125,7 +128,7 @@ async fn deliver(shared: Arc<Shared>, generation: u64) {
     loop {
         changes.borrow_and_update();
         let next = next_delivery(&mut shared.state.lock(), generation);
-        let (update, hook) = match next {
+        let (update, (url, secret)) = match next {
             Err(()) => return,
             Ok(Some(found)) => found,
             Ok(None) => {
@@ -133,7 +136,7 @@ async fn deliver(shared: Arc<Shared>, generation: u64) {
                 continue;
             }
         };
-        let status = post(&client, &hook.url, hook.secret.as_deref(), &update).await;
+        let status = post(&client, &url, secret.as_deref(), &update).await;
         let id = update["update_id"].as_i64().unwrap_or(0);
         let delivered = (200..300).contains(&status);
         shared.update(|st| {
