@@ -34,7 +34,7 @@ pub const CHUNK: usize = 5_000;
 /// Writes every item of the store under `DATA_DIR` to `dest` (`-`: stdout).
 pub fn export(config: &Config, dest: &Path, force: bool) -> Outcome {
     refuse_while_running(&config.data_dir, "export")?;
-    let source: Arc<dyn Backend> = open_stopped(&config.data_dir)?;
+    let source = open_backend(config, Purpose::Export)?;
     let to_stdout = dest == Path::new("-");
     if !to_stdout && dest.exists() && !force {
         return Err(failed(format!(
@@ -104,8 +104,7 @@ pub fn import(config: &Config, source: &Path, force: bool) -> Outcome {
         .map_err(|e| cannot("read", source, e))?
         .len();
     let counts = check_file(source)?;
-    let target: Arc<dyn Backend> =
-        EmbeddedStore::open(&config.data_dir).map_err(|e| failed(e.to_string()))?;
+    let target = open_backend(config, Purpose::Import)?;
     let runtime = runtime()?;
     if !force {
         runtime.block_on(refuse_non_empty(target.clone(), &config.data_dir))?;
@@ -223,6 +222,25 @@ async fn commit(target: &Arc<dyn Backend>, batch: Batch) -> Outcome {
             "import failed part way ({e}); the target now holds part of the data: \
              empty it and import again"
         ))
+    })
+}
+
+enum Purpose {
+    /// Read an existing store; never create one.
+    Export,
+    /// Write into a store, created if needed.
+    Import,
+}
+
+/// The backend the configuration selects. Everything past this point goes
+/// through [`Backend`] alone, so another backend (Redis, when `REDIS_URL`
+/// selects it) only needs a branch here.
+fn open_backend(config: &Config, purpose: Purpose) -> Result<Arc<dyn Backend>, Failure> {
+    Ok(match purpose {
+        Purpose::Export => open_stopped(&config.data_dir)?,
+        Purpose::Import => {
+            EmbeddedStore::open(&config.data_dir).map_err(|e| failed(e.to_string()))?
+        }
     })
 }
 

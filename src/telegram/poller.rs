@@ -41,7 +41,6 @@ use anyhow::{bail, Context};
 use std::future::{Future, IntoFuture};
 use std::sync::Arc;
 use std::time::Duration;
-use teloxide::payloads::SetWebhookSetters;
 use teloxide::prelude::Requester;
 use teloxide::types::{BotCommand, Update};
 use teloxide::{Bot, RequestError};
@@ -119,7 +118,7 @@ impl Poller {
             .await
             .context("getMe failed")?;
         let bot_username = me.username.clone().unwrap_or_default();
-        register_source(&bot, &source).await?;
+        source.register(&bot).await?;
         let commands: Vec<_> = crate::i18n::COMMANDS
             .iter()
             .map(|(name, about)| BotCommand::new(*name, *about))
@@ -496,30 +495,9 @@ async fn pause_after(error: RequestError) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Long polling removes any webhook (Telegram refuses getUpdates while one
-/// is set); webhook mode sets ours, one connection at a time so updates
-/// arrive in order (see [`super::webhook`]).
-async fn register_source(bot: &Bot, source: &UpdateSource) -> anyhow::Result<()> {
-    match source {
-        UpdateSource::LongPolling { .. } => call_with_patience(|| bot.delete_webhook())
-            .await
-            .map(|_| ())
-            .context("deleteWebhook failed"),
-        UpdateSource::Webhook(feed) => call_with_patience(|| {
-            bot.set_webhook(feed.url.clone())
-                .secret_token(feed.secret.expose().to_owned())
-                .allowed_updates(super::source::allowed_updates())
-                .max_connections(1)
-        })
-        .await
-        .map(|_| ())
-        .context("setWebhook failed"),
-    }
-}
-
 /// Calls the Bot API at start-up, retrying network trouble but not a bad
 /// token.
-async fn call_with_patience<F, R>(mut call: impl FnMut() -> F) -> anyhow::Result<R>
+pub(super) async fn call_with_patience<F, R>(mut call: impl FnMut() -> F) -> anyhow::Result<R>
 where
     F: IntoFuture<Output = Result<R, RequestError>>,
 {

@@ -18,11 +18,13 @@
 //! if it were new. A long poll cannot ask for a retry, so there the loop
 //! tells users "temporarily unavailable" (see `Poller::degrade`).
 
+use super::poller::call_with_patience;
 use super::webhook::WebhookFeed;
+use anyhow::Context;
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::time::Duration;
-use teloxide::payloads::GetUpdatesSetters;
+use teloxide::payloads::{GetUpdatesSetters, SetWebhookSetters};
 use teloxide::prelude::Requester;
 use teloxide::types::{AllowedUpdate, Update};
 use teloxide::{Bot, RequestError};
@@ -95,6 +97,28 @@ impl UpdateSource {
                 let next = feed.next();
                 Box::pin(async move { Ok(next.await) })
             }
+        }
+    }
+
+    /// Tells Telegram how updates are to come: long polling removes any
+    /// webhook (Telegram refuses getUpdates while one is set); webhook mode
+    /// sets ours, one connection at a time so updates arrive in order (see
+    /// [`super::webhook`]).
+    pub async fn register(&self, bot: &Bot) -> anyhow::Result<()> {
+        match self {
+            UpdateSource::LongPolling { .. } => call_with_patience(|| bot.delete_webhook())
+                .await
+                .map(|_| ())
+                .context("deleteWebhook failed"),
+            UpdateSource::Webhook(feed) => call_with_patience(|| {
+                bot.set_webhook(feed.url.clone())
+                    .secret_token(feed.secret.expose().to_owned())
+                    .allowed_updates(allowed_updates())
+                    .max_connections(1)
+            })
+            .await
+            .map(|_| ())
+            .context("setWebhook failed"),
         }
     }
 
