@@ -15,9 +15,10 @@ use randchat::store::{Backend, Batch, BoxFuture, EmbeddedStore, Snapshot, Stats,
 use randchat::telegram::poller::{LoopSettings, Poller};
 use randchat::telegram::source::UpdateSource;
 use randchat::telegram::throttle::ThrottleConfig;
+use randchat::telegram::webhook::WebhookFeed;
 use randchat::telemetry::Pseudonymizer;
 use serde_json::json;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use support::{spawn_app_with, Delivery, FakeBotApi, Inbox, SimUser, TestApp};
@@ -210,11 +211,25 @@ async fn an_update_delivered_twice_is_applied_once() {
 /// Permits of the commit gate: taking them all holds every commit back.
 const GATE: usize = 1000;
 
-/// The embedded store, with commits that can be held back or made to fail.
+/// The embedded store, with commits that can be held back, made to fail,
+/// or made to hang after they are durable (a crash before the answer).
 struct Controlled {
     inner: Arc<EmbeddedStore>,
     gate: Semaphore,
     failing: AtomicBool,
+    /// Commits applying this update id or a later one hang once durable.
+    hang_from_update: AtomicI64,
+}
+
+impl Controlled {
+    fn open(dir: &std::path::Path) -> Arc<Self> {
+        Arc::new(Controlled {
+            inner: EmbeddedStore::open(dir).unwrap(),
+            gate: Semaphore::new(GATE),
+            failing: AtomicBool::new(false),
+            hang_from_update: AtomicI64::new(i64::MAX),
+        })
+    }
 }
 
 impl Backend for Controlled {
@@ -227,7 +242,13 @@ impl Backend for Controlled {
             if self.failing.load(Ordering::SeqCst) {
                 return Err(StoreError::Write("injected failure".into()));
             }
-            self.inner.clone().commit(batch).await
+            let updates = batch.last_update_id;
+            self.inner.clone().commit(batch).await?;
+            let hang_from = self.hang_from_update.load(Ordering::SeqCst);
+            if updates.is_some_and(|id| id >= hang_from) {
+                std::future::pending::<()>().await;
+            }
+            Ok(())
         })
     }
     fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>> {
@@ -241,15 +262,8 @@ impl Backend for Controlled {
     }
 }
 
-#[tokio::test]
-async fn the_200_waits_for_the_commit_and_a_failed_commit_is_retried() {
-    let fake = FakeBotApi::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = Arc::new(Controlled {
-        inner: EmbeddedStore::open(dir.path()).unwrap(),
-        gate: Semaphore::new(GATE),
-        failing: AtomicBool::new(false),
-    });
+/// The webhook server, serving on a free port; its feed names that port.
+async fn webhook_server() -> WebhookFeed {
     let config = WebhookConfig {
         url: "http://127.0.0.1/hook".parse().unwrap(),
         secret: WebhookSecret::parse(SECRET).unwrap(),
@@ -260,6 +274,19 @@ async fn the_200_waits_for_the_commit_and_a_failed_commit_is_retried() {
         .parse()
         .unwrap();
     tokio::spawn(server.serve(std::future::pending()));
+    feed
+}
+
+/// The update loop in this process, over `store`, fed by `feed`. Runs
+/// until the returned sender is used or dropped (or the task is aborted).
+async fn run_loop(
+    fake: &FakeBotApi,
+    store: Arc<Controlled>,
+    feed: WebhookFeed,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
     let settings = LoopSettings {
         poll_timeout: Duration::from_secs(1),
         throttle: ThrottleConfig {
@@ -280,6 +307,15 @@ async fn the_200_waits_for_the_commit_and_a_failed_commit_is_retried() {
     let running = tokio::spawn(poller.run(async move {
         let _ = stopped.await;
     }));
+    (stop, running)
+}
+
+#[tokio::test]
+async fn the_200_waits_for_the_commit_and_a_failed_commit_is_retried() {
+    let fake = FakeBotApi::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Controlled::open(dir.path());
+    let (stop, running) = run_loop(&fake, store.clone(), webhook_server().await).await;
 
     let (a, b) = (fake.user(7301, "Ann", None), fake.user(7302, "Ben", None));
     let (mut to_a, mut to_b) = (Inbox::new(&fake, 7301), Inbox::new(&fake, 7302));
@@ -386,4 +422,53 @@ async fn a_bad_or_missing_secret_stops_start_up_naming_the_key() {
         assert_eq!(err.trim().lines().count(), 1, "{err}");
         assert!(!err.contains("no spaces"), "the secret is echoed: {err}");
     }
+}
+
+#[tokio::test]
+async fn a_crash_between_the_commit_and_the_200_repeats_nothing() {
+    let fake = FakeBotApi::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Controlled::open(dir.path());
+    let feed = webhook_server().await;
+    let (_stop, first) = run_loop(&fake, store.clone(), feed.clone()).await;
+    let (a, b) = (fake.user(7501, "Ann", None), fake.user(7502, "Ben", None));
+    let (mut to_a, mut to_b) = (Inbox::new(&fake, 7501), Inbox::new(&fake, 7502));
+    a.send_command("/chat");
+    to_a.expect_text(Text::Searching).await;
+
+    // B's /chat is committed (pair and sends in the outbox), then the loop
+    // dies before it can answer or send: Telegram sees no 200.
+    let next_update = fake.last_update_id().unwrap() + 1;
+    store.hang_from_update.store(next_update, Ordering::SeqCst);
+    b.send_command("/chat");
+    let pairing = fake.last_update_id().unwrap();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while store.inner.clone().load().await.unwrap().pairs.is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "never committed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    first.abort();
+    let _ = first.await;
+    assert!(fake.received(7502).is_empty(), "sent before the crash");
+    assert!(!fake.webhook_attempts().contains(&(pairing, 200)));
+
+    // The restart finds the pair and its sends; Telegram's retry of the
+    // same update is recognised and answered 200 without applying it again.
+    store.hang_from_update.store(i64::MAX, Ordering::SeqCst);
+    let (stop, second) = run_loop(&fake, store.clone(), feed).await;
+    wait_for_attempt(&fake, pairing, 200).await;
+    to_a.expect_text(Text::PartnerFound).await;
+    to_b.expect_text(Text::PartnerFound).await;
+    let hello = a.send_text("after the crash");
+    to_b.expect_copy(7501, hello).await;
+    let found = |chat| {
+        let texts = fake.texts_to(chat);
+        texts
+            .iter()
+            .filter(|t| **t == Text::PartnerFound.render())
+            .count()
+    };
+    assert_eq!((found(7501), found(7502)), (1, 1), "told once each");
+    let _ = stop.send(());
+    second.await.unwrap().unwrap();
 }
