@@ -194,6 +194,7 @@ fn run(config: Config) -> ExitCode {
             ..config.moderation.clone()
         },
         webhook: config.webhook.clone(),
+        store: config.store.clone(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -6,10 +6,13 @@
 //! or the `webhook` server.
 
 mod calls;
+mod deferred;
 pub mod dispatch;
 pub mod inbound;
+mod keyboards;
 pub mod outbound;
 pub mod poller;
+mod seen;
 pub mod source;
 pub mod throttle;
 pub mod webhook;
