@@ -14,7 +14,13 @@ use support::app::bot_command;
 
 /// Runs `randchat <args>` with `DATA_DIR` = `work_dir/data`.
 fn randchat(work_dir: &Path, args: &[&str]) -> Output {
+    randchat_with(work_dir, &[], args)
+}
+
+/// The same, with extra environment (e.g. `REDIS_URL`).
+fn randchat_with(work_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut command = bot_command("http://127.0.0.1:9", work_dir);
+    command.envs(env.iter().copied());
     command.args(args).output().expect("run randchat")
 }
 
@@ -332,4 +338,50 @@ async fn a_non_empty_target_is_refused_unless_forced() {
     let (_, stats) = snapshot_and_stats(&dir.path().join("data")).await;
     assert_eq!(stats.users, 4, "users are keyed, not added");
     assert_eq!(stats.reports, 4, "reports are appended");
+}
+
+#[tokio::test]
+async fn embedded_to_redis_to_embedded_changes_nothing() {
+    let redis = randchat::testing::redis_server::RedisServer::start();
+    let url = redis.url();
+    let on_redis = [("REDIS_URL", url.as_str())];
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let (from, via, to) = (dirs[0].path(), dirs[1].path(), dirs[2].path());
+    populate(&from.join("data")).await;
+    let file = |dir: &Path, name: &str| dir.join(name).to_str().unwrap().to_owned();
+
+    let first = file(from, "first.jsonl");
+    assert_exit(&randchat(from, &["export", &first]), 0);
+    let into_redis = randchat_with(via, &on_redis, &["import", &first]);
+    assert_exit(&into_redis, 0);
+    assert!(
+        String::from_utf8_lossy(&into_redis.stdout).contains("the Redis store"),
+        "{into_redis:?}"
+    );
+    let refused = randchat_with(via, &on_redis, &["import", &first]);
+    assert_exit(&refused, 1);
+    let second = file(via, "second.jsonl");
+    assert_exit(&randchat_with(via, &on_redis, &["export", &second]), 0);
+    assert_exit(&randchat(to, &["import", &second]), 0);
+    let third = file(to, "third.jsonl");
+    assert_exit(&randchat(to, &["export", &third]), 0);
+
+    let read = |path: &str| std::fs::read_to_string(path).unwrap();
+    assert_eq!(read(&first), read(&second), "Redis exported something else");
+    assert_eq!(
+        read(&first),
+        read(&third),
+        "the round trip changed the data"
+    );
+
+    let (before, before_stats) = snapshot_and_stats(&from.join("data")).await;
+    let (after, after_stats) = snapshot_and_stats(&to.join("data")).await;
+    assert_eq!(before, after);
+    assert_eq!(before_stats, after_stats);
+    let prefix = randchat::config::DEFAULT_REDIS_PREFIX;
+    let on_server = randchat::store::RedisStore::open(&url, prefix)
+        .await
+        .unwrap();
+    assert_eq!(on_server.clone().load().await.unwrap(), before);
+    assert_eq!(on_server.stats().await.unwrap(), before_stats);
 }

@@ -19,8 +19,9 @@
 use super::data::{cannot, open_stopped, running_bot, sync_dir, Temp};
 use super::{failed, runtime, Failure, Outcome};
 use crate::config::Config;
+use crate::config::StoreChoice;
 use crate::store::export::{Item, FORMAT};
-use crate::store::{Backend, Batch, EmbeddedStore, Snapshot, Stats};
+use crate::store::{Backend, Batch, OpenStore, Snapshot, Stats};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -34,7 +35,8 @@ pub const CHUNK: usize = 5_000;
 /// Writes every item of the store under `DATA_DIR` to `dest` (`-`: stdout).
 pub fn export(config: &Config, dest: &Path, force: bool) -> Outcome {
     refuse_while_running(&config.data_dir, "export")?;
-    let source = open_backend(config, Purpose::Export)?;
+    let runtime = runtime()?;
+    let source = open_backend(config, Purpose::Export, &runtime)?;
     let to_stdout = dest == Path::new("-");
     if !to_stdout && dest.exists() && !force {
         return Err(failed(format!(
@@ -49,7 +51,7 @@ pub fn export(config: &Config, dest: &Path, force: bool) -> Outcome {
             Box::new(File::create_new(&partial.0).map_err(|e| cannot("create", &partial.0, e))?)
         }
     };
-    let counts = runtime()?.block_on(write_items(source, BufWriter::new(out)))?;
+    let counts = runtime.block_on(write_items(source, BufWriter::new(out)))?;
     if let Some(partial) = &partial {
         File::open(&partial.0)
             .and_then(|f| f.sync_all())
@@ -104,17 +106,17 @@ pub fn import(config: &Config, source: &Path, force: bool) -> Outcome {
         .map_err(|e| cannot("read", source, e))?
         .len();
     let counts = check_file(source)?;
-    let target = open_backend(config, Purpose::Import)?;
     let runtime = runtime()?;
+    let target = open_backend(config, Purpose::Import, &runtime)?;
     if !force {
-        runtime.block_on(refuse_non_empty(target.clone(), &config.data_dir))?;
+        runtime.block_on(refuse_non_empty(target.clone(), &describe_store(config)))?;
     }
     runtime.block_on(commit_items(target, source, size))?;
     println!(
         "imported {} from {} into {}",
         describe(&counts),
         source.display(),
-        config.data_dir.display()
+        describe_store(config)
     );
     Ok(())
 }
@@ -172,7 +174,7 @@ fn lines(source: &Path) -> Result<std::io::Lines<BufReader<File>>, Failure> {
     Ok(BufReader::new(file).lines())
 }
 
-async fn refuse_non_empty(target: Arc<dyn Backend>, data_dir: &Path) -> Outcome {
+async fn refuse_non_empty(target: Arc<dyn Backend>, where_to: &str) -> Outcome {
     let stats = target
         .clone()
         .stats()
@@ -183,9 +185,9 @@ async fn refuse_non_empty(target: Arc<dyn Backend>, data_dir: &Path) -> Outcome 
         return Ok(());
     }
     Err(failed(format!(
-        "the database in {} is not empty ({}); import into an empty DATA_DIR, \
+        "the store ({}) is not empty ({}); import into an empty one, \
          or pass --force to add the file's data on top (counters add up, reports are appended)",
-        data_dir.display(),
+        where_to,
         super::summary(&stats)
     )))
 }
@@ -225,6 +227,7 @@ async fn commit(target: &Arc<dyn Backend>, batch: Batch) -> Outcome {
     })
 }
 
+#[derive(Clone, Copy)]
 enum Purpose {
     /// Read an existing store; never create one.
     Export,
@@ -232,16 +235,18 @@ enum Purpose {
     Import,
 }
 
-/// The backend the configuration selects. Everything past this point goes
-/// through [`Backend`] alone, so another backend (Redis, when `REDIS_URL`
-/// selects it) only needs a branch here.
-fn open_backend(config: &Config, purpose: Purpose) -> Result<Arc<dyn Backend>, Failure> {
-    Ok(match purpose {
-        Purpose::Export => open_stopped(&config.data_dir)?,
-        Purpose::Import => {
-            EmbeddedStore::open(&config.data_dir).map_err(|e| failed(e.to_string()))?
-        }
-    })
+/// The backend the configuration selects (`STORE`, `REDIS_URL`).
+/// Everything past this point goes through [`Backend`] alone.
+fn open_backend(
+    config: &Config,
+    purpose: Purpose,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Arc<dyn Backend>, Failure> {
+    if let (StoreChoice::Embedded, Purpose::Export) = (&config.store, purpose) {
+        return Ok(open_stopped(&config.data_dir)?);
+    }
+    let opened = runtime.block_on(OpenStore::open(&config.store, &config.data_dir));
+    Ok(opened.map_err(|e| failed(e.to_string()))?.backend())
 }
 
 fn refuse_while_running(data_dir: &Path, what: &str) -> Outcome {
@@ -281,6 +286,14 @@ fn describe(counts: &BTreeMap<&'static str, u64>) -> String {
     match each.is_empty() {
         true => "0 items".to_owned(),
         false => format!("{total} items ({})", each.join(", ")),
+    }
+}
+
+/// Where the data goes: the data directory, or the Redis server.
+fn describe_store(config: &Config) -> String {
+    match &config.store {
+        StoreChoice::Embedded => config.data_dir.display().to_string(),
+        StoreChoice::Redis { prefix, .. } => format!("the Redis store (prefix {prefix})"),
     }
 }
 
