@@ -78,6 +78,11 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
         badwords_file: keys.badwords_file,
         moderator: keys.moderator,
         broadcast_rate: keys.broadcast_rate,
+        webhook: super::webhook::assemble(
+            take(l, "WEBHOOK_URL", t, super::webhook::url)?,
+            take(l, "WEBHOOK_SECRET", t, super::webhook::secret)?,
+            take(l, "WEBHOOK_LISTEN", t, super::webhook::listen)?,
+        )?,
         // store: resolved below, once REDIS_URL is known.
         store: d.store,
         bot_token: token.clone(),
@@ -343,6 +348,7 @@ impl Config {
             moderator: None,
             broadcast_rate: crate::engine::broadcast::DEFAULT_BROADCAST_RATE,
             store: StoreChoice::Embedded,
+            webhook: None,
         }
     }
 
@@ -450,6 +456,7 @@ impl Config {
         ]
         .into_iter()
         .chain(super::antispam::rows(self))
+        .chain(super::webhook::rows(&self.webhook))
         // In case the token was pasted into another key.
         .map(|(k, v)| (k, v.replace(self.bot_token.expose(), MASK)))
         .collect()

@@ -48,6 +48,9 @@ pub use deploy::DEFAULT_ADMIN_LISTEN;
 // store: where state lives (STORE, REDIS_URL, REDIS_PREFIX).
 mod store;
 pub use store::{StoreChoice, DEFAULT_REDIS_PREFIX};
+// webhook: webhook mode (WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_LISTEN).
+mod webhook;
+pub use webhook::{WebhookConfig, WebhookSecret, DEFAULT_WEBHOOK_LISTEN};
 
 pub use token::{BotToken, TokenProblem, MASK};
 
@@ -80,7 +83,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 34] = [
+const KEYS: [&str; 37] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -118,6 +121,10 @@ const KEYS: [&str; 34] = [
     // store: where state lives.
     "STORE",
     "REDIS_PREFIX",
+    // webhook: webhook mode.
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_LISTEN",
 ];
 
 /// The effective configuration.
@@ -167,6 +174,8 @@ pub struct Config {
     // store: where state lives.
     /// The backend (`STORE`, `REDIS_URL`, `REDIS_PREFIX`).
     pub store: StoreChoice,
+    /// Webhook mode; `None` (no `WEBHOOK_URL`) means long polling.
+    pub webhook: Option<WebhookConfig>,
 }
 
 /// How log lines are written.

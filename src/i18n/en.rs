@@ -115,6 +115,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::MediaLinks => "links",
         Text::MediaRefused => "🚫 Your partner doesn't accept {0}, so this wasn't sent.",
         Text::MediaSaved => "Saved.",
+        Text::ShareNotAgain => "Your partner already declined to exchange usernames in this chat.",
         Text::LinkTooSoon => "🔗 Links and @mentions can't be sent in the first {0} seconds of a chat, so your message was not delivered. Say hello first!",
         Text::FilterBlocked => "🚫 Your message was not delivered: it contains a word or link that isn't allowed here.",
         Text::ModerationBlocked => "🚫 Your message was not delivered: automatic moderation flagged it. Please keep to the house rules.",

@@ -116,6 +116,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::MediaLinks => "enlaces",
         Text::MediaRefused => "🚫 Tu compañero no acepta {0}, así que esto no se envió.",
         Text::MediaSaved => "Guardado.",
+        Text::ShareNotAgain => "Tu compañero ya rechazó intercambiar nombres de usuario en este chat.",
         Text::LinkTooSoon => "🔗 No se pueden enviar enlaces ni @menciones en los primeros {0} segundos de un chat, así que tu mensaje no se entregó. ¡Saluda primero!",
         Text::FilterBlocked => "🚫 Tu mensaje no se entregó: contiene una palabra o un enlace que no se permiten aquí.",
         Text::ModerationBlocked => "🚫 Tu mensaje no se entregó: la moderación automática lo marcó. Respeta las normas, por favor.",

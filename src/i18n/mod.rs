@@ -130,6 +130,8 @@ pub enum Text {
     MediaRefused,
     /// Answer to a /media toggle.
     MediaSaved,
+    /// To a user who sends /link again after their partner declined.
+    ShareNotAgain,
     // Anti-spam, captcha, ban ends and /broadcast (appended).
     /// {0}: the link delay in seconds.
     LinkTooSoon,
@@ -160,7 +162,7 @@ pub enum Text {
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 98] = [
+    pub const ALL: [Text; 99] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -239,6 +241,7 @@ impl Text {
         Text::MediaLinks,
         Text::MediaRefused,
         Text::MediaSaved,
+        Text::ShareNotAgain,
         Text::LinkTooSoon,
         Text::FilterBlocked,
         Text::ModerationBlocked,
