@@ -29,6 +29,7 @@
 mod export;
 pub mod keys;
 mod load;
+pub mod matching;
 mod ops;
 
 use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
@@ -56,6 +57,8 @@ pub struct RedisStore {
     conn: ConnectionManager,
     keys: Keys,
     apply: Script,
+    /// The matching primitives ([`matching`]).
+    matching: Script,
     /// The server's URL with any password masked, for messages.
     shown_url: String,
 }
@@ -93,6 +96,7 @@ impl RedisStore {
             conn,
             keys: Keys::new(prefix),
             apply: Script::new(include_str!("redis/apply.lua")),
+            matching: Script::new(include_str!("redis/matching.lua")),
             shown_url,
         });
         store.check_version().await?;
