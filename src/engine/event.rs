@@ -6,6 +6,7 @@
 //! the admin commands read their arguments ([`AdminCommand::parse`]).
 
 pub use super::admin::{AdminCommand, BanOrder};
+pub use super::dashboard::DashboardAction;
 use crate::domain::{ChatId, MessageId, UserId};
 use crate::engine::effect::Counterpart;
 use serde::{Deserialize, Serialize};
@@ -73,6 +74,16 @@ pub enum Event {
         replied: Option<MessageId>,
         link: Option<Linked>,
     },
+    /// A press on a report card's button (callback data with the `rep:`
+    /// prefix), under `card` in the presser's chat. `data` is untrusted.
+    ReportButton {
+        user: UserId,
+        query_id: String,
+        card: Option<MessageId>,
+        data: String,
+    },
+    /// A moderator's action from the HTTP dashboard (no Telegram user).
+    Dashboard(DashboardAction),
 }
 
 /// What an edit changed. Formatting entities travel as Telegram's JSON.
@@ -110,8 +121,12 @@ impl Event {
             | Event::React { user, .. }
             | Event::Delete { user, .. }
             | Event::AlbumPart { user, .. }
-            | Event::Callback { user, .. } => Some(*user),
-            Event::NotPrivate { .. } | Event::Unreachable { .. } | Event::Tick => None,
+            | Event::Callback { user, .. }
+            | Event::ReportButton { user, .. } => Some(*user),
+            Event::NotPrivate { .. }
+            | Event::Unreachable { .. }
+            | Event::Tick
+            | Event::Dashboard(_) => None,
         }
     }
 }

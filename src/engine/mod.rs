@@ -17,7 +17,9 @@
 //! flood control ([`limits`]).
 //!
 //! Moderation ([`moderation`], [`admin`]) keeps reports within their window
-//! and bans, and refuses /chat and /next to a banned user.
+//! and bans, and refuses /chat and /next to a banned user; [`reports`] keeps
+//! the open reports moderators act on, from Telegram or the dashboard
+//! ([`dashboard`]).
 //!
 //! Every change to a user's presence happens under that user's stripe lock
 //! ([`locks`]), and a change to two users under both. That is what keeps the
@@ -30,6 +32,7 @@
 mod admin;
 mod albums;
 pub mod config;
+pub mod dashboard;
 mod deadlines;
 pub mod effect;
 pub mod event;
@@ -39,6 +42,7 @@ mod messenger;
 pub mod moderation;
 pub mod profile;
 pub mod queue;
+pub mod reports;
 mod rules;
 mod timeouts;
 
@@ -47,6 +51,7 @@ pub use effect::{Counter, Outbound, Outcome, Record, Report};
 pub use event::{AdminCommand, BanOrder, Command, Event};
 pub use moderation::{Ban, BanReason, ModerationConfig, ReportReason};
 pub use profile::{AgeRange, Gender, Profile};
+pub use reports::{OpenReport, ReportAction, ReportId, ReportStatus};
 
 use crate::domain::{Ticket, Timestamp, UserId};
 use crate::store::Snapshot;
@@ -98,6 +103,8 @@ pub struct Engine {
     sanctions: moderation::Sanctions,
     /// Settings of users who chose any (see [`profile`]).
     profiles: UserMap<Profile>,
+    /// Open reports and report numbering (see [`reports`]).
+    reports: reports::ReportDesk,
 }
 
 /// Spreads user ids over shards and stripes. Telegram ids are sequential-ish,
@@ -153,6 +160,7 @@ impl Engine {
         }
         engine.restore_sanctions(&snapshot.bans, &snapshot.recent_reports);
         engine.restore_profiles(&snapshot.profiles);
+        engine.restore_reports(&snapshot.open_reports, snapshot.last_report_id);
         engine
             .maintenance
             .store(snapshot.maintenance, std::sync::atomic::Ordering::SeqCst);
@@ -220,6 +228,13 @@ impl Engine {
                 message,
                 ref group,
             } => self.album_part(user, message, group, now, &mut out),
+            Event::ReportButton {
+                user,
+                ref query_id,
+                card,
+                ref data,
+            } => self.report_button(user, query_id, card, data, now, &mut out),
+            Event::Dashboard(ref action) => self.dashboard(action, now, &mut out),
         }
         out
     }

@@ -84,11 +84,27 @@ pub enum Text {
     AdminMaintenanceOn,
     AdminMaintenanceOff,
     AdminMaintenanceUsage,
+    // Report handling (appended).
+    /// Answer to /reports when none is open.
+    AdminNoOpenReports,
+    /// {0}: report number; {1}: reason; {2}: reported user id; {3}:
+    /// reporter id; {4}: when, in UTC. Admins only.
+    ReportCard,
+    /// Button under a report card.
+    ReportBanButton,
+    /// Button under a report card.
+    ReportDismissButton,
+    /// {0}: report number; {1}: a rendered [`Arg::Until`].
+    ReportBanned,
+    /// {0}: report number.
+    ReportDismissed,
+    /// {0}: report number.
+    ReportNotOpen,
 }
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 57] = [
+    pub const ALL: [Text; 64] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -146,6 +162,13 @@ impl Text {
         Text::AdminMaintenanceOn,
         Text::AdminMaintenanceOff,
         Text::AdminMaintenanceUsage,
+        Text::AdminNoOpenReports,
+        Text::ReportCard,
+        Text::ReportBanButton,
+        Text::ReportDismissButton,
+        Text::ReportBanned,
+        Text::ReportDismissed,
+        Text::ReportNotOpen,
     ];
 
     /// The sentence in the default language (English).

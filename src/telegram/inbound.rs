@@ -47,11 +47,25 @@ pub fn classify(update: &Update, bot_username: &str) -> Option<Event> {
 /// inline mode or under a group message are not ours to act on; the data
 /// is passed on as it is (the engine treats it as untrusted).
 fn classify_callback(query: &CallbackQuery) -> Option<Event> {
-    let in_private = query.message.as_ref()?.chat().is_private();
-    in_private.then(|| Event::Callback {
-        user: UserId(query.from.id.0 as i64),
-        query_id: query.id.0.clone(),
-        data: query.data.clone().unwrap_or_default(),
+    let message = query.message.as_ref()?;
+    if !message.chat().is_private() {
+        return None;
+    }
+    let (user, query_id) = (UserId(query.from.id.0 as i64), query.id.0.clone());
+    let data = query.data.clone().unwrap_or_default();
+    if data.starts_with(crate::engine::reports::CALLBACK_PREFIX) {
+        let card = Some(MessageId(message.id().0));
+        return Some(Event::ReportButton {
+            user,
+            query_id,
+            card,
+            data,
+        });
+    }
+    Some(Event::Callback {
+        user,
+        query_id,
+        data,
     })
 }
 

@@ -210,6 +210,8 @@ fn kind_name(send: &Outbound) -> &'static str {
         Outbound::RelayAlbum { .. } => "relay_album",
         Outbound::TellChat { .. } => "tell_chat",
         Outbound::LeaveChat { .. } => "leave_chat",
+        Outbound::ReportCard { .. } => "report_card",
+        Outbound::EditReportCard { .. } => "edit_report_card",
     }
 }
 
