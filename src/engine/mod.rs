@@ -311,6 +311,8 @@ mod limit_tests;
 #[cfg(test)]
 mod moderation_tests;
 #[cfg(test)]
+mod report_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod timeout_tests;
