@@ -27,8 +27,14 @@ pub struct Settings {
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let embedded = EmbeddedStore::open(&settings.data_dir)?;
     let metrics = Arc::new(crate::metrics::Metrics::new());
-    let service =
-        crate::service::start(&settings.service, embedded.clone(), metrics.clone()).await?;
+    let (submitter, requests) = crate::submit::channel();
+    let service = crate::service::start(
+        &settings.service,
+        embedded.clone(),
+        metrics.clone(),
+        submitter,
+    )
+    .await?;
     let store: Arc<dyn Backend> = embedded;
     let names = Pseudonymizer::from_secret(&settings.token);
     let bot = crate::telegram::bot(&settings.token, settings.api_url, settings.poll_timeout)?;
@@ -40,7 +46,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         moderation: settings.moderation,
         metrics,
     };
-    let poller = Poller::start(bot, store, names, loop_settings).await?;
+    let poller = Poller::start(bot, store, names, loop_settings)
+        .await?
+        .accept(requests);
     service.readiness.set_ready();
     let readiness = service.readiness.clone();
     let stopping = async move {

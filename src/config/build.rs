@@ -70,6 +70,7 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
                 .unwrap_or(d.moderation.ban_duration),
             admins: Vec::new(),
         },
+        admin_token: take(l, "ADMIN_TOKEN", t, super::deploy::admin_token)?.flatten(),
         bot_token: token,
     })
 }
@@ -313,6 +314,7 @@ impl Config {
             // deploy: operator-facing keys.
             admin_listen: super::deploy::default_admin_listen(),
             moderation: ModerationConfig::default(),
+            admin_token: None,
         }
     }
 
@@ -404,6 +406,10 @@ impl Config {
             (
                 "BAN_DURATION",
                 format!("{}s", self.moderation.ban_duration.as_secs()),
+            ),
+            (
+                "ADMIN_TOKEN",
+                super::deploy::show_admin_token(self.admin_token.as_ref()),
             ),
         ]
         // In case the token was pasted into another key.

@@ -42,7 +42,7 @@ mod token;
 
 // deploy: operator-facing keys (admin HTTP server).
 mod deploy;
-pub use deploy::DEFAULT_ADMIN_LISTEN;
+pub use deploy::{AdminToken, DEFAULT_ADMIN_LISTEN, MIN_ADMIN_TOKEN_CHARS};
 
 pub use token::{BotToken, TokenProblem, MASK};
 
@@ -75,7 +75,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 23] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -99,6 +99,7 @@ const KEYS: [&str; 22] = [
     "REPORT_BAN_THRESHOLD",
     "REPORT_WINDOW",
     "BAN_DURATION",
+    "ADMIN_TOKEN",
 ];
 
 /// The effective configuration.
@@ -134,6 +135,8 @@ pub struct Config {
     /// `BAN_DURATION`); see [`ModerationConfig`]. Its `admins` stay empty
     /// here: they are `admin_ids`, which `main` copies in.
     pub moderation: ModerationConfig,
+    /// Opens the admin dashboard (`ADMIN_TOKEN`); `None` turns it off.
+    pub admin_token: Option<AdminToken>,
 }
 
 /// How log lines are written.

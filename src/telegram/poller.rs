@@ -12,6 +12,9 @@
 //!    background, per chat in order;
 //! 5. ask for the next batch, which confirms this one to Telegram.
 //!
+//! Dashboard actions ([`crate::submit`]) come into the same task as events
+//! and go the same way: engine, commit, dispatch, and only then an answer.
+//!
 //! Finished sends come back to the same task: their outbox entries are
 //! removed in a later commit, and failures (403, a refused copy) become
 //! engine events. A crash at any point loses nothing committed: unsent
@@ -31,6 +34,7 @@ use crate::i18n::Text;
 use crate::metrics::Metrics;
 use crate::store::group_commit::GroupCommit;
 use crate::store::{Backend, Batch, LINK_TTL_SECS};
+use crate::submit::Requests;
 use crate::telemetry::Pseudonymizer;
 use anyhow::{bail, Context};
 use std::future::{Future, IntoFuture};
@@ -87,7 +91,11 @@ pub struct Poller {
     next_link_prune: Timestamp,
     metrics: Arc<Metrics>,
     poll_timeout: Duration,
+    /// Events from the dashboard ([`crate::submit`]), if it is wired.
+    requests: Option<Requests>,
 }
+
+mod requests;
 
 impl Poller {
     /// Connects to the Bot API, registers the command menu, restores the
@@ -152,7 +160,14 @@ impl Poller {
             next_link_prune: Timestamp(0),
             metrics: settings.metrics,
             poll_timeout: settings.poll_timeout,
+            requests: None,
         })
+    }
+
+    /// Takes dashboard events from `requests` too (see [`crate::submit`]).
+    pub fn accept(mut self, requests: Requests) -> Self {
+        self.requests = Some(requests);
+        self
     }
 
     /// Runs until `shutdown` completes, then finishes the sends in flight
@@ -177,6 +192,7 @@ impl Poller {
                     poll = self.poll();
                 }
                 Some(done) = self.finished.recv() => self.on_done(done).await?,
+                request = next_request(&mut self.requests) => self.serve(request).await?,
                 _ = housekeeping.tick() => self.housekeeping().await?,
             }
         }
@@ -448,6 +464,14 @@ impl Poller {
         }
         tracing::info!("stopped; state is committed");
         Ok(())
+    }
+}
+
+/// The next dashboard request, or never if the dashboard is not wired.
+async fn next_request(requests: &mut Option<Requests>) -> crate::submit::Request {
+    match requests {
+        Some(requests) => requests.next().await,
+        None => std::future::pending().await,
     }
 }
 

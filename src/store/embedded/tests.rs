@@ -247,7 +247,11 @@ async fn every_record_round_trips() {
         .unwrap()
         .map(|r| r.unwrap().0.value())
         .collect();
-    assert_eq!(ids, vec![1, 2, 3, 4], "sequential ids from 1, then the engine's");
+    assert_eq!(
+        ids,
+        vec![1, 2, 3, 4],
+        "sequential ids from 1, then the engine's"
+    );
     let second: Report = postcard::from_bytes(reports.get(2).unwrap().unwrap().value()).unwrap();
     assert_eq!(second.reporter, u(6));
 }
