@@ -62,7 +62,10 @@ async fn tokens_and_sessions_decide_who_gets_in() {
     let anonymous = http.get(format!("{base}/")).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     let body = anonymous.text().await.unwrap();
-    assert!(body.contains("action=\"/login\""), "the 401 offers the login form");
+    assert!(
+        body.contains("action=\"/login\""),
+        "the 401 offers the login form"
+    );
     assert!(!body.contains("Open reports"));
 
     let wrong = http
@@ -72,7 +75,11 @@ async fn tokens_and_sessions_decide_who_gets_in() {
         .await
         .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
-    let summary = http.get(format!("{base}/api/summary")).send().await.unwrap();
+    let summary = http
+        .get(format!("{base}/api/summary"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(summary.status(), StatusCode::UNAUTHORIZED);
 
     let bearer = http
@@ -82,10 +89,18 @@ async fn tokens_and_sessions_decide_who_gets_in() {
         .await
         .unwrap();
     assert_eq!(bearer.status(), StatusCode::OK);
-    let csp = bearer.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    let csp = bearer.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(csp.contains("default-src 'none'"), "{csp}");
     let html = bearer.text().await.unwrap();
-    for part in ["chart-searching", "chart-chats", "chart-messages", "Open reports"] {
+    for part in [
+        "chart-searching",
+        "chart-chats",
+        "chart-messages",
+        "Open reports",
+    ] {
         assert!(html.contains(part), "{part} missing");
     }
     assert!(!html.contains("<script"), "no script, nothing external");
@@ -126,7 +141,10 @@ async fn tokens_and_sessions_decide_who_gets_in() {
         .await
         .unwrap();
     assert_eq!(out.status(), StatusCode::SEE_OTHER);
-    assert!(out.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert!(out.headers()[SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
     let after = http
         .get(format!("{base}/"))
         .header(COOKIE, &cookie)
@@ -170,7 +188,11 @@ async fn actions_need_csrf_from_browsers_and_reach_users_after_commit() {
     inbox.expect_text(Text::Welcome).await;
 
     let (cookie, csrf) = log_in(&base).await;
-    let ban = [("target", "4242"), ("duration", "2h"), ("reason", "spam links")];
+    let ban = [
+        ("target", "4242"),
+        ("duration", "2h"),
+        ("reason", "spam links"),
+    ];
     let forged = http
         .post(format!("{base}/actions/ban"))
         .header(COOKIE, &cookie)
@@ -178,7 +200,11 @@ async fn actions_need_csrf_from_browsers_and_reach_users_after_commit() {
         .send()
         .await
         .unwrap();
-    assert_eq!(forged.status(), StatusCode::FORBIDDEN, "no CSRF token, no ban");
+    assert_eq!(
+        forged.status(),
+        StatusCode::FORBIDDEN,
+        "no CSRF token, no ban"
+    );
 
     let mut with_csrf = ban.to_vec();
     with_csrf.push(("csrf", csrf.as_str()));
@@ -192,13 +218,17 @@ async fn actions_need_csrf_from_browsers_and_reach_users_after_commit() {
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     assert_eq!(done.headers()[LOCATION], "/?done=banned");
     inbox
-        .expect("the ban notice", |d| {
-            matches!(d, Delivery::Text { text, .. } if text.contains("spam links"))
-        })
+        .expect(
+            "the ban notice",
+            |d| matches!(d, Delivery::Text { text, .. } if text.contains("spam links")),
+        )
         .await;
     user.send_command("/chat");
     inbox
-        .expect("refused", |d| matches!(d, Delivery::Text { text, .. } if text.starts_with("🚫 You are banned")))
+        .expect(
+            "refused",
+            |d| matches!(d, Delivery::Text { text, .. } if text.starts_with("🚫 You are banned")),
+        )
         .await;
 
     // A script: Bearer, JSON answers, no CSRF needed.

@@ -14,9 +14,10 @@ const ADMIN: i64 = 9_001;
 async fn card(inbox: &mut Inbox, report: u64) -> (i64, String) {
     let heading = format!("Report #{report} ·");
     let found = inbox
-        .expect(&format!("report card #{report}"), |d| {
-            matches!(d, Delivery::Text { text, .. } if text.contains(&heading))
-        })
+        .expect(
+            &format!("report card #{report}"),
+            |d| matches!(d, Delivery::Text { text, .. } if text.contains(&heading)),
+        )
         .await;
     match found {
         Delivery::Text { text, sent_id } => (sent_id, text),
@@ -47,32 +48,53 @@ async fn admins_ban_or_dismiss_reports_with_the_buttons() {
     assert!(text.contains(Text::ReasonAbuse.render()), "{text}");
     assert!(text.contains("104") && text.contains("103"), "{text}");
     let (first, text) = card(&mut to_admin, 1).await;
-    assert!(text.contains(Text::ReasonSpam.render()) && text.contains("102"), "{text}");
+    assert!(
+        text.contains(Text::ReasonSpam.render()) && text.contains("102"),
+        "{text}"
+    );
     let keyboard = fake.message(ADMIN, first).unwrap()["reply_markup"].to_string();
-    assert!(keyboard.contains("rep:ban:1") && keyboard.contains("rep:dismiss:1"), "{keyboard}");
+    assert!(
+        keyboard.contains("rep:ban:1") && keyboard.contains("rep:dismiss:1"),
+        "{keyboard}"
+    );
 
     // Ban for report #1: user 102 is told, and the card says what happened.
     admin.press_button(first, "rep:ban:1");
-    to_b.expect("the ban notice", |d| {
-        matches!(d, Delivery::Text { text, .. } if text.contains(Text::ReasonSpam.render()))
-    })
+    to_b.expect(
+        "the ban notice",
+        |d| matches!(d, Delivery::Text { text, .. } if text.contains(Text::ReasonSpam.render())),
+    )
     .await;
     let edited = to_admin
-        .expect("the card edited", |d| matches!(d, Delivery::Edit { message_id, .. } if *message_id == first))
+        .expect(
+            "the card edited",
+            |d| matches!(d, Delivery::Edit { message_id, .. } if *message_id == first),
+        )
         .await;
-    let Delivery::Edit { text, .. } = edited else { unreachable!() };
-    assert!(text.starts_with("🛡 Report #1: the user is banned until"), "{text}");
+    let Delivery::Edit { text, .. } = edited else {
+        unreachable!()
+    };
+    assert!(
+        text.starts_with("🛡 Report #1: the user is banned until"),
+        "{text}"
+    );
 
     // Dismiss report #2; pressing it again says it was handled.
     admin.press_button(second, "rep:dismiss:2");
     let dismissed = Text::ReportDismissed.render_with(&[Arg::Number(2)]);
     to_admin
-        .expect("dismissed", |d| matches!(d, Delivery::Edit { text, .. } if *text == dismissed))
+        .expect(
+            "dismissed",
+            |d| matches!(d, Delivery::Edit { text, .. } if *text == dismissed),
+        )
         .await;
     admin.press_button(second, "rep:ban:2");
     let handled = Text::ReportNotOpen.render_with(&[Arg::Number(2)]);
     to_admin
-        .expect("already handled", |d| matches!(d, Delivery::Edit { text, .. } if *text == handled))
+        .expect(
+            "already handled",
+            |d| matches!(d, Delivery::Edit { text, .. } if *text == handled),
+        )
         .await;
 
     // Both decisions were committed: after a restart nothing is open and the
@@ -82,8 +104,9 @@ async fn admins_ban_or_dismiss_reports_with_the_buttons() {
     to_admin.expect_text(Text::AdminNoOpenReports).await;
     let banned = fake.user(102, "Ben", None);
     banned.send_command("/chat");
-    to_b.expect("still banned", |d| {
-        matches!(d, Delivery::Text { text, .. } if text.starts_with("🚫 You are banned"))
-    })
+    to_b.expect(
+        "still banned",
+        |d| matches!(d, Delivery::Text { text, .. } if text.starts_with("🚫 You are banned")),
+    )
     .await;
 }

@@ -3,7 +3,9 @@
 //! No script and nothing loaded from elsewhere: each chart is an inline
 //! `<svg>` with one `<path>` whose points are the minute samples, placed on
 //! a 24-hour time axis that ends now, plus the value a sample taken now
-//! would have, so the line always reaches the right edge.
+//! would have, so the line always reaches the right edge, where a dot marks
+//! the latest value (until a few minutes are sampled, that dot is all there
+//! is to see).
 
 use crate::metrics::history::Sample;
 use std::fmt::Write as _;
@@ -53,28 +55,38 @@ pub fn render(series: Series, samples: &[Sample], live: &Sample) -> String {
         .chain(std::iter::once(live))
         .map(|s| (s.at, series.of(s)))
         .collect();
-    let max = points.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
+    let peak = points.iter().map(|(_, v)| *v).max().unwrap_or(0);
+    let max = peak.max(1);
     let start = live.at as f64 - DAY_SECS;
+    let place = |at: u64, value: u64| {
+        let x = ((at as f64 - start) / DAY_SECS * WIDTH).clamp(0.0, WIDTH);
+        let y = HEIGHT - (value as f64 / max as f64) * (HEIGHT - 10.0);
+        (x, y)
+    };
     let mut path = String::new();
     for (index, (at, value)) in points.iter().enumerate() {
-        let x = ((*at as f64 - start) / DAY_SECS * WIDTH).clamp(0.0, WIDTH);
-        let y = HEIGHT - (*value as f64 / max as f64) * (HEIGHT - 10.0);
+        let (x, y) = place(*at, *value);
         let verb = if index == 0 { 'M' } else { 'L' };
         let _ = write!(path, "{verb}{x:.1},{y:.1} ");
     }
+    // The latest value as a dot, visible even before there is a line.
+    let (now_x, now_y) = place(live.at, series.of(live));
     let (id, title) = (series.id(), series.title());
     format!(
-        r##"<figure class="chart"><figcaption>{title} <span class="now">now: {now}, peak: {max}</span></figcaption>
+        r##"<figure class="chart"><figcaption>{title} <span class="now">now: {now}, peak: {peak}</span></figcaption>
 <svg id="{id}" role="img" aria-label="{title}, last 24 hours" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" data-points="{count}">
 <rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#fafafa" stroke="#ddd"/>
 <path class="series" d="{path}" fill="none" stroke="#2a6fdb" stroke-width="2"/>
-<text x="4" y="12" font-size="10" fill="#888">{max}</text><text x="4" y="{label_y}" font-size="10" fill="#888">−24 h</text><text x="{now_x}" y="{label_y}" font-size="10" fill="#888">now</text>
+<circle class="latest" cx="{dot_x:.1}" cy="{dot_y:.1}" r="4" fill="#2a6fdb"/>
+<text x="4" y="12" font-size="10" fill="#888">{max}</text><text x="4" y="{label_y}" font-size="10" fill="#888">−24 h</text><text x="{now_label_x}" y="{label_y}" font-size="10" fill="#888">now</text>
 </svg></figure>"##,
         now = series.of(live),
         count = points.len(),
         path = path.trim_end(),
         label_y = HEIGHT - 3.0,
-        now_x = WIDTH - 24.0,
+        now_label_x = WIDTH - 24.0,
+        dot_x = now_x.min(WIDTH - 4.0),
+        dot_y = now_y.min(HEIGHT - 4.0),
     )
 }
 
