@@ -35,6 +35,8 @@ pub struct Metrics {
     update_lag_secs: AtomicU64,
     updates: AtomicU64,
     history: history::History,
+    /// Dashboard logins: [accepted, refused].
+    logins: [AtomicU64; 2],
 }
 
 impl std::fmt::Debug for Metrics {
@@ -101,6 +103,12 @@ impl Metrics {
     pub fn update_applied(&self, lag_secs: u64) {
         self.updates.fetch_add(1, Ordering::Relaxed);
         self.update_lag_secs.store(lag_secs, Ordering::Relaxed);
+    }
+
+    /// A dashboard login attempt; many refusals mean someone is guessing.
+    pub fn dashboard_login(&self, accepted: bool) {
+        let slot = if accepted { 0 } else { 1 };
+        self.logins[slot].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Users searching and chats running, as last set.
@@ -197,6 +205,12 @@ impl Metrics {
             let _ = writeln!(out, "randchat_api_errors_total{{code=\"{code}\"}} {value}");
         }
         self.render_commit_histogram(&mut out);
+        let name = "randchat_dashboard_logins_total";
+        let _ = writeln!(out, "# HELP {name} Dashboard login attempts, by result.");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        for (result, value) in ["accepted", "refused"].iter().zip(&self.logins) {
+            let _ = writeln!(out, "{name}{{result=\"{result}\"}} {}", load(value));
+        }
         out
     }
 

@@ -129,7 +129,9 @@ struct LoginForm {
 }
 
 async fn login(State(dashboard): State<Dashboard>, Form(form): Form<LoginForm>) -> Response {
-    match dashboard.auth.login(form.token.trim()) {
+    let opened = dashboard.auth.login(form.token.trim());
+    dashboard.metrics.dashboard_login(opened.is_some());
+    match opened {
         Some((session, _csrf)) => {
             tracing::info!("dashboard login");
             see_other("/", Some(auth::session_cookie_header(&session)))
