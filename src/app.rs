@@ -1,7 +1,6 @@
 //! Wiring: open the store, connect to Telegram, run until a signal.
 
-use crate::store::embedded::EmbeddedStore;
-use crate::store::Backend;
+use crate::store::{Backend, OpenStore};
 use crate::telegram::poller::{LoopSettings, Poller};
 use crate::telemetry::Pseudonymizer;
 use std::path::PathBuf;
@@ -21,21 +20,23 @@ pub struct Settings {
     /// Admin HTTP server and control socket (see [`crate::service`]).
     pub service: crate::service::ServiceSettings,
     pub moderation: crate::engine::ModerationConfig,
+    /// Where state lives: the embedded file in `data_dir`, or Redis.
+    pub store: crate::config::StoreChoice,
 }
 
 /// Runs the bot until SIGINT or SIGTERM.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let embedded = EmbeddedStore::open(&settings.data_dir)?;
+    let opened = OpenStore::open(&settings.store, &settings.data_dir).await?;
     let metrics = Arc::new(crate::metrics::Metrics::new());
     let (submitter, requests) = crate::submit::channel();
     let service = crate::service::start(
         &settings.service,
-        embedded.clone(),
+        opened.clone(),
         metrics.clone(),
         submitter,
     )
     .await?;
-    let store: Arc<dyn Backend> = embedded;
+    let store: Arc<dyn Backend> = opened.backend();
     let names = Pseudonymizer::from_secret(&settings.token);
     let bot = crate::telegram::bot(&settings.token, settings.api_url, settings.poll_timeout)?;
     let loop_settings = LoopSettings {
@@ -55,7 +56,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         shutdown_signal().await;
         readiness.set_stopping();
     };
-    poller.run(stopping).await
+    // On a worker of the multi-threaded runtime, not on the thread that
+    // called `block_on`: that thread is not a worker, so every wake-up of a
+    // loop living there crossed threads, and the loop could not share a
+    // worker's local queue with the tasks it talks to (dispatch, commits).
+    tokio::spawn(poller.run(stopping))
+        .await
+        .map_err(|error| anyhow::anyhow!("the update loop panicked: {error}"))?
 }
 
 /// Completes on the first SIGINT or SIGTERM.

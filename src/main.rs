@@ -172,6 +172,7 @@ fn run(config: Config) -> ExitCode {
             admins: config.admin_ids.clone(),
             ..config.moderation.clone()
         },
+        store: config.store.clone(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -19,7 +19,7 @@ use crate::control::server::ControlServer;
 use crate::http::auth::Auth;
 use crate::http::dashboard::Dashboard;
 use crate::http::{AdminServer, AdminState, Readiness};
-use crate::store::EmbeddedStore;
+use crate::store::OpenStore;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -48,7 +48,7 @@ pub struct Service {
 /// `submitter` carries dashboard actions into the update loop.
 pub async fn start(
     settings: &ServiceSettings,
-    store: Arc<EmbeddedStore>,
+    store: OpenStore,
     metrics: Arc<crate::metrics::Metrics>,
     submitter: crate::submit::Submitter,
 ) -> anyhow::Result<Service> {
@@ -88,7 +88,7 @@ async fn sample_every_minute(metrics: Arc<crate::metrics::Metrics>) {
     }
 }
 
-fn bind_control(data_dir: &Path, store: Arc<EmbeddedStore>) -> Option<PathBuf> {
+fn bind_control(data_dir: &Path, store: OpenStore) -> Option<PathBuf> {
     match ControlServer::bind(data_dir, store) {
         Ok(server) => {
             let path = server.path().to_path_buf();

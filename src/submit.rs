@@ -56,7 +56,7 @@ pub enum Request {
 pub enum SubmitError {
     #[error("the bot is not running its update loop (starting or stopping); try again")]
     NotRunning,
-    #[error("the change could not be saved (the disk may be full); nothing was done")]
+    #[error("the change could not be saved (the disk may be full, or the store unreachable); reload to check")]
     NotCommitted,
     #[error("the bot did not answer in time; reload to see whether the change was made")]
     TimedOut,

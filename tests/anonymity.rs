@@ -151,12 +151,24 @@ async fn reports_and_the_dashboard_keep_reporters_hidden_and_logs_clean() {
     let mut to_admin = Inbox::new(&fake, ADMIN);
     admin.send_command("/reports");
     let card = to_admin
-        .expect("the card", |d| matches!(d, Delivery::Text { text, .. } if text.contains("Report #1")))
+        .expect(
+            "the card",
+            |d| matches!(d, Delivery::Text { text, .. } if text.contains("Report #1")),
+        )
         .await;
-    let Delivery::Text { sent_id, text } = card else { unreachable!() };
-    assert!(text.contains(&ALICE.to_string()), "admins do see the reporter");
+    let Delivery::Text { sent_id, text } = card else {
+        unreachable!()
+    };
+    assert!(
+        text.contains(&ALICE.to_string()),
+        "admins do see the reporter"
+    );
     admin.press_button(sent_id, "rep:ban:1");
-    to_b.expect("the ban", |d| matches!(d, Delivery::Text { text, .. } if text.starts_with("🚫"))).await;
+    to_b.expect(
+        "the ban",
+        |d| matches!(d, Delivery::Text { text, .. } if text.starts_with("🚫")),
+    )
+    .await;
 
     // The dashboard: log in, look, unban Bob.
     let base = app.admin_url();
@@ -189,13 +201,19 @@ async fn reports_and_the_dashboard_keep_reporters_hidden_and_logs_clean() {
     for delivery in fake.received(BOB) {
         if let Delivery::Text { text, .. } = delivery {
             for identity in [ALICE.to_string(), "Alicia".into(), "alicia_zeph".into()] {
-                assert!(!text.contains(&identity), "{identity} reached Bob: {text:?}");
+                assert!(
+                    !text.contains(&identity),
+                    "{identity} reached Bob: {text:?}"
+                );
             }
         }
     }
 
     let logs = app.logs();
-    assert!(logs.contains("dashboard action committed"), "the run was logged");
+    assert!(
+        logs.contains("dashboard action committed"),
+        "the run was logged"
+    );
     let session_id = session.split_once('=').unwrap().1.to_owned();
     for secret in [
         ALICE.to_string(),

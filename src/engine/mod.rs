@@ -21,6 +21,11 @@
 //! the open reports moderators act on, from Telegram or the dashboard
 //! ([`dashboard`]).
 //!
+//! Per-user choices live in [`profile`]: the language spoken to each user
+//! ([`language`]) and the kinds of message they refuse ([`media`]). /link
+//! requests ([`sharing`]) wait in memory for the partner's consent. The
+//! buttons of all three arrive parsed as a [`Choice`] ([`choice`]).
+//!
 //! Every change to a user's presence happens under that user's stripe lock
 //! ([`locks`]), and a change to two users under both. That is what keeps the
 //! invariants (symmetric pairs, nobody in two pairs, nobody both searching
@@ -31,27 +36,34 @@
 
 mod admin;
 mod albums;
+pub mod choice;
 pub mod config;
 pub mod dashboard;
 mod deadlines;
 pub mod effect;
 pub mod event;
+mod language;
 mod limits;
 mod locks;
+pub mod media;
 mod messenger;
 pub mod moderation;
 pub mod profile;
 pub mod queue;
 pub mod reports;
 mod rules;
+pub mod sharing;
 mod timeouts;
 
+pub use choice::Choice;
 pub use config::EngineConfig;
 pub use effect::{Counter, Outbound, Outcome, Record, Report};
 pub use event::{AdminCommand, BanOrder, Command, Event};
+pub use media::Media;
 pub use moderation::{Ban, BanReason, ModerationConfig, ReportReason};
 pub use profile::{AgeRange, Gender, Profile};
 pub use reports::{OpenReport, ReportAction, ReportId, ReportStatus};
+pub use sharing::Contact;
 
 use crate::domain::{Ticket, Timestamp, UserId};
 use crate::store::Snapshot;
@@ -103,6 +115,8 @@ pub struct Engine {
     sanctions: moderation::Sanctions,
     /// Settings of users who chose any (see [`profile`]).
     profiles: UserMap<Profile>,
+    /// /link requests waiting for an answer, by asker (see [`sharing`]).
+    shares: UserMap<sharing::ShareRequest>,
     /// Open reports and report numbering (see [`reports`]).
     reports: reports::ReportDesk,
 }
@@ -172,6 +186,13 @@ impl Engine {
 
     /// Applies one event at time `now`.
     pub fn handle(&self, event: &Event, now: Timestamp) -> Outcome {
+        if let Event::Speaks { user, lang } = *event {
+            // Most updates carry a language hint that changes nothing: no
+            // allocation for them.
+            let mut out = Outcome::default();
+            self.adopt_language(user, lang, &mut out);
+            return out;
+        }
         // Sized for the common events (a relay, a pairing), so they don't grow.
         let mut out = Outcome {
             records: Vec::with_capacity(6),
@@ -188,12 +209,21 @@ impl Engine {
                 user,
                 message,
                 relayable,
-            } => self.message(user, message, relayable, now, &mut out),
+                media,
+            } => self.message(user, message, relayable, media, now, &mut out),
             Event::Callback {
                 user,
                 ref query_id,
                 ref data,
             } => self.callback(user, query_id, data, now, &mut out),
+            Event::Choose {
+                user,
+                ref query_id,
+                message,
+                ref choice,
+            } => self.choose(user, query_id, message, choice, &mut out),
+            Event::Share { user, ref contact } => self.share_request(user, contact, now, &mut out),
+            Event::Speaks { .. } => {}
             Event::NotPrivate { chat } => {
                 out.sends.push(Outbound::TellChat {
                     chat,
@@ -208,8 +238,9 @@ impl Engine {
                 message,
                 relayable,
                 link,
+                media,
                 ..
-            } => self.reply(user, message, relayable, link, now, &mut out),
+            } => self.reply(user, message, relayable, link, media, now, &mut out),
             Event::Edit {
                 user,
                 message,
@@ -227,7 +258,8 @@ impl Engine {
                 user,
                 message,
                 ref group,
-            } => self.album_part(user, message, group, now, &mut out),
+                media,
+            } => self.album_part(user, message, group, media, now, &mut out),
             Event::ReportButton {
                 user,
                 ref query_id,
@@ -306,6 +338,8 @@ impl Engine {
     }
 }
 
+#[cfg(test)]
+mod choice_tests;
 #[cfg(test)]
 mod limit_tests;
 #[cfg(test)]

@@ -10,10 +10,14 @@
 //! (the outbox) are committed in one transaction. Only after that commit does
 //! the shell send anything or acknowledge the updates to Telegram.
 
+mod choice;
 pub mod embedded;
 pub mod group_commit;
+pub mod redis;
 pub mod schema;
 
+pub use self::redis::RedisStore;
+pub use choice::{OpenStore, REDIS_BACKUP_HINT};
 pub use embedded::EmbeddedStore;
 
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
@@ -131,10 +135,16 @@ pub enum StoreError {
     Write(String),
     #[error("database read failed: {0}")]
     Read(String),
+    #[error(
+        "cannot reach Redis at {url} ({detail}); check REDIS_URL and that the server is running"
+    )]
+    Unreachable { url: String, detail: String },
 }
 
 impl StoreError {
-    /// Errors that make start-up impossible until an operator acts.
+    /// Errors that make start-up impossible until an operator acts. An
+    /// unreachable Redis is not one: it may simply not be up yet, so the
+    /// bot exits 1 and its supervisor starts it again.
     pub fn is_fatal_at_startup(&self) -> bool {
         matches!(
             self,

@@ -5,10 +5,13 @@
 //! update loop that ties them to the store.
 
 mod calls;
+mod deferred;
 pub mod dispatch;
 pub mod inbound;
+mod keyboards;
 pub mod outbound;
 pub mod poller;
+mod seen;
 pub mod throttle;
 
 use std::time::Duration;

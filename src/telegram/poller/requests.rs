@@ -10,11 +10,17 @@ impl Poller {
     pub(super) async fn serve(&mut self, request: Request) -> anyhow::Result<()> {
         match request {
             Request::Apply { event, reply } => {
+                // As for updates: a stale engine is not used until the
+                // store can be read back.
+                if self.reload().await.is_none() {
+                    let _ = reply.send(Err(SubmitError::NotCommitted));
+                    return Ok(());
+                }
                 let outcome = self.engine.handle(&event, Timestamp::now());
                 let result = match self.settle(outcome.clone(), None).await {
                     Ok(()) => Ok(outcome),
-                    Err(()) => {
-                        self.degrade(vec![(None, outcome)]).await?;
+                    Err(failed) => {
+                        self.degrade(vec![(None, outcome)], &failed).await?;
                         Err(SubmitError::NotCommitted)
                     }
                 };
