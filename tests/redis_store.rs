@@ -110,6 +110,9 @@ async fn a_commit_that_timed_out_but_landed_is_carried_through() {
     );
     a.send_command("/chat");
     to_a.expect_text(Text::Searching).await;
+    // Let the bot commit the removal of that send from its outbox (it
+    // follows about 10 ms later), so B's pairing is the next commit.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
 
     // Writes stall for longer than the store waits for a reply (3 s), then
     // go through: the bot sees B's pairing fail, although it lands.

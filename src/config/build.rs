@@ -72,6 +72,11 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
                 .unwrap_or(d.moderation.ban_duration),
             admins: Vec::new(),
         },
+        webhook: super::webhook::assemble(
+            take(l, "WEBHOOK_URL", t, super::webhook::url)?,
+            take(l, "WEBHOOK_SECRET", t, super::webhook::secret)?,
+            take(l, "WEBHOOK_LISTEN", t, super::webhook::listen)?,
+        )?,
         admin_token: take(l, "ADMIN_TOKEN", t, super::deploy::admin_token)?.flatten(),
         // store: resolved below, once REDIS_URL is known.
         store: d.store,
@@ -333,6 +338,7 @@ impl Config {
             admin_listen: super::deploy::default_admin_listen(),
             moderation: ModerationConfig::default(),
             store: StoreChoice::Embedded,
+            webhook: None,
             admin_token: None,
         }
     }
@@ -443,9 +449,11 @@ impl Config {
                 super::deploy::show_admin_token(self.admin_token.as_ref()),
             ),
         ]
+        .into_iter()
+        .chain(super::webhook::rows(&self.webhook))
         // In case the token was pasted into another key.
         .map(|(k, v)| (k, v.replace(self.bot_token.expose(), MASK)))
-        .into()
+        .collect()
     }
 }
 

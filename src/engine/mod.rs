@@ -117,6 +117,9 @@ pub struct Engine {
     profiles: UserMap<Profile>,
     /// /link requests waiting for an answer, by asker (see [`sharing`]).
     shares: UserMap<sharing::ShareRequest>,
+    /// Askers whose /link was declined, with the chat's serial: they may
+    /// not ask again in that chat.
+    declined: UserMap<u64>,
     /// Open reports and report numbering (see [`reports`]).
     reports: reports::ReportDesk,
 }

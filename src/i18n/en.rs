@@ -115,6 +115,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::MediaLinks => "links",
         Text::MediaRefused => "🚫 Your partner doesn't accept {0}, so this wasn't sent.",
         Text::MediaSaved => "Saved.",
+        Text::ShareNotAgain => "Your partner already declined to exchange usernames in this chat.",
         Text::AdminNoOpenReports => "No open reports.",
         Text::ReportCard => "🛡 Report #{0} · {1}\nReported user: {2}\nReported by: {3}\nAt: {4}",
         Text::ReportBanButton => "Ban",

@@ -116,6 +116,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::MediaLinks => "enlaces",
         Text::MediaRefused => "🚫 Tu compañero no acepta {0}, así que esto no se envió.",
         Text::MediaSaved => "Guardado.",
+        Text::ShareNotAgain => "Tu compañero ya rechazó intercambiar nombres de usuario en este chat.",
         Text::AdminNoOpenReports => "No hay denuncias abiertas.",
         Text::ReportCard => "🛡 Denuncia #{0} · {1}\nUsuario denunciado: {2}\nDenunciado por: {3}\nFecha: {4}",
         Text::ReportBanButton => "Bloquear",

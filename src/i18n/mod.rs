@@ -130,6 +130,8 @@ pub enum Text {
     MediaRefused,
     /// Answer to a /media toggle.
     MediaSaved,
+    /// To a user who sends /link again after their partner declined.
+    ShareNotAgain,
     // Report handling (appended).
     /// Answer to /reports when none is open.
     AdminNoOpenReports,
@@ -150,7 +152,7 @@ pub enum Text {
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 85] = [
+    pub const ALL: [Text; 86] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -229,6 +231,7 @@ impl Text {
         Text::MediaLinks,
         Text::MediaRefused,
         Text::MediaSaved,
+        Text::ShareNotAgain,
         Text::AdminNoOpenReports,
         Text::ReportCard,
         Text::ReportBanButton,

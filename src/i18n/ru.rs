@@ -116,6 +116,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::MediaLinks => "ссылки",
         Text::MediaRefused => "🚫 Собеседник не принимает {0}, поэтому это не отправлено.",
         Text::MediaSaved => "Сохранено.",
+        Text::ShareNotAgain => "Собеседник уже отказался обмениваться юзернеймами в этом чате.",
         Text::AdminNoOpenReports => "Открытых жалоб нет.",
         Text::ReportCard => "🛡 Жалоба #{0} · {1}\nНа пользователя: {2}\nОт: {3}\nКогда: {4}",
         Text::ReportBanButton => "Забанить",

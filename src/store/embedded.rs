@@ -485,6 +485,16 @@ impl Backend for EmbeddedStore {
             StoreError::Read,
         ))
     }
+
+    fn export(
+        self: Arc<Self>,
+        sink: tokio::sync::mpsc::Sender<super::export::Item>,
+    ) -> BoxFuture<'static, Result<(), StoreError>> {
+        Box::pin(blocking(
+            move || self.export_blocking(&sink),
+            StoreError::Read,
+        ))
+    }
 }
 
 /// A message as a `links` key.
@@ -584,6 +594,7 @@ pub(crate) fn classify(path: &Path, e: impl Into<redb::Error>) -> StoreError {
 }
 
 pub mod backup;
+mod export;
 #[cfg(test)]
 mod failure_tests;
 mod moderation;

@@ -26,8 +26,10 @@
 //! The key layout is in [`keys`]; the mapping from records to script
 //! operations in [`ops`]; loading, stats and links in [`load`].
 
+mod export;
 pub mod keys;
 mod load;
+pub mod matching;
 mod ops;
 
 use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
@@ -55,6 +57,8 @@ pub struct RedisStore {
     conn: ConnectionManager,
     keys: Keys,
     apply: Script,
+    /// The matching primitives ([`matching`]).
+    matching: Script,
     /// The server's URL with any password masked, for messages.
     shown_url: String,
 }
@@ -92,6 +96,7 @@ impl RedisStore {
             conn,
             keys: Keys::new(prefix),
             apply: Script::new(include_str!("redis/apply.lua")),
+            matching: Script::new(include_str!("redis/matching.lua")),
             shown_url,
         });
         store.check_version().await?;
@@ -204,6 +209,13 @@ impl Backend for RedisStore {
         messages: Vec<Counterpart>,
     ) -> BoxFuture<'static, Result<Vec<Option<Linked>>, StoreError>> {
         Box::pin(async move { self.load_links(&messages).await })
+    }
+
+    fn export(
+        self: Arc<Self>,
+        sink: tokio::sync::mpsc::Sender<crate::store::export::Item>,
+    ) -> BoxFuture<'static, Result<(), StoreError>> {
+        Box::pin(async move { self.export_items(sink).await })
     }
 }
 
