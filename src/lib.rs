@@ -6,6 +6,7 @@
 //! them together; `config` and `telemetry` serve them all. `service` runs
 //! the operator side of a live bot (`http` probes, the `control` socket),
 //! and `cli` holds the operator commands (`check-config`, `stats`, …).
+//! `submit` carries dashboard actions into the update loop.
 
 pub mod app;
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod moderation_ai;
 pub mod service;
 pub mod store;
+pub mod submit;
 pub mod telegram;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -3,6 +3,11 @@
 //! The bot's hot path only bumps atomics; `/metrics` renders the text
 //! exposition format when scraped. No metric carries a user id or any
 //! content: only counts, gauges and one latency histogram.
+//!
+//! [`history`] keeps a day of per-minute samples of the same numbers for
+//! the dashboard's charts; [`Metrics::sample`] is called once a minute.
+
+pub mod history;
 
 use crate::engine::{Counter, Outbound, Record};
 use std::collections::BTreeMap;
@@ -31,6 +36,9 @@ pub struct Metrics {
     updates: AtomicU64,
     /// AI moderation checks by outcome ([`MODERATION_OUTCOMES`]).
     moderation: [AtomicU64; 3],
+    history: history::History,
+    /// Dashboard logins: [accepted, refused].
+    logins: [AtomicU64; 2],
 }
 
 /// The outcomes of an AI moderation check, as labelled in
@@ -108,6 +116,39 @@ impl Metrics {
         if let Some(at) = MODERATION_OUTCOMES.iter().position(|o| *o == outcome) {
             self.moderation[at].fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// A dashboard login attempt; many refusals mean someone is guessing.
+    pub fn dashboard_login(&self, accepted: bool) {
+        let slot = if accepted { 0 } else { 1 };
+        self.logins[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Users searching and chats running, as last set.
+    pub fn presence(&self) -> (u64, u64) {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        (load(&self.searching), load(&self.chats))
+    }
+
+    /// Messages relayed since start, all kinds.
+    pub fn relayed_total(&self) -> u64 {
+        self.relayed.iter().map(|a| a.load(Ordering::Relaxed)).sum()
+    }
+
+    /// Takes this minute's sample for the charts.
+    pub fn sample(&self, at: u64) {
+        let (searching, chats) = self.presence();
+        let relayed = self.relayed_total();
+        self.history.record(at, searching, chats, relayed);
+    }
+
+    /// The day's samples, oldest first, and what one taken `at` would say.
+    pub fn history(&self, at: u64) -> (Vec<history::Sample>, history::Sample) {
+        let (searching, chats) = self.presence();
+        let live = self
+            .history
+            .peek(at, searching, chats, self.relayed_total());
+        (self.history.samples(), live)
     }
 
     /// The text exposition format, version 0.0.4.
@@ -188,6 +229,12 @@ impl Metrics {
                 "randchat_moderation_checks_total{{outcome=\"{outcome}\"}} {}",
                 load(value)
             );
+        }
+        let name = "randchat_dashboard_logins_total";
+        let _ = writeln!(out, "# HELP {name} Dashboard login attempts, by result.");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        for (result, value) in ["accepted", "refused"].iter().zip(&self.logins) {
+            let _ = writeln!(out, "{name}{{result=\"{result}\"}} {}", load(value));
         }
         out
     }

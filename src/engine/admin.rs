@@ -1,4 +1,5 @@
-//! Admin commands: /admin, /stats, /ban, /unban, /warn.
+//! Admin commands: /admin, /stats, /ban, /unban, /warn, /maintenance,
+//! /reports (handled in [`super::reports`]).
 //!
 //! They are parsed with their arguments here so the rules never see raw
 //! text, and a malformed command becomes a variant the rules answer with a
@@ -30,6 +31,8 @@ pub enum AdminCommand {
     Maintenance(Option<bool>),
     /// `/broadcast <text>` (see [`super::broadcast`]).
     Broadcast(Option<String>),
+    /// `/reports`: the latest open reports, with buttons.
+    Reports,
 }
 
 /// `/ban <id> <duration|perm> <reason>`.
@@ -51,6 +54,7 @@ impl AdminCommand {
             "ban" => AdminCommand::Ban(parse_ban(args)),
             "unban" => AdminCommand::Unban(only_user(args)),
             "warn" => AdminCommand::Warn(parse_warn(args)),
+            "reports" => AdminCommand::Reports,
             "maintenance" => {
                 AdminCommand::Maintenance(match args.trim().to_ascii_lowercase().as_str() {
                     "on" => Some(true),
@@ -169,10 +173,11 @@ impl Engine {
             AdminCommand::Maintenance(None) => out.tell(user, Text::AdminMaintenanceUsage),
             AdminCommand::Broadcast(Some(text)) => self.start_broadcast(user, text, now, out),
             AdminCommand::Broadcast(None) => out.tell(user, Text::BroadcastUsage),
+            AdminCommand::Reports => self.list_reports(user, out),
         }
     }
 
-    fn is_admin(&self, user: UserId) -> bool {
+    pub(super) fn is_admin(&self, user: UserId) -> bool {
         self.moderation.admins.contains(&user)
     }
 
@@ -189,6 +194,26 @@ impl Engine {
             // helps nobody, and admins settle disputes in ADMIN_IDS.
             return out.tell(user, Text::AdminCantBanAdmin);
         }
+        let until = self.ban_as_admin(order, now, out);
+        out.tell_with(user, Text::AdminBanDone, vec![Arg::Until(until.0)]);
+    }
+
+    fn admin_unban(&self, user: UserId, target: UserId, now: Timestamp, out: &mut Outcome) {
+        if !self.unban_as_admin(target, now, out) {
+            return out.tell(user, Text::AdminNotBanned);
+        }
+        out.tell(user, Text::AdminUnbanDone);
+    }
+
+    /// A moderator's ban, from /ban, a report button or the dashboard:
+    /// records it, ends the target's chat or search and tells them why and
+    /// until when. Returns the end (`Timestamp(0)`: never).
+    pub(super) fn ban_as_admin(
+        &self,
+        order: BanOrder,
+        now: Timestamp,
+        out: &mut Outcome,
+    ) -> Timestamp {
         let until = order.secs.map_or(Timestamp(0), |secs| {
             Timestamp(now.0.saturating_add(secs).max(1))
         });
@@ -201,15 +226,17 @@ impl Engine {
         self.impose(order.target, ban, now, out);
         let args = vec![Arg::Until(until.0), Arg::Plain(order.reason)];
         out.tell_with(order.target, Text::BannedByAdmin, args);
-        out.tell_with(user, Text::AdminBanDone, vec![Arg::Until(until.0)]);
+        until
     }
 
-    fn admin_unban(&self, user: UserId, target: UserId, now: Timestamp, out: &mut Outcome) {
-        if !self.lift(target, now, out) {
-            return out.tell(user, Text::AdminNotBanned);
+    /// A moderator's unban: lifts a ban in force and tells the user.
+    /// Returns false if there was none.
+    pub(super) fn unban_as_admin(&self, target: UserId, now: Timestamp, out: &mut Outcome) -> bool {
+        let lifted = self.lift(target, now, out);
+        if lifted {
+            out.tell(target, Text::Unbanned);
         }
-        out.tell(target, Text::Unbanned);
-        out.tell(user, Text::AdminUnbanDone);
+        lifted
     }
 }
 

@@ -8,6 +8,7 @@ use super::broadcast::Broadcast;
 use super::captcha::Animal;
 use super::moderation::{Ban, ReportReason};
 use super::profile::Profile;
+use super::reports::{OpenReport, ReportId, ReportStatus};
 use crate::domain::{ChatId, MessageId, Ticket, Timestamp, UserId};
 use crate::engine::event::Change;
 use crate::i18n::{Arg, Text};
@@ -74,6 +75,10 @@ pub enum Record {
     Unban { user: UserId },
     /// `user`'s settings are now `profile` (replaces what was recorded).
     Profile { user: UserId, profile: Profile },
+    /// A report filed under the engine's `id`, open until handled.
+    FiledReport { id: ReportId, report: Report },
+    /// Report `id` was handled (or reopened).
+    ReportStatus { id: ReportId, status: ReportStatus },
     /// The broadcast is now as recorded (replaces what was recorded).
     Broadcast(Broadcast),
 }
@@ -205,6 +210,17 @@ pub enum Outbound {
         refused: u16,
         edit: Option<MessageId>,
     },
+    // Report handling (appended).
+    /// Show an admin an open report, with Ban and Dismiss buttons.
+    ReportCard { admin: UserId, entry: OpenReport },
+    /// Replace a report card (`message` in `admin`'s chat) with what was
+    /// done, removing its buttons.
+    EditReportCard {
+        admin: UserId,
+        message: MessageId,
+        text: Text,
+        args: Vec<Arg>,
+    },
     /// Ask `user` to tap `answer` among `choices`, one button each, whose
     /// callback data is its position (see [`super::captcha`]).
     Captcha {
@@ -237,6 +253,7 @@ impl Outbound {
             | Outbound::ShowLanguages { user }
             | Outbound::ShowMedia { user, .. }
             | Outbound::Captcha { user, .. } => user.0,
+            Outbound::ReportCard { admin, .. } | Outbound::EditReportCard { admin, .. } => admin.0,
             Outbound::BroadcastCopy { to, .. } => to.0,
             Outbound::BroadcastStatus { admin, .. } => admin.0,
             Outbound::Relay { to, .. }

@@ -6,6 +6,7 @@
 //! the admin commands read their arguments ([`AdminCommand::parse`]).
 
 pub use super::admin::{AdminCommand, BanOrder};
+pub use super::dashboard::DashboardAction;
 use crate::domain::{ChatId, MessageId, UserId};
 use crate::engine::antispam::Screening;
 use crate::engine::broadcast::CopyResult;
@@ -97,6 +98,16 @@ pub enum Event {
         message: MessageId,
         choice: Choice,
     },
+    /// A press on a report card's button (callback data with the `rep:`
+    /// prefix), under `card` in the presser's chat. `data` is untrusted.
+    ReportButton {
+        user: UserId,
+        query_id: String,
+        card: Option<MessageId>,
+        data: String,
+    },
+    /// A moderator's action from the HTTP dashboard (no Telegram user).
+    Dashboard(DashboardAction),
     /// A message (`inner`) whose text or caption the shell screened and
     /// found something in (see [`super::antispam`]). The text itself never
     /// reaches the engine.
@@ -150,7 +161,8 @@ impl Event {
             | Event::AlbumPart { user, .. }
             | Event::Share { user, .. }
             | Event::Choose { user, .. }
-            | Event::Callback { user, .. } => Some(*user),
+            | Event::Callback { user, .. }
+            | Event::ReportButton { user, .. } => Some(*user),
             Event::Screened { inner, .. } => inner.user(),
             // A language hint rides along with the update's own event,
             // which is the one that counts as the user's action.
@@ -160,7 +172,8 @@ impl Event {
             | Event::Tick
             | Event::BroadcastUsers { .. }
             | Event::BroadcastResult { .. }
-            | Event::BroadcastShown { .. } => None,
+            | Event::BroadcastShown { .. }
+            | Event::Dashboard(_) => None,
         }
     }
 }

@@ -17,10 +17,11 @@
 //! flood control ([`limits`]).
 //!
 //! Moderation ([`moderation`], [`admin`]) keeps reports within their window
-//! and bans, and refuses /chat and /next to a banned user. Anti-spam
-//! ([`antispam`], [`captcha`]) refuses early links, listed words and
-//! flagged messages, and holds a first /chat for a captcha; [`broadcast`]
-//! walks every known user with an admin's message.
+//! and bans, and refuses /chat and /next to a banned user; [`reports`] keeps
+//! the open reports moderators act on, from Telegram or the dashboard
+//! ([`dashboard`]). Anti-spam ([`antispam`], [`captcha`]) refuses early
+//! links, listed words and flagged messages, and holds a first /chat for a
+//! captcha; [`broadcast`] walks every known user with an admin's message.
 //!
 //! Per-user choices live in [`profile`]: the language spoken to each user
 //! ([`language`]) and the kinds of message they refuse ([`media`]). /link
@@ -43,6 +44,7 @@ pub mod broadcast;
 pub mod captcha;
 pub mod choice;
 pub mod config;
+pub mod dashboard;
 mod deadlines;
 pub mod effect;
 pub mod event;
@@ -54,6 +56,7 @@ mod messenger;
 pub mod moderation;
 pub mod profile;
 pub mod queue;
+pub mod reports;
 mod rules;
 pub mod sharing;
 mod timeouts;
@@ -67,6 +70,7 @@ pub use event::{AdminCommand, BanOrder, Command, Event};
 pub use media::Media;
 pub use moderation::{Ban, BanReason, ModerationConfig, ReportReason};
 pub use profile::{AgeRange, Gender, Profile};
+pub use reports::{OpenReport, ReportAction, ReportId, ReportStatus};
 pub use sharing::Contact;
 
 use crate::domain::{Ticket, Timestamp, UserId};
@@ -133,6 +137,8 @@ pub struct Engine {
     /// Askers whose /link was declined, with the chat's serial: they may
     /// not ask again in that chat.
     declined: UserMap<u64>,
+    /// Open reports and report numbering (see [`reports`]).
+    reports: reports::ReportDesk,
 }
 
 /// Spreads user ids over shards and stripes. Telegram ids are sequential-ish,
@@ -197,6 +203,7 @@ impl Engine {
         engine.restore_sanctions(&snapshot.bans, &snapshot.recent_reports);
         engine.restore_profiles(&snapshot.profiles);
         engine.restore_broadcast(snapshot.broadcast.as_ref());
+        engine.restore_reports(&snapshot.open_reports, snapshot.last_report_id);
         engine
             .maintenance
             .store(snapshot.maintenance, std::sync::atomic::Ordering::SeqCst);
@@ -306,6 +313,13 @@ impl Engine {
             Event::BroadcastUsers { .. }
             | Event::BroadcastResult { .. }
             | Event::BroadcastShown { .. } => self.broadcast_event(event, out),
+            Event::ReportButton {
+                user,
+                ref query_id,
+                card,
+                ref data,
+            } => self.report_button(user, query_id, card, data, now, out),
+            Event::Dashboard(ref action) => self.dashboard(action, now, out),
         }
     }
 
@@ -386,6 +400,8 @@ mod choice_tests;
 mod limit_tests;
 #[cfg(test)]
 mod moderation_tests;
+#[cfg(test)]
+mod report_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -222,12 +222,13 @@ impl Engine {
         let Some(reported) = self.reportable_partner(user, now) else {
             return out.tell(user, Text::NothingToReport);
         };
-        out.record(Record::Report(Report {
+        let report = Report {
             reporter: user,
             reported,
             at: now,
             reason,
-        }));
+        };
+        self.file(report, out);
         out.record(Record::Count {
             counter: Counter::Reports,
             delta: 1,
@@ -300,6 +301,9 @@ impl Engine {
         ban.until = Timestamp(now.0.max(1));
         let ended = ban.clone();
         drop(ban);
+        // `Unban` says what happened (the dashboard reads it); the ended
+        // `Ban` after it keeps the history in the store.
+        out.record(Record::Unban { user });
         out.record(Record::Ban { user, ban: ended });
         true
     }
@@ -333,6 +337,17 @@ impl Engine {
     pub fn bans_in_force(&self, now: Timestamp) -> usize {
         let bans = self.sanctions.bans.iter();
         bans.filter(|entry| entry.value().in_force(now)).count()
+    }
+
+    /// Every ban in force at `now`, soonest to end first (permanent last).
+    pub fn bans_list(&self, now: Timestamp) -> Vec<(UserId, Ban)> {
+        let bans = self.sanctions.bans.iter();
+        let mut list: Vec<_> = bans
+            .filter(|entry| entry.value().in_force(now))
+            .map(|entry| (*entry.key(), entry.value().clone()))
+            .collect();
+        list.sort_by_key(|(user, ban)| (ban.until.0.wrapping_sub(1), *user));
+        list
     }
 
     /// Forgets reports older than the window, at most once a minute.

@@ -100,6 +100,10 @@ pub struct Snapshot {
     pub profiles: Vec<(UserId, Profile)>,
     /// The last broadcast recorded, finished or not.
     pub broadcast: Option<crate::engine::Broadcast>,
+    /// Reports still open, oldest first.
+    pub open_reports: Vec<crate::engine::OpenReport>,
+    /// The highest report id ever used (0: none).
+    pub last_report_id: u64,
 }
 
 /// Counts for operators (`randchat stats`, /stats, metrics). Serializable

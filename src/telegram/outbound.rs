@@ -235,6 +235,8 @@ fn kind_name(send: &Outbound) -> &'static str {
         Outbound::RevealPartner { .. } => "reveal_partner",
         Outbound::ShowLanguages { .. } => "show_languages",
         Outbound::ShowMedia { .. } => "show_media",
+        Outbound::ReportCard { .. } => "report_card",
+        Outbound::EditReportCard { .. } => "edit_report_card",
         Outbound::Captcha { .. } => "captcha",
         Outbound::BroadcastCopy { .. } => "broadcast_copy",
         Outbound::BroadcastStatus { .. } => "broadcast_status",
