@@ -194,7 +194,7 @@ pub fn restore(config: &Config, file: &Path) -> Outcome {
     Ok(())
 }
 
-fn running_bot(data_dir: &Path) -> Result<Option<RunningBot>, Failure> {
+pub(super) fn running_bot(data_dir: &Path) -> Result<Option<RunningBot>, Failure> {
     client::find(data_dir).map_err(failed)
 }
 
@@ -208,7 +208,7 @@ fn from_bot(bot: &RunningBot) -> String {
 }
 
 /// Opens the database of a stopped bot, without creating one.
-fn open_stopped(data_dir: &Path) -> Result<Arc<EmbeddedStore>, Failure> {
+pub(super) fn open_stopped(data_dir: &Path) -> Result<Arc<EmbeddedStore>, Failure> {
     let path = data_dir.join(FILE_NAME);
     if !path.exists() {
         return Err(failed(format!(
@@ -255,12 +255,12 @@ fn why_unusable(error: &StoreError) -> String {
     }
 }
 
-fn cannot(what: &str, path: &Path, e: std::io::Error) -> Failure {
+pub(super) fn cannot(what: &str, path: &Path, e: std::io::Error) -> Failure {
     failed(format!("cannot {what} {}: {e}", path.display()))
 }
 
 /// Makes a rename durable. Best effort: not every file system allows it.
-fn sync_dir(dir: &Path) {
+pub(super) fn sync_dir(dir: &Path) {
     if let Ok(dir) = File::open(dir) {
         let _ = dir.sync_all();
     }
@@ -271,7 +271,7 @@ fn unix_now() -> u64 {
 }
 
 /// A file removed when dropped unless it was renamed away first.
-struct Temp(PathBuf);
+pub(super) struct Temp(pub(super) PathBuf);
 
 impl Drop for Temp {
     fn drop(&mut self) {

@@ -72,6 +72,11 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
                 .unwrap_or(d.moderation.ban_duration),
             admins: Vec::new(),
         },
+        webhook: super::webhook::assemble(
+            take(l, "WEBHOOK_URL", t, super::webhook::url)?,
+            take(l, "WEBHOOK_SECRET", t, super::webhook::secret)?,
+            take(l, "WEBHOOK_LISTEN", t, super::webhook::listen)?,
+        )?,
         // store: resolved below, once REDIS_URL is known.
         store: d.store,
         bot_token: token.clone(),
@@ -332,6 +337,7 @@ impl Config {
             admin_listen: super::deploy::default_admin_listen(),
             moderation: ModerationConfig::default(),
             store: StoreChoice::Embedded,
+            webhook: None,
         }
     }
 
@@ -437,9 +443,11 @@ impl Config {
                 format!("{}s", self.moderation.ban_duration.as_secs()),
             ),
         ]
+        .into_iter()
+        .chain(super::webhook::rows(&self.webhook))
         // In case the token was pasted into another key.
         .map(|(k, v)| (k, v.replace(self.bot_token.expose(), MASK)))
-        .into()
+        .collect()
     }
 }
 

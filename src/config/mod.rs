@@ -47,6 +47,9 @@ pub use deploy::DEFAULT_ADMIN_LISTEN;
 // store: where state lives (STORE, REDIS_URL, REDIS_PREFIX).
 mod store;
 pub use store::{StoreChoice, DEFAULT_REDIS_PREFIX};
+// webhook: webhook mode (WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_LISTEN).
+mod webhook;
+pub use webhook::{WebhookConfig, WebhookSecret, DEFAULT_WEBHOOK_LISTEN};
 
 pub use token::{BotToken, TokenProblem, MASK};
 
@@ -79,7 +82,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 25] = [
+const KEYS: [&str; 28] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -107,6 +110,10 @@ const KEYS: [&str; 25] = [
     // store: where state lives.
     "STORE",
     "REDIS_PREFIX",
+    // webhook: webhook mode.
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_LISTEN",
 ];
 
 /// The effective configuration.
@@ -146,6 +153,8 @@ pub struct Config {
     // store: where state lives.
     /// The backend (`STORE`, `REDIS_URL`, `REDIS_PREFIX`).
     pub store: StoreChoice,
+    /// Webhook mode; `None` (no `WEBHOOK_URL`) means long polling.
+    pub webhook: Option<WebhookConfig>,
 }
 
 /// How log lines are written.

@@ -114,6 +114,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::MediaLinks => "links",
         Text::MediaRefused => "🚫 Your partner doesn't accept {0}, so this wasn't sent.",
         Text::MediaSaved => "Saved.",
+        Text::ShareNotAgain => "Your partner already declined to exchange usernames in this chat.",
     }
 }
 

@@ -115,6 +115,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::MediaLinks => "enlaces",
         Text::MediaRefused => "🚫 Tu compañero no acepta {0}, así que esto no se envió.",
         Text::MediaSaved => "Guardado.",
+        Text::ShareNotAgain => "Tu compañero ya rechazó intercambiar nombres de usuario en este chat.",
     }
 }
 

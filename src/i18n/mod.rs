@@ -130,11 +130,13 @@ pub enum Text {
     MediaRefused,
     /// Answer to a /media toggle.
     MediaSaved,
+    /// To a user who sends /link again after their partner declined.
+    ShareNotAgain,
 }
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 78] = [
+    pub const ALL: [Text; 79] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -213,6 +215,7 @@ impl Text {
         Text::MediaLinks,
         Text::MediaRefused,
         Text::MediaSaved,
+        Text::ShareNotAgain,
     ];
 
     /// The sentence in the default language (English).

@@ -115,6 +115,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::MediaLinks => "ссылки",
         Text::MediaRefused => "🚫 Собеседник не принимает {0}, поэтому это не отправлено.",
         Text::MediaSaved => "Сохранено.",
+        Text::ShareNotAgain => "Собеседник уже отказался обмениваться юзернеймами в этом чате.",
     }
 }
 

@@ -12,6 +12,7 @@
 
 mod choice;
 pub mod embedded;
+pub mod export;
 pub mod group_commit;
 pub mod redis;
 pub mod schema;
@@ -174,4 +175,21 @@ pub trait Backend: Send + Sync + 'static {
         self: Arc<Self>,
         messages: Vec<Counterpart>,
     ) -> BoxFuture<'static, Result<Vec<Option<Linked>>, StoreError>>;
+
+    /// Every piece of durable data, for `randchat export`: sent to `sink`
+    /// as [`export::Item`]s (without the header), from one consistent view,
+    /// in an order that is the same for the same data. Returns when all
+    /// are sent. A backend that cannot export says so instead of sending a
+    /// partial export.
+    fn export(
+        self: Arc<Self>,
+        sink: tokio::sync::mpsc::Sender<export::Item>,
+    ) -> BoxFuture<'static, Result<(), StoreError>> {
+        drop(sink);
+        Box::pin(async {
+            Err(StoreError::Read(
+                "this backend cannot export its data".into(),
+            ))
+        })
+    }
 }

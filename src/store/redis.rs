@@ -26,6 +26,7 @@
 //! The key layout is in [`keys`]; the mapping from records to script
 //! operations in [`ops`]; loading, stats and links in [`load`].
 
+mod export;
 pub mod keys;
 mod load;
 pub mod matching;
@@ -208,6 +209,13 @@ impl Backend for RedisStore {
         messages: Vec<Counterpart>,
     ) -> BoxFuture<'static, Result<Vec<Option<Linked>>, StoreError>> {
         Box::pin(async move { self.load_links(&messages).await })
+    }
+
+    fn export(
+        self: Arc<Self>,
+        sink: tokio::sync::mpsc::Sender<crate::store::export::Item>,
+    ) -> BoxFuture<'static, Result<(), StoreError>> {
+        Box::pin(async move { self.export_items(sink).await })
     }
 }
 

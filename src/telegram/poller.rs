@@ -27,12 +27,18 @@
 //! store can't even be read (Redis unreachable), the engine is marked stale:
 //! every update is answered "temporarily unavailable" and nothing reaches
 //! the engine until a reload from the store succeeds.
+//!
+//! Step 1 and the acknowledgement in step 5 are the [`UpdateSource`]'s: the
+//! same loop serves a webhook, where each update's HTTP 200 waits for its
+//! commit, and a failed commit (or a stale engine) is answered 5xx for
+//! Telegram to retry instead of "temporarily unavailable".
 
 use super::deferred::Deferred;
 use super::dispatch::{Dispatcher, Done, Job};
 use super::inbound;
 use super::outbound::{self, Courier, Failure, Feedback};
 use super::seen::SeenThisMinute;
+use super::source::{Applied, NextArrival, UpdateSource};
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
 use crate::engine::{Engine, EngineConfig, Event, ModerationConfig, Outbound, Outcome, Record};
@@ -43,12 +49,11 @@ use crate::store::{Backend, Batch, LINK_TTL_SECS};
 use crate::telemetry::Pseudonymizer;
 use anyhow::{bail, Context};
 use std::future::{Future, IntoFuture};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use teloxide::payloads::{GetUpdatesSetters, SetMyCommandsSetters};
+use teloxide::payloads::SetMyCommandsSetters;
 use teloxide::prelude::Requester;
-use teloxide::types::{AllowedUpdate, BotCommand, Update};
+use teloxide::types::{BotCommand, Update};
 use teloxide::{Bot, RequestError};
 use tokio::sync::mpsc;
 
@@ -78,8 +83,6 @@ pub struct LoopSettings {
     pub metrics: Arc<Metrics>,
 }
 
-type Poll = Pin<Box<dyn Future<Output = Result<Vec<Update>, RequestError>> + Send>>;
-
 pub struct Poller {
     bot: Bot,
     engine: Engine,
@@ -95,7 +98,7 @@ pub struct Poller {
     /// When message links older than their TTL are next removed.
     next_link_prune: Timestamp,
     metrics: Arc<Metrics>,
-    poll_timeout: Duration,
+    source: UpdateSource,
     /// Passes each user's last-seen time to the store once a minute.
     seen: SeenThisMinute,
     /// Set when a commit failed and the store could not be read back: the
@@ -117,13 +120,26 @@ impl Poller {
         names: Pseudonymizer,
         settings: LoopSettings,
     ) -> anyhow::Result<Self> {
+        let source = UpdateSource::LongPolling {
+            timeout: settings.poll_timeout,
+        };
+        Self::start_with_source(bot, store, names, settings, source).await
+    }
+
+    /// [`Poller::start`], with updates from `source` (long polling or a
+    /// webhook).
+    pub async fn start_with_source(
+        bot: Bot,
+        store: Arc<dyn Backend>,
+        names: Pseudonymizer,
+        settings: LoopSettings,
+        source: UpdateSource,
+    ) -> anyhow::Result<Self> {
         let me = call_with_patience(|| bot.get_me())
             .await
             .context("getMe failed")?;
         let bot_username = me.username.clone().unwrap_or_default();
-        call_with_patience(|| bot.delete_webhook())
-            .await
-            .context("deleteWebhook failed")?;
+        source.register(&bot).await?;
         register_commands(&bot).await?;
 
         let snapshot = store.clone().load().await?;
@@ -164,7 +180,7 @@ impl Poller {
             deferred: Deferred::default(),
             next_link_prune: Timestamp(0),
             metrics: settings.metrics,
-            poll_timeout: settings.poll_timeout,
+            source,
             seen: SeenThisMinute::default(),
             stale: false,
             unsure: Vec::new(),
@@ -175,7 +191,7 @@ impl Poller {
     /// (for a few seconds at most) and commits what they changed.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         tokio::pin!(shutdown);
-        tracing::info!(bot = %self.bot_username, "polling for updates");
+        tracing::info!(bot = %self.bot_username, "{}", self.source.describe());
         let mut poll = self.poll();
         let mut housekeeping = tokio::time::interval(HOUSEKEEPING_EVERY);
         loop {
@@ -187,7 +203,10 @@ impl Poller {
                 // can't starve the finished sends either).
                 result = &mut poll => {
                     match result {
-                        Ok(updates) => self.apply(updates).await?,
+                        Ok(arrival) => {
+                            let applied = self.apply(&arrival.updates).await?;
+                            arrival.acknowledge(applied);
+                        }
                         Err(error) => pause_after(error).await?,
                     }
                     poll = self.poll();
@@ -201,23 +220,18 @@ impl Poller {
         self.finish().await
     }
 
-    fn poll(&self) -> Poll {
+    fn poll(&self) -> NextArrival {
         let offset = self.last_applied.map_or(0, |id| id + 1);
-        let request = self
-            .bot
-            .get_updates()
-            .offset(offset as i32)
-            .timeout(self.poll_timeout.as_secs() as u32)
-            .allowed_updates(allowed_updates());
-        Box::pin(request.into_future())
+        self.source.next(&self.bot, offset)
     }
 
-    /// Applies one batch of updates: engine, commit, dispatch.
-    async fn apply(&mut self, updates: Vec<Update>) -> anyhow::Result<()> {
+    /// Applies one batch of updates: engine, commit, dispatch. Says whether
+    /// its effects are durable (updates already applied count as durable).
+    async fn apply(&mut self, updates: &[Update]) -> anyhow::Result<Applied> {
         let now = Timestamp::now();
         let mut last = self.last_applied;
         let mut events = Vec::new();
-        for update in &updates {
+        for update in updates {
             let id = i64::from(update.id.0);
             if last.is_some_and(|applied| id <= applied) {
                 continue; // delivered again: already applied
@@ -231,9 +245,11 @@ impl Poller {
             events.extend(inbound::classify(update, &self.bot_username));
         }
         if self.stale && last != self.last_applied && self.reload().await.is_none() {
-            self.last_applied = last;
-            self.refuse(&events);
-            return Ok(());
+            if !self.source.redelivers_failures() {
+                self.last_applied = last;
+                self.refuse(&events);
+            }
+            return Ok(Applied::NotDurable);
         }
         self.resolve_links(&mut events).await?;
         let outcomes: Vec<_> = events
@@ -241,15 +257,18 @@ impl Poller {
             .map(|event| (event.user(), self.engine.handle(event, now)))
             .collect();
         if last == self.last_applied {
-            return Ok(());
+            return Ok(Applied::Durable);
         }
-        self.last_applied = last;
+        let previous = std::mem::replace(&mut self.last_applied, last);
         let mut outcome = Outcome::default();
         outcomes.iter().for_each(|(_, o)| outcome.extend(o.clone()));
         if let Err(tried) = self.settle(outcome, last).await {
+            if self.source.redelivers_failures() {
+                return Ok(self.unless_durable(previous, last).await);
+            }
             self.degrade(outcomes, &tried).await?;
         }
-        Ok(())
+        Ok(Applied::Durable)
     }
 
     /// Fills in, for replies, edits, reactions and /delete, the other side
@@ -444,6 +463,22 @@ impl Poller {
         }
     }
 
+    /// After a failed commit of updates Telegram will deliver again: reloads
+    /// the engine, and unless the commit landed all the same (Redis applied
+    /// it, the reply was lost: the stored update id says so), forgets the
+    /// updates, so the retry is applied as new.
+    async fn unless_durable(&mut self, previous: Option<i64>, last: Option<i64>) -> Applied {
+        self.stale = true;
+        if self.reload().await.is_some() {
+            let stored = self.store.clone().load().await.ok();
+            if stored.is_some_and(|s| s.last_update_id >= last) {
+                return Applied::Durable;
+            }
+        }
+        self.last_applied = previous;
+        Applied::NotDurable
+    }
+
     /// Answers every user of `events` "temporarily unavailable", once each.
     fn refuse(&self, events: &[Event]) {
         let mut users: Vec<UserId> = events.iter().filter_map(Event::user).collect();
@@ -615,20 +650,9 @@ async fn pause_after(error: RequestError) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn allowed_updates() -> Vec<AllowedUpdate> {
-    vec![
-        AllowedUpdate::Message,
-        AllowedUpdate::EditedMessage,
-        AllowedUpdate::ChannelPost,
-        AllowedUpdate::MyChatMember,
-        AllowedUpdate::MessageReaction,
-        AllowedUpdate::CallbackQuery,
-    ]
-}
-
 /// Calls the Bot API at start-up, retrying network trouble but not a bad
 /// token.
-async fn call_with_patience<F, R>(mut call: impl FnMut() -> F) -> anyhow::Result<R>
+pub(super) async fn call_with_patience<F, R>(mut call: impl FnMut() -> F) -> anyhow::Result<R>
 where
     F: IntoFuture<Output = Result<R, RequestError>>,
 {

@@ -19,6 +19,7 @@ mod fake_lean;
 mod fake_methods;
 mod fake_server;
 mod fake_state;
+mod fake_webhook;
 pub mod redis_server;
 mod sim_kinds;
 pub mod sim_user;

@@ -177,10 +177,15 @@ impl TestApp {
         self.child.as_ref().map(Child::id)
     }
 
-    /// Starts the bot and waits until it polls for updates.
+    /// Starts the bot and waits until it polls for updates (or, in webhook
+    /// mode, has set its webhook).
     pub async fn start(&mut self) {
         assert!(self.child.is_none(), "the bot is already running");
-        let polls_before = self.fake.requests_for("getUpdates").len();
+        // Long polling asks getUpdates; webhook mode sets its webhook.
+        let listening = |fake: &FakeBotApi| {
+            fake.requests_for("getUpdates").len() + fake.requests_for("setWebhook").len()
+        };
+        let polls_before = listening(&self.fake);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -196,7 +201,7 @@ impl TestApp {
         self.child = Some(child);
         self.starts += 1;
         let deadline = Instant::now() + Duration::from_secs(20);
-        while self.fake.requests_for("getUpdates").len() <= polls_before {
+        while listening(&self.fake) <= polls_before {
             if let Some(status) = self
                 .child
                 .as_mut()

@@ -201,11 +201,15 @@ impl RedisStore {
         Ok(out)
     }
 
-    fn decode<T: DeserializeOwned>(&self, raw: &[u8], what: &str) -> Result<T, StoreError> {
+    pub(super) fn decode<T: DeserializeOwned>(
+        &self,
+        raw: &[u8],
+        what: &str,
+    ) -> Result<T, StoreError> {
         postcard::from_bytes(raw).map_err(|e| self.corrupt(what, e))
     }
 
-    fn id<T: FromStr>(&self, text: &str) -> Result<T, StoreError> {
+    pub(super) fn id<T: FromStr>(&self, text: &str) -> Result<T, StoreError> {
         text.parse().map_err(|_| self.corrupt("number", text))
     }
 
@@ -218,7 +222,7 @@ impl RedisStore {
         Ok((self.id(x)?, self.id(y)?))
     }
 
-    fn corrupt(&self, what: &str, detail: impl std::fmt::Display) -> StoreError {
+    pub(super) fn corrupt(&self, what: &str, detail: impl std::fmt::Display) -> StoreError {
         StoreError::Corrupt {
             path: format!("{} (prefix {})", self.shown_url, self.keys.prefix()).into(),
             detail: format!("unreadable {what}: {detail}"),
