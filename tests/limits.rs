@@ -36,9 +36,14 @@ async fn a_long_search_stops_and_the_user_is_told() {
 async fn a_flood_is_refused_with_one_warning_and_others_are_unaffected() {
     let app = spawn_app_with(&[("MESSAGE_RATE_LIMIT", "5")]).await;
     let fake = app.fake.clone();
-    let (a, b, mut to_a, _to_b) = chatting(&fake, 9201, 9202).await;
+    let (a, b, mut to_a, mut to_b) = chatting(&fake, 9201, 9202).await;
     let sent: Vec<i64> = (0..12).map(|i| a.send_text(&format!("spam {i}"))).collect();
     to_a.expect_text(Text::SlowDownMessages).await;
+    // Sends to different chats go out in parallel: wait for B's copies
+    // themselves, not only for B's reply to reach A.
+    for message in &sent[..5] {
+        to_b.expect_copy(9201, *message).await;
+    }
     let reply = b.send_text("calm down");
     to_a.expect_copy(9202, reply).await;
     let copies = fake

@@ -160,6 +160,8 @@ async fn an_update_delivered_twice_is_applied_once() {
     a.send_command("/chat");
     let search = fake.last_update_id().unwrap();
     to_a.expect_text(Text::Searching).await;
+    // The reply can arrive before the fake has seen the 200: wait for it.
+    wait_for_attempts(fake, search, 200, 1).await;
     fake.deliver_again(search);
     b.send_command("/chat");
     to_a.expect_text(Text::PartnerFound).await;
@@ -167,6 +169,7 @@ async fn an_update_delivered_twice_is_applied_once() {
     let hello = a.send_text("only once, please");
     let relay = fake.last_update_id().unwrap();
     to_b.expect_copy(7201, hello).await;
+    wait_for_attempts(fake, relay, 200, 1).await;
     fake.deliver_again(relay);
     wait_for_attempts(fake, relay, 200, 2).await;
     let attempts = fake.webhook_attempts();
