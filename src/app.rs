@@ -21,6 +21,7 @@ pub struct Settings {
     /// Admin HTTP server and control socket (see [`crate::service`]).
     pub service: crate::service::ServiceSettings,
     pub moderation: crate::engine::ModerationConfig,
+    pub matching: crate::engine::MatchConfig,
 }
 
 /// Runs the bot until SIGINT or SIGTERM.
@@ -38,6 +39,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         engine: settings.engine,
         protect_content: settings.protect_content,
         moderation: settings.moderation,
+        matching: settings.matching,
         metrics,
     };
     let poller = Poller::start(bot, store, names, loop_settings).await?;

@@ -171,6 +171,7 @@ fn run(config: Config) -> ExitCode {
             admins: config.admin_ids.clone(),
             ..config.moderation.clone()
         },
+        matching: config.matching,
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

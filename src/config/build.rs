@@ -70,8 +70,19 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
                 .unwrap_or(d.moderation.ban_duration),
             admins: Vec::new(),
         },
+        matching: super::matching::build(l, t, d.matching)?,
         bot_token: token,
     })
+}
+
+/// [`take`], for the keys other modules own.
+pub(super) fn take_key<T>(
+    layers: &mut Layers,
+    key: &'static str,
+    token: &BotToken,
+    parse: fn(Raw) -> Result<T, String>,
+) -> Result<Option<T>, ConfigError> {
+    take(layers, key, token, parse)
 }
 
 /// Parses `key` if some layer set it; `None` keeps the default.
@@ -92,7 +103,7 @@ fn take<T>(
     })
 }
 
-fn text(raw: Raw) -> Result<String, String> {
+pub(super) fn text(raw: Raw) -> Result<String, String> {
     match raw {
         Raw::Text(s) => Ok(s.trim().to_owned()),
         Raw::List(_) => Err("expected a single value, got a list".into()),
@@ -313,6 +324,7 @@ impl Config {
             // deploy: operator-facing keys.
             admin_listen: super::deploy::default_admin_listen(),
             moderation: ModerationConfig::default(),
+            matching: crate::engine::MatchConfig::default(),
         }
     }
 
@@ -406,9 +418,11 @@ impl Config {
                 format!("{}s", self.moderation.ban_duration.as_secs()),
             ),
         ]
+        .into_iter()
+        .chain(super::matching::rows(&self.matching))
         // In case the token was pasted into another key.
         .map(|(k, v)| (k, v.replace(self.bot_token.expose(), MASK)))
-        .into()
+        .collect()
     }
 }
 

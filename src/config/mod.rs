@@ -36,6 +36,7 @@
 //! provider would turn `"007"` into a number).
 
 mod build;
+mod matching;
 #[cfg(test)]
 mod tests;
 mod token;
@@ -75,7 +76,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 25] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -99,6 +100,9 @@ const KEYS: [&str; 22] = [
     "REPORT_BAN_THRESHOLD",
     "REPORT_WINDOW",
     "BAN_DURATION",
+    "MATCH_RELAX_AFTER",
+    "NO_REPEAT_PARTNERS",
+    "NO_REPEAT_WINDOW",
 ];
 
 /// The effective configuration.
@@ -134,6 +138,9 @@ pub struct Config {
     /// `BAN_DURATION`); see [`ModerationConfig`]. Its `admins` stay empty
     /// here: they are `admin_ids`, which `main` copies in.
     pub moderation: ModerationConfig,
+    /// Matching (`MATCH_RELAX_AFTER`, `NO_REPEAT_PARTNERS`,
+    /// `NO_REPEAT_WINDOW`); see [`crate::engine::MatchConfig`].
+    pub matching: crate::engine::MatchConfig,
 }
 
 /// How log lines are written.

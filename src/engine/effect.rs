@@ -6,6 +6,7 @@
 
 use super::moderation::{Ban, ReportReason};
 use super::profile::Profile;
+use super::settings::SettingsView;
 use crate::domain::{ChatId, MessageId, Ticket, Timestamp, UserId};
 use crate::engine::event::Change;
 use crate::i18n::{Arg, Text};
@@ -179,16 +180,38 @@ pub enum Outbound {
         query_id: String,
         text: Option<Text>,
     },
+    /// The inner send (a copy of a user's message) with protect_content:
+    /// its sender chose that, or it is the default (see `engine::settings`).
+    Protected(Box<Outbound>),
+    /// The settings menu: sent anew, or edited in place over `message`.
+    Settings {
+        user: UserId,
+        message: Option<MessageId>,
+        view: SettingsView,
+    },
+    /// Ask `user` to rate the chat that ended at `chat`, with 👍/👎 buttons.
+    AskRating { user: UserId, chat: Timestamp },
 }
 
 impl Outbound {
+    /// The send itself, and whether it goes out protected.
+    pub fn unwrapped(&self) -> (&Outbound, bool) {
+        match self {
+            Outbound::Protected(inner) => (inner.unwrapped().0, true),
+            send => (send, false),
+        }
+    }
+
     /// The chat this call goes to; calls to one chat must keep their order.
     pub fn destination(&self) -> i64 {
         match self {
             Outbound::Tell { user, .. }
             | Outbound::TellWith { user, .. }
             | Outbound::AskReportReason { user }
-            | Outbound::AnswerCallback { user, .. } => user.0,
+            | Outbound::AnswerCallback { user, .. }
+            | Outbound::Settings { user, .. }
+            | Outbound::AskRating { user, .. } => user.0,
+            Outbound::Protected(inner) => inner.destination(),
             Outbound::Relay { to, .. }
             | Outbound::RelayReply { to, .. }
             | Outbound::EditCopy { to, .. }

@@ -73,7 +73,28 @@ pub enum Event {
         replied: Option<MessageId>,
         link: Option<Linked>,
     },
+    /// A short plain text (at most [`SHORT_TEXT_BYTES`]), not a reply or an
+    /// album part: relayed like [`Event::Message`], unless it answers a
+    /// question the bot asked (the age, in /settings). The only content
+    /// the engine ever reads.
+    ShortText {
+        user: UserId,
+        message: MessageId,
+        text: String,
+    },
+    /// A press on a button of a menu the bot edits in place (callback data
+    /// starting with `set:`); `message` is the menu's message.
+    MenuCallback {
+        user: UserId,
+        query_id: String,
+        data: String,
+        message: MessageId,
+    },
 }
+
+/// The longest text that travels as [`Event::ShortText`]: room for any
+/// answer the bot asks for, too short for a real conversation.
+pub const SHORT_TEXT_BYTES: usize = 16;
 
 /// What an edit changed. Formatting entities travel as Telegram's JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,7 +131,9 @@ impl Event {
             | Event::React { user, .. }
             | Event::Delete { user, .. }
             | Event::AlbumPart { user, .. }
-            | Event::Callback { user, .. } => Some(*user),
+            | Event::Callback { user, .. }
+            | Event::ShortText { user, .. }
+            | Event::MenuCallback { user, .. } => Some(*user),
             Event::NotPrivate { .. } | Event::Unreachable { .. } | Event::Tick => None,
         }
     }
@@ -177,6 +200,8 @@ pub enum Command {
     /// A moderator's command. Anyone can send one; only admins get an
     /// answer other than [`Text::UnknownCommand`](crate::i18n::Text).
     Admin(AdminCommand),
+    /// Open the settings menu.
+    Settings,
 }
 
 impl Command {
@@ -213,6 +238,7 @@ impl Command {
             "help" => Command::Help,
             "report" => Command::Report,
             "delete" => Command::Delete,
+            "settings" => Command::Settings,
             other => match AdminCommand::parse(other, args) {
                 Some(admin) => Command::Admin(admin),
                 None => Command::Unknown,

@@ -29,24 +29,30 @@
 
 mod admin;
 mod albums;
+mod buckets;
 pub mod config;
 mod deadlines;
 pub mod effect;
 pub mod event;
 mod limits;
 mod locks;
+pub mod matching;
 mod messenger;
 pub mod moderation;
 pub mod profile;
 pub mod queue;
+pub mod ratings;
 mod rules;
+pub mod settings;
 mod timeouts;
 
 pub use config::EngineConfig;
 pub use effect::{Counter, Outbound, Outcome, Record, Report};
 pub use event::{AdminCommand, BanOrder, Command, Event};
 pub use moderation::{Ban, BanReason, ModerationConfig, ReportReason};
+pub use matching::MatchConfig;
 pub use profile::{AgeRange, Gender, Profile};
+pub use settings::SettingsView;
 
 use crate::domain::{Ticket, Timestamp, UserId};
 use crate::store::Snapshot;
@@ -60,7 +66,7 @@ pub(crate) type UserMap<V> = DashMap<UserId, V, rustc_hash::FxBuildHasher>;
 use deadlines::{Deadlines, When};
 use limits::Limiter;
 use locks::UserLocks;
-use queue::WaitQueue;
+use buckets::Buckets;
 use std::sync::atomic::AtomicU64;
 use timeouts::ChatClock;
 
@@ -78,7 +84,8 @@ pub enum Presence {
 #[derive(Default)]
 pub struct Engine {
     presence: UserMap<Presence>,
-    queue: WaitQueue,
+    /// The waiting users, in buckets by what they are and want.
+    buckets: Buckets,
     /// A user's last partner and when that chat ended, kept for
     /// [`REPORT_WINDOW_SECS`] so /report works right after a chat.
     last_partner: UserMap<(UserId, Timestamp)>,
@@ -98,6 +105,14 @@ pub struct Engine {
     sanctions: moderation::Sanctions,
     /// Settings of users who chose any (see [`profile`]).
     profiles: UserMap<Profile>,
+    /// Who may meet whom (see [`matching`]).
+    matching: MatchConfig,
+    /// Users asked to type their age, and when they were asked (see
+    /// [`settings`]).
+    awaiting_age: UserMap<Timestamp>,
+    /// Whether copies are protected for users who didn't choose
+    /// (PROTECT_CONTENT).
+    protect_by_default: bool,
 }
 
 /// Spreads user ids over shards and stripes. Telegram ids are sequential-ish,
@@ -143,16 +158,12 @@ impl Engine {
             engine.presence.insert(b, Presence::Chatting(a));
             engine.open_chat(a, b, When::Unset);
         }
-        for &(ticket, user, _) in &snapshot.waiting {
-            engine.queue.restore(ticket, user);
-            engine.presence.insert(user, Presence::Searching(ticket));
-            engine.watch_search(user, ticket, When::Unset);
-        }
         for &(user, partner, ended_at) in &snapshot.last_partners {
             engine.remember_partner(user, partner, ended_at);
         }
         engine.restore_sanctions(&snapshot.bans, &snapshot.recent_reports);
         engine.restore_profiles(&snapshot.profiles);
+        engine.restore_waiting(&snapshot.waiting);
         engine
             .maintenance
             .store(snapshot.maintenance, std::sync::atomic::Ordering::SeqCst);
@@ -181,6 +192,11 @@ impl Engine {
                 message,
                 relayable,
             } => self.message(user, message, relayable, now, &mut out),
+            Event::Callback {
+                user,
+                ref query_id,
+                ref data,
+            } if data.starts_with(ratings::PREFIX) => self.rate(user, query_id, data, now, &mut out),
             Event::Callback {
                 user,
                 ref query_id,
@@ -220,7 +236,19 @@ impl Engine {
                 message,
                 ref group,
             } => self.album_part(user, message, group, now, &mut out),
+            Event::ShortText {
+                user,
+                message,
+                ref text,
+            } => self.short_text(user, message, text, now, &mut out),
+            Event::MenuCallback {
+                user,
+                ref query_id,
+                ref data,
+                message,
+            } => self.settings_press(user, query_id, data, message, now, &mut out),
         }
+        self.ask_ratings(event, now, &mut out);
         out
     }
 
@@ -252,13 +280,13 @@ impl Engine {
             .iter()
             .filter(|entry| matches!(entry.value(), Presence::Chatting(_)))
             .count();
-        (self.queue.len(), chatting / 2)
+        (self.buckets.len(), chatting / 2)
     }
 
     /// Checks the engine's invariants. Meaningful only while no call is in
     /// flight; used by tests and after a restore.
     pub fn check_invariants(&self) -> Result<(), String> {
-        let waiting = self.queue.entries();
+        let waiting = self.buckets.entries();
         let mut seen_waiters = std::collections::HashSet::new();
         for &(ticket, user) in &waiting {
             if !seen_waiters.insert(user) {

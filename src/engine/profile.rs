@@ -11,7 +11,7 @@
 
 use super::effect::{Outcome, Record};
 use super::Engine;
-use crate::domain::UserId;
+use crate::domain::{Timestamp, UserId};
 use crate::i18n::Lang;
 use serde::{Deserialize, Serialize};
 
@@ -56,6 +56,38 @@ pub struct Profile {
     pub protect_content: Option<bool>,
     /// Whether this user has passed the one-tap captcha.
     pub captcha_passed: bool,
+    /// This user's most recent partners, newest last, for the no-repeat
+    /// rule and for rating each chat once (see [`super::matching`]).
+    pub recent_partners: Vec<RecentPartner>,
+    /// 👍 votes this user received from partners.
+    pub votes_up: u32,
+    /// 👎 votes this user received from partners.
+    pub votes_down: u32,
+}
+
+/// One ended chat, as the user who was in it remembers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentPartner {
+    pub partner: UserId,
+    /// When the chat ended: with the user, it names the chat.
+    pub ended_at: Timestamp,
+    /// Whether this user has rated that chat.
+    pub rated: bool,
+}
+
+/// Votes at which a low share of 👍 starts to count.
+pub const MIN_VOTES_FOR_RATING: u32 = 5;
+/// Below this share of 👍 (in percent) a user is matched last.
+pub const LOW_RATING_PERCENT: u32 = 30;
+
+impl Profile {
+    /// Whether partners rated this user poorly: at least
+    /// [`MIN_VOTES_FOR_RATING`] votes, under [`LOW_RATING_PERCENT`] 👍.
+    pub fn low_rated(&self) -> bool {
+        let total = self.votes_up.saturating_add(self.votes_down);
+        total >= MIN_VOTES_FOR_RATING
+            && u64::from(self.votes_up) * 100 < u64::from(total) * u64::from(LOW_RATING_PERCENT)
+    }
 }
 
 impl Engine {
@@ -69,8 +101,6 @@ impl Engine {
 
     /// Changes `user`'s settings with `change` and records the result.
     /// Returns the new profile.
-    // Used by the rules that change settings (/settings, /language, /media).
-    #[allow(dead_code)]
     pub(crate) fn update_profile(
         &self,
         user: UserId,

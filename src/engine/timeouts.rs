@@ -87,6 +87,7 @@ impl Engine {
                     ended_at,
                 } => self.forget_partner(user, partner, ended_at, out),
                 Due::Album { user } => self.album_due(user, now, out),
+                Due::Relax { ticket, user } => self.relax_due(ticket, user, when, now, out),
             }
         }
         self.limiter.sweep(now);

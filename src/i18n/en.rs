@@ -13,6 +13,7 @@ pub(super) fn text(key: Text) -> &'static str {
             /next — end this chat and find someone new\n\
             /stop — end the chat or stop searching\n\
             /report — report your current or last partner\n\
+            /settings — about you, whom you meet, privacy\n\
             /help — how it works\n\n\
             House rules: be kind, no spam, no illegal content. Use /report against abuse.\n\n\
             Send /chat to begin.",
@@ -24,7 +25,8 @@ pub(super) fn text(key: Text) -> &'static str {
             /delete, sent as a reply to one of your messages, unsends it.\n\
             /next ends the chat and looks for someone new at once.\n\
             /stop ends the chat, or stops searching.\n\
-            /report reports your current partner, or the last one if the chat just ended.\n\n\
+            /report reports your current partner, or the last one if the chat just ended.\n\
+            /settings: your gender and age, whom you want to meet, and whether your messages can be forwarded.\n\n\
             Be kind. Never share personal details you would regret sharing.",
         Text::Searching => "🔎 Looking for a partner…",
         Text::SearchingAgain => "🔎 Looking for a new partner…",
@@ -87,5 +89,34 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::AdminMaintenanceOn => "Maintenance on: new searches are refused, running chats go on.",
         Text::AdminMaintenanceOff => "Maintenance off: searching works again.",
         Text::AdminMaintenanceUsage => "Usage: /maintenance on|off",
+        Text::SearchRelaxed => "⏳ Nobody who matches your wishes is around, so your search now includes everyone who would like to meet you. You can change your wishes in /settings.",
+        Text::RatingAsk => "How was this chat? Rate your partner; they won't know it was you.",
+        Text::RatingThanks => "Thanks for rating!",
+        Text::RatingAlreadyGiven => "You've already rated this chat.",
+        Text::AskAge => "🎂 How old are you? Type your age as a number (13–99) in your next message.",
+        Text::AgeNotANumber => "That's not a number. Type your age in digits, for example 25 (13–99), or send /settings to cancel.",
+        Text::AgeOutOfRange => "Your age must be between 13 and 99. Type it again, or send /settings to cancel.",
+        Text::AgeSaved => "✅ Age saved: {0}.",
+        Text::SettingsMenu => "⚙️ Settings\n\nAbout me\nGender: {0}\nAge: {1}\nLanguage: {2}\n\nWhom I want to meet\nGender: {3}\nAge: {4}\nSame language only: {5}\n\nProtect my messages from forwarding and saving: {6}\n\nTap a button to change it.",
+        Text::GenderMale => "male",
+        Text::GenderFemale => "female",
+        Text::GenderOther => "other",
+        Text::NotSet => "not set",
+        Text::Anyone => "anyone",
+        Text::Men => "men",
+        Text::Women => "women",
+        Text::AnyAge => "any",
+        Text::On => "on",
+        Text::Off => "off",
+        Text::LanguageAuto => "from Telegram",
+        Text::ButtonMyGender => "👤 My gender: {0}",
+        Text::ButtonMyAge => "🎂 My age: {0}",
+        Text::ButtonLanguage => "🌐 Language: {0}",
+        Text::ButtonWantsGender => "💞 Meet: {0}",
+        Text::ButtonWantsAge => "📅 Their age: {0}",
+        Text::ButtonSameLanguage => "🗣 Same language only: {0}",
+        Text::ButtonProtect => "🔒 Protect my messages: {0}",
+        Text::RateUp => "👍",
+        Text::RateDown => "👎",
     }
 }

@@ -84,11 +84,41 @@ pub enum Text {
     AdminMaintenanceOn,
     AdminMaintenanceOff,
     AdminMaintenanceUsage,
+    // Matching, settings and ratings (appended).
+    SearchRelaxed,
+    RatingAsk,
+    RatingThanks,
+    RatingAlreadyGiven,
+    AskAge,
+    AgeNotANumber,
+    AgeOutOfRange,
+    AgeSaved,
+    SettingsMenu,
+    GenderMale,
+    GenderFemale,
+    GenderOther,
+    NotSet,
+    Anyone,
+    Men,
+    Women,
+    AnyAge,
+    On,
+    Off,
+    LanguageAuto,
+    ButtonMyGender,
+    ButtonMyAge,
+    ButtonLanguage,
+    ButtonWantsGender,
+    ButtonWantsAge,
+    ButtonSameLanguage,
+    ButtonProtect,
+    RateUp,
+    RateDown,
 }
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 57] = [
+    pub const ALL: [Text; 86] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -146,6 +176,35 @@ impl Text {
         Text::AdminMaintenanceOn,
         Text::AdminMaintenanceOff,
         Text::AdminMaintenanceUsage,
+        Text::SearchRelaxed,
+        Text::RatingAsk,
+        Text::RatingThanks,
+        Text::RatingAlreadyGiven,
+        Text::AskAge,
+        Text::AgeNotANumber,
+        Text::AgeOutOfRange,
+        Text::AgeSaved,
+        Text::SettingsMenu,
+        Text::GenderMale,
+        Text::GenderFemale,
+        Text::GenderOther,
+        Text::NotSet,
+        Text::Anyone,
+        Text::Men,
+        Text::Women,
+        Text::AnyAge,
+        Text::On,
+        Text::Off,
+        Text::LanguageAuto,
+        Text::ButtonMyGender,
+        Text::ButtonMyAge,
+        Text::ButtonLanguage,
+        Text::ButtonWantsGender,
+        Text::ButtonWantsAge,
+        Text::ButtonSameLanguage,
+        Text::ButtonProtect,
+        Text::RateUp,
+        Text::RateDown,
     ];
 
     /// The sentence in the default language (English).
@@ -211,6 +270,8 @@ pub enum Arg {
     Number(u64),
     /// When a ban ends, in Unix seconds; 0 means never.
     Until(u64),
+    /// A catalog text (a value such as "on" or "not set").
+    Text(Text),
 }
 
 impl Arg {
@@ -220,6 +281,7 @@ impl Arg {
             Arg::Number(n) => n.to_string(),
             Arg::Until(0) => Text::BanForever.render().to_owned(),
             Arg::Until(secs) => Text::BanUntil.render_with(&[Arg::Plain(utc_minute(*secs))]),
+            Arg::Text(text) => text.render().to_owned(),
         }
     }
 }
@@ -242,12 +304,13 @@ pub fn utc_minute(secs: u64) -> String {
 }
 
 /// The command menu registered with setMyCommands: (command, description).
-pub const COMMANDS: [(&str, &str); 7] = [
+pub const COMMANDS: [(&str, &str); 8] = [
     ("chat", "Find a partner to chat with"),
     ("next", "End this chat and find someone new"),
     ("stop", "End the chat or stop searching"),
     ("report", "Report your current or last partner"),
     ("delete", "Reply to your message to unsend it"),
+    ("settings", "About you, whom you meet, privacy"),
     ("help", "How this bot works"),
     ("start", "Welcome and house rules"),
 ];

@@ -50,7 +50,22 @@ fn refused(error: &RequestError) -> bool {
 impl Courier {
     /// Performs `send` once. Returns the ids of the copies a relay made.
     pub(super) async fn call(&self, send: &Outbound) -> Result<Vec<MessageId>, RequestError> {
+        let (send, protect) = send.unwrapped();
         match send {
+            // `unwrapped` took the wrapper off.
+            Outbound::Protected(_) => Ok(Vec::new()),
+            Outbound::Settings {
+                user,
+                message,
+                view,
+            } => self.settings_menu(*user, *message, view).await,
+            Outbound::AskRating { user, chat: ended } => {
+                let request = self.bot.send_message(chat(*user), Text::RatingAsk.render());
+                request
+                    .reply_markup(super::menus::rating_keyboard(*ended))
+                    .await?;
+                Ok(Vec::new())
+            }
             Outbound::Tell { user, text } => self.say(chat(*user), *text).await,
             Outbound::TellWith { user, text, args } => {
                 self.bot
@@ -79,22 +94,25 @@ impl Courier {
                 text,
             } => self.say(TgChat(*id), *text).await,
             Outbound::Relay { from, to, message } => {
-                self.copy(*from, *to, *message, None, None).await
+                self.copy(*from, *to, *message, None, None, protect).await
             }
             Outbound::RelayReply {
                 from,
                 to,
                 message,
                 reply_to,
-            } => self.copy(*from, *to, *message, Some(*reply_to), None).await,
+            } => {
+                self.copy(*from, *to, *message, Some(*reply_to), None, protect)
+                    .await
+            }
             Outbound::EditCopy {
                 to,
                 copy,
                 original,
                 change,
             } => {
-                self.edit(*to, *copy, original.chat, original.message, change)
-                    .await
+                let original = (original.chat, original.message);
+                self.edit(*to, *copy, original, change, protect).await
             }
             Outbound::React {
                 to,
@@ -112,7 +130,7 @@ impl Courier {
             Outbound::RelayAlbum { from, to, messages } => {
                 let ids = messages.iter().map(|m| TgMessage(m.0));
                 let mut request = self.bot.copy_messages(chat(*to), chat(*from), ids);
-                if self.protect {
+                if protect {
                     request = request.protect_content(true);
                 }
                 let copies = request.await?;
@@ -131,6 +149,30 @@ impl Courier {
         }
     }
 
+    /// The settings menu, new or edited in place (an edit that changes
+    /// nothing is not an error).
+    async fn settings_menu(
+        &self,
+        user: UserId,
+        message: Option<MessageId>,
+        view: &crate::engine::SettingsView,
+    ) -> Result<Vec<MessageId>, RequestError> {
+        let text = super::menus::settings_text(view);
+        let keyboard = super::menus::settings_keyboard(view);
+        let Some(message) = message else {
+            let request = self.bot.send_message(chat(user), text);
+            request.reply_markup(keyboard).await?;
+            return Ok(Vec::new());
+        };
+        let request = self
+            .bot
+            .edit_message_text(chat(user), TgMessage(message.0), text);
+        match request.reply_markup(keyboard).await {
+            Err(error) if !not_modified(&error) => Err(error),
+            _ => Ok(Vec::new()),
+        }
+    }
+
     async fn say(&self, to: TgChat, text: Text) -> Result<Vec<MessageId>, RequestError> {
         self.bot.send_message(to, text.render()).await?;
         Ok(Vec::new())
@@ -143,11 +185,12 @@ impl Courier {
         message: MessageId,
         reply: Option<MessageId>,
         caption: Option<String>,
+        protect: bool,
     ) -> Result<Vec<MessageId>, RequestError> {
         let mut request = self
             .bot
             .copy_message(chat(to), chat(from), TgMessage(message.0));
-        if self.protect {
+        if protect {
             request = request.protect_content(true);
         }
         if let Some(reply) = reply {
@@ -164,9 +207,9 @@ impl Courier {
         &self,
         to: UserId,
         copy: MessageId,
-        from: UserId,
-        original: MessageId,
+        (from, original): (UserId, MessageId),
         change: &Change,
+        protect: bool,
     ) -> Result<Vec<MessageId>, RequestError> {
         let marker = Text::EditedMarker.render();
         let attempt = match change {
@@ -208,10 +251,14 @@ impl Courier {
                         original,
                         Some(copy),
                         Some(format!("{marker} {caption}")),
+                        protect,
                     )
                     .await
                 }
-                Change::Media => self.copy(from, to, original, Some(copy), None).await,
+                Change::Media => {
+                    self.copy(from, to, original, Some(copy), None, protect)
+                        .await
+                }
             },
             Err(error) => Err(error),
         }

@@ -47,11 +47,24 @@ pub fn classify(update: &Update, bot_username: &str) -> Option<Event> {
 /// inline mode or under a group message are not ours to act on; the data
 /// is passed on as it is (the engine treats it as untrusted).
 fn classify_callback(query: &CallbackQuery) -> Option<Event> {
-    let in_private = query.message.as_ref()?.chat().is_private();
-    in_private.then(|| Event::Callback {
+    let menu = query.message.as_ref()?;
+    if !menu.chat().is_private() {
+        return None;
+    }
+    let data = query.data.clone().unwrap_or_default();
+    if data.starts_with(crate::engine::settings::PREFIX) {
+        // The settings menu is edited in place, so its presses carry it.
+        return Some(Event::MenuCallback {
+            user: UserId(query.from.id.0 as i64),
+            query_id: query.id.0.clone(),
+            data,
+            message: MessageId(menu.id().0),
+        });
+    }
+    Some(Event::Callback {
         user: UserId(query.from.id.0 as i64),
         query_id: query.id.0.clone(),
-        data: query.data.clone().unwrap_or_default(),
+        data,
     })
 }
 
@@ -82,6 +95,7 @@ fn classify_message(message: &Message, bot_username: &str) -> Option<Event> {
         Relay::Refuse => false,
     };
     let group = message.media_group_id().map(|g| g.0.clone());
+    let message_text = message.text();
     let message = MessageId(message.id.0);
     if let Some(group) = group.filter(|_| relayable) {
         return Some(Event::AlbumPart {
@@ -98,12 +112,25 @@ fn classify_message(message: &Message, bot_username: &str) -> Option<Event> {
             replied,
             link: None,
         },
-        None => Event::Message {
-            user,
-            message,
-            relayable,
+        None => match short_text(message_text) {
+            Some(text) => Event::ShortText {
+                user,
+                message,
+                text,
+            },
+            None => Event::Message {
+                user,
+                message,
+                relayable,
+            },
         },
     })
+}
+
+/// A plain text short enough to be an answer to the bot's question.
+fn short_text(text: Option<&str>) -> Option<String> {
+    let text = text?;
+    (text.len() <= crate::engine::event::SHORT_TEXT_BYTES).then(|| text.to_owned())
 }
 
 /// An edited message: its new text or caption, with formatting, or a

@@ -7,6 +7,7 @@
 mod calls;
 pub mod dispatch;
 pub mod inbound;
+mod menus;
 pub mod outbound;
 pub mod poller;
 pub mod throttle;

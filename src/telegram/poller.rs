@@ -63,10 +63,12 @@ pub struct LoopSettings {
     pub poll_timeout: Duration,
     pub throttle: ThrottleConfig,
     pub engine: EngineConfig,
-    /// Send copies with protect_content (PROTECT_CONTENT).
+    /// Send copies with protect_content (PROTECT_CONTENT), for users who
+    /// didn't choose in /settings.
     pub protect_content: bool,
     pub moderation: ModerationConfig,
     pub metrics: Arc<Metrics>,
+    pub matching: crate::engine::MatchConfig,
 }
 
 type Poll = Pin<Box<dyn Future<Output = Result<Vec<Update>, RequestError>> + Send>>;
@@ -114,8 +116,10 @@ impl Poller {
             .context("setMyCommands failed")?;
 
         let snapshot = store.clone().load().await?;
-        let engine =
-            Engine::restore_with(&snapshot, settings.engine).with_moderation(settings.moderation);
+        let engine = Engine::restore_with(&snapshot, settings.engine)
+            .with_moderation(settings.moderation)
+            .with_matching(settings.matching)
+            .with_protect_content(settings.protect_content);
         if let Err(problem) = engine.check_invariants() {
             tracing::error!(%problem, "restored state is inconsistent");
         }
@@ -127,7 +131,7 @@ impl Poller {
             "state restored"
         );
 
-        let courier = Courier::new(bot.clone(), names, settings.protect_content)
+        let courier = Courier::new(bot.clone(), names)
             .with_metrics(settings.metrics.clone());
         let throttle = Throttle::new(settings.throttle);
         let (dispatcher, finished) = Dispatcher::new(courier, throttle, MAX_IN_FLIGHT);
@@ -344,7 +348,9 @@ impl Poller {
             .await
             .context("the store can't be read after a failed commit")?;
         self.engine = Engine::restore_with(&snapshot, self.engine.config())
-            .with_moderation(self.engine.moderation().clone());
+            .with_moderation(self.engine.moderation().clone())
+            .with_matching(self.engine.matching())
+            .with_protect_content(self.engine.protects_by_default());
         let mut jobs = Vec::new();
         for (user, outcome) in outcomes {
             if outcome.records.iter().all(is_bookkeeping) {

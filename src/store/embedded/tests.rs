@@ -154,6 +154,14 @@ pub(super) fn every_record() -> (Batch, Snapshot) {
     (batch, snapshot)
 }
 
+fn randchat_recent() -> crate::engine::profile::RecentPartner {
+    crate::engine::profile::RecentPartner {
+        partner: u(8),
+        ended_at: t(40),
+        rated: true,
+    }
+}
+
 /// A profile with every field away from its default.
 fn settled_profile() -> Profile {
     Profile {
@@ -166,6 +174,9 @@ fn settled_profile() -> Profile {
         refused_media: 0b101,
         protect_content: Some(true),
         captcha_passed: true,
+        recent_partners: vec![randchat_recent()],
+        votes_up: 4,
+        votes_down: 1,
     }
 }
 
