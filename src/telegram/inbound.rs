@@ -281,7 +281,15 @@ mod tests {
                 relayable,
             })
         };
-        assert_eq!(event_for(by_message_id(1)), message(1, true));
+        // A short plain text carries its words, in case it answers a question.
+        assert_eq!(
+            event_for(by_message_id(1)),
+            Some(Event::ShortText {
+                user: me,
+                message: MessageId(1),
+                text: "plain text".into()
+            })
+        );
         assert_eq!(
             event_for(by_message_id(3)),
             Some(Event::Command {
