@@ -187,12 +187,25 @@ impl Engine {
             out.tell(user, Text::SearchRelaxed);
             relaxed
         };
+        self.rematch(user, ticket, &relaxed, now, out);
+    }
+
+    /// Looks again for a partner for a waiter whose class just changed
+    /// (relaxed, or new settings), among all waiters.
+    pub(super) fn rematch(
+        &self,
+        user: UserId,
+        ticket: Ticket,
+        class: &Class,
+        now: Timestamp,
+        out: &mut Outcome,
+    ) {
         let avoid = self
             .profiles
             .get(&user)
             .map(|profile| self.to_avoid(&profile, now))
             .unwrap_or_default();
-        while let Some(found) = self.suggest(user, &relaxed, &avoid, None) {
+        while let Some(found) = self.suggest(user, class, &avoid, None) {
             let attempt = self.try_pair(user, Some(ticket), found.user, found.ticket, now, out);
             if let Attempt::Done = attempt {
                 return;
@@ -214,16 +227,19 @@ impl Engine {
     }
 
     /// Puts a searching `user`, whose settings changed, into the bucket
-    /// their new class belongs in (keeping their ticket). The caller holds
-    /// their stripe.
-    pub(super) fn rebucket(&self, user: UserId) {
+    /// their new class belongs in (keeping their ticket), and returns it.
+    /// The caller holds their stripe.
+    pub(super) fn rebucket(&self, user: UserId) -> Option<(Ticket, Class)> {
         let Presence::Searching(ticket) = self.presence_of(user) else {
-            return;
+            return None;
         };
         let class = self.profiles.get(&user).map(|p| class_of(&p));
-        if self.buckets.remove(ticket, user) {
-            self.buckets.restore(ticket, user, class.unwrap_or_default());
+        let class = class.unwrap_or_default();
+        if !self.buckets.remove(ticket, user) {
+            return None;
         }
+        self.buckets.restore(ticket, user, class);
+        Some((ticket, class))
     }
 }
 

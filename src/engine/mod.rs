@@ -322,6 +322,8 @@ impl Engine {
 #[cfg(test)]
 mod limit_tests;
 #[cfg(test)]
+mod matching_tests;
+#[cfg(test)]
 mod moderation_tests;
 #[cfg(test)]
 mod tests;

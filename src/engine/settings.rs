@@ -206,7 +206,7 @@ impl Engine {
             }
             Some(choice) => {
                 let default = self.protect_by_default;
-                self.change(user, out, |p| toggle(p, choice, default));
+                self.change(user, now, out, |p| toggle(p, choice, default));
                 let view = self.view(user);
                 out.sends.push(Outbound::Settings {
                     user,
@@ -218,11 +218,23 @@ impl Engine {
     }
 
     /// Changes `user`'s profile and, if they are searching, moves them to
-    /// their new bucket, both under their stripe.
-    fn change(&self, user: UserId, out: &mut Outcome, change: impl FnOnce(&mut Profile)) {
-        let _held = self.locks.one(user);
-        self.update_profile(user, out, change);
-        self.rebucket(user);
+    /// their new bucket (both under their stripe) and looks again for
+    /// someone who fits now.
+    fn change(
+        &self,
+        user: UserId,
+        now: Timestamp,
+        out: &mut Outcome,
+        change: impl FnOnce(&mut Profile),
+    ) {
+        let moved = {
+            let _held = self.locks.one(user);
+            self.update_profile(user, out, change);
+            self.rebucket(user)
+        };
+        if let Some((ticket, class)) = moved {
+            self.rematch(user, ticket, &class, now, out);
+        }
     }
 
     /// Whether `user` owes an answer to the age question (asked within
@@ -263,7 +275,7 @@ impl Engine {
         match parse_age(text) {
             Ok(age) => {
                 self.awaiting_age.remove(&user);
-                self.change(user, out, |p| p.age = Some(age));
+                self.change(user, now, out, |p| p.age = Some(age));
                 out.tell_with(user, Text::AgeSaved, vec![Arg::Number(age.into())]);
                 self.show_settings(user, out);
             }
