@@ -38,7 +38,9 @@ fn secs(raw: super::Raw, min: u64) -> Result<u64, String> {
 
 /// Whole seconds; 0 (the default) never relaxes.
 fn relax_after(raw: super::Raw) -> Result<Option<Duration>, String> {
-    Ok(Some(secs(raw, 0)?).filter(|s| *s > 0).map(Duration::from_secs))
+    Ok(Some(secs(raw, 0)?)
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs))
 }
 
 fn window(raw: super::Raw) -> Result<Duration, String> {

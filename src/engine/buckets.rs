@@ -142,7 +142,9 @@ impl Buckets {
     pub fn restore(&self, ticket: Ticket, user: UserId, class: Class) {
         let at = self.bucket_of(class);
         self.placed.insert(user, at);
-        self.directory.read().buckets[at].queue.restore(ticket, user);
+        self.directory.read().buckets[at]
+            .queue
+            .restore(ticket, user);
         self.next_ticket
             .fetch_max(ticket.0 + 1, std::sync::atomic::Ordering::SeqCst);
     }

@@ -95,7 +95,9 @@ fn wishes_are_mutual_and_incompatible_users_keep_waiting() {
 #[test]
 fn age_wishes_need_a_stated_age_in_range() {
     let engine = Engine::new();
-    set(&engine, 1, |p| p.wants_age = Some(AgeRange { min: 18, max: 25 }));
+    set(&engine, 1, |p| {
+        p.wants_age = Some(AgeRange { min: 18, max: 25 })
+    });
     set(&engine, 2, |p| p.age = Some(30));
     set(&engine, 4, |p| p.age = Some(20));
     chat(&engine, 1, 0);
@@ -153,7 +155,11 @@ fn the_no_repeat_rule_ends_with_its_window_and_can_be_off() {
     let engine = Engine::new();
     recent_partners_setup(&engine);
     chat(&engine, 2, 2 + 3600);
-    assert_eq!(partner(&engine, 2), Some(1), "an hour later the oldest again");
+    assert_eq!(
+        partner(&engine, 2),
+        Some(1),
+        "an hour later the oldest again"
+    );
 
     let off = Engine::new().with_matching(MatchConfig {
         no_repeat_partners: 0,
@@ -216,7 +222,9 @@ fn relaxing_never_overrides_the_other_side() {
         p.wants_gender = Some(Gender::Female);
         p.age = Some(30);
     });
-    set(&engine, 2, |p| p.wants_age = Some(AgeRange { min: 18, max: 25 }));
+    set(&engine, 2, |p| {
+        p.wants_age = Some(AgeRange { min: 18, max: 25 })
+    });
     chat(&engine, 1, 0);
     chat(&engine, 2, 30);
     engine.handle(&Event::Tick, at(60));
@@ -244,13 +252,25 @@ fn a_chat_ends_with_rating_buttons_and_one_vote_counts() {
     let out = press(&engine, 1, &data, 11);
     assert_eq!(answer(&out), Some(Text::RatingThanks));
     assert_eq!(engine.profile(UserId(2)).votes_down, 1);
-    assert!(out.records.iter().any(|r| matches!(r, Record::Profile { .. })));
+    assert!(out
+        .records
+        .iter()
+        .any(|r| matches!(r, Record::Profile { .. })));
     let again = press(&engine, 1, &ratings::Vote::callback_data(at(10), true), 12);
     assert_eq!(answer(&again), Some(Text::RatingAlreadyGiven));
-    assert!(again.records.iter().all(|r| !matches!(r, Record::Profile { .. })));
+    assert!(again
+        .records
+        .iter()
+        .all(|r| !matches!(r, Record::Profile { .. })));
     assert_eq!(engine.profile(UserId(2)).votes_up, 0);
-    assert_eq!(answer(&press(&engine, 2, "rate:1:up", 13)), Some(Text::ButtonExpired));
-    assert_eq!(answer(&press(&engine, 2, "rate:junk", 13)), Some(Text::ButtonExpired));
+    assert_eq!(
+        answer(&press(&engine, 2, "rate:1:up", 13)),
+        Some(Text::ButtonExpired)
+    );
+    assert_eq!(
+        answer(&press(&engine, 2, "rate:junk", 13)),
+        Some(Text::ButtonExpired)
+    );
 }
 
 #[test]
@@ -294,7 +314,10 @@ fn settings_presses_change_the_profile_and_edit_the_menu() {
     assert_eq!(message, MessageId(500));
     assert_eq!(view.wants_gender, Some(Gender::Male));
     assert_eq!(engine.profile(UserId(1)).wants_gender, Some(Gender::Male));
-    assert_eq!(answer(&menu_press(&engine, 1, "set:bogus", 2)), Some(Text::ButtonExpired));
+    assert_eq!(
+        answer(&menu_press(&engine, 1, "set:bogus", 2)),
+        Some(Text::ButtonExpired)
+    );
 }
 
 #[test]
@@ -322,13 +345,23 @@ fn the_age_is_typed_with_clear_errors_and_never_relayed() {
     assert_eq!(told(&out, 1), vec![Text::AskAge]);
     let out = typed(&engine, 1, "abc", 2);
     assert_eq!(told(&out, 1), vec![Text::AgeNotANumber]);
-    assert!(out.sends.iter().all(|s| !matches!(s, Outbound::Relay { .. })));
+    assert!(out
+        .sends
+        .iter()
+        .all(|s| !matches!(s, Outbound::Relay { .. })));
     let out = msg_at(&engine, 1, 78, true, at(2));
-    assert_eq!(told(&out, 1), vec![Text::AgeNotANumber], "a photo is no age");
+    assert_eq!(
+        told(&out, 1),
+        vec![Text::AgeNotANumber],
+        "a photo is no age"
+    );
     let out = typed(&engine, 1, "150", 3);
     assert_eq!(told(&out, 1), vec![Text::AgeOutOfRange]);
     let out = typed(&engine, 1, "25", 4);
-    assert!(out.sends.iter().all(|s| !matches!(s, Outbound::Relay { .. })));
+    assert!(out
+        .sends
+        .iter()
+        .all(|s| !matches!(s, Outbound::Relay { .. })));
     assert_eq!(engine.profile(UserId(1)).age, Some(25));
     let out = typed(&engine, 1, "26", 5);
     assert!(

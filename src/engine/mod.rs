@@ -49,8 +49,8 @@ mod timeouts;
 pub use config::EngineConfig;
 pub use effect::{Counter, Outbound, Outcome, Record, Report};
 pub use event::{AdminCommand, BanOrder, Command, Event};
-pub use moderation::{Ban, BanReason, ModerationConfig, ReportReason};
 pub use matching::MatchConfig;
+pub use moderation::{Ban, BanReason, ModerationConfig, ReportReason};
 pub use profile::{AgeRange, Gender, Profile};
 pub use settings::SettingsView;
 
@@ -63,10 +63,10 @@ use dashmap::DashMap;
 /// than the default SipHash (which was about a fifth of a pair+unpair
 /// cycle in the engine bench).
 pub(crate) type UserMap<V> = DashMap<UserId, V, rustc_hash::FxBuildHasher>;
+use buckets::Buckets;
 use deadlines::{Deadlines, When};
 use limits::Limiter;
 use locks::UserLocks;
-use buckets::Buckets;
 use std::sync::atomic::AtomicU64;
 use timeouts::ChatClock;
 
@@ -196,7 +196,9 @@ impl Engine {
                 user,
                 ref query_id,
                 ref data,
-            } if data.starts_with(ratings::PREFIX) => self.rate(user, query_id, data, now, &mut out),
+            } if data.starts_with(ratings::PREFIX) => {
+                self.rate(user, query_id, data, now, &mut out)
+            }
             Event::Callback {
                 user,
                 ref query_id,

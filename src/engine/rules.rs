@@ -146,7 +146,14 @@ impl Engine {
                 since: now,
             });
             drop(held);
-            return self.settle_after_enqueue(user, ticket, (&class, &avoid), now, waiting_text, out);
+            return self.settle_after_enqueue(
+                user,
+                ticket,
+                (&class, &avoid),
+                now,
+                waiting_text,
+                out,
+            );
         }
     }
 

@@ -76,7 +76,11 @@ pub fn settings_keyboard(view: &SettingsView) -> InlineKeyboardMarkup {
             gender(view.gender),
             Choice::Gender.callback_data(),
         ),
-        button(Text::ButtonMyAge, age(view.age), Choice::Age.callback_data()),
+        button(
+            Text::ButtonMyAge,
+            age(view.age),
+            Choice::Age.callback_data(),
+        ),
         button(
             Text::ButtonLanguage,
             language(view.language),
