@@ -32,6 +32,9 @@
 //!   the gap between it and `mixed/threads/2` is what sharing one engine
 //!   (its maps, stripes and queue) costs.
 //!
+//! - `filtered/match`: matching with wishes, 8 active filter buckets; see
+//!   [`filtered`]. Target: at least 1,000,000 matches/s on one thread.
+//!
 //! Run briefly with:
 //!
 //! ```text
@@ -449,5 +452,15 @@ fn mixed(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pair_unpair, next_churn, relay, mixed);
+#[path = "engine/filtered.rs"]
+mod filtered;
+
+criterion_group!(
+    benches,
+    pair_unpair,
+    next_churn,
+    relay,
+    mixed,
+    filtered::filtered
+);
 criterion_main!(benches);
