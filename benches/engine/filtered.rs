@@ -14,7 +14,7 @@
 //! kept as in a running bot. Target: at least 1,000,000 matches/s on one
 //! thread.
 
-use super::{command, user, NOW};
+use super::{command, user};
 use criterion::{black_box, Criterion, Throughput};
 use randchat::domain::UserId;
 use randchat::engine::{AgeRange, Command, Engine, Gender, Presence, Profile};

@@ -9,7 +9,7 @@ use std::time::Duration;
 /// The longest `MATCH_RELAX_AFTER` and `NO_REPEAT_WINDOW`: a day.
 const MAX_MATCH_SECS: u64 = 24 * 3600;
 /// The most recent partners `NO_REPEAT_PARTNERS` may name.
-const MAX_NO_REPEAT_PARTNERS: u32 = 20;
+const MAX_NO_REPEAT_PARTNERS: u32 = crate::engine::matching::MAX_NO_REPEAT_PARTNERS as u32;
 
 pub(super) fn build(
     layers: &mut Layers,

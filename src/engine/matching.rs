@@ -84,21 +84,23 @@ impl Engine {
 
     /// `user`'s class as their profile says now, and the partners they
     /// should not meet again at `now`.
-    pub(super) fn seeker(&self, user: UserId, now: Timestamp) -> (Class, Vec<UserId>) {
+    pub(super) fn seeker(&self, user: UserId, now: Timestamp) -> (Class, Avoid) {
         let Some(profile) = self.profiles.get(&user) else {
-            return (Class::default(), Vec::new());
+            return (Class::default(), Avoid::default());
         };
         (class_of(&profile), self.to_avoid(&profile, now))
     }
 
-    fn to_avoid(&self, profile: &Profile, now: Timestamp) -> Vec<UserId> {
-        let limit = self.matching.no_repeat_partners as usize;
+    fn to_avoid(&self, profile: &Profile, now: Timestamp) -> Avoid {
+        let limit = (self.matching.no_repeat_partners as usize).min(MAX_NO_REPEAT_PARTNERS);
         let window = self.matching.no_repeat_window.as_secs();
+        let mut avoid = Avoid::default();
         let recent = profile.recent_partners.iter().rev().take(limit);
-        recent
-            .filter(|r| now.0 < r.ended_at.0.saturating_add(window))
-            .map(|r| r.partner)
-            .collect()
+        for r in recent.filter(|r| now.0 < r.ended_at.0.saturating_add(window)) {
+            avoid.ids[avoid.len] = r.partner;
+            avoid.len += 1;
+        }
+        avoid
     }
 
     /// The waiter `user` (of `class`) should be offered: the best one who
@@ -108,14 +110,20 @@ impl Engine {
         &self,
         user: UserId,
         class: &Class,
-        avoid: &[UserId],
+        avoid: &Avoid,
         before: Option<Ticket>,
     ) -> Option<Suggestion> {
-        let fresh = |other: UserId| other != user && !avoid.contains(&other);
+        let passed_over = std::cell::Cell::new(false);
+        let fresh = |other: UserId| {
+            let recent = avoid.contains(other);
+            passed_over.set(passed_over.get() || recent);
+            other != user && !recent
+        };
         let found = self.buckets.best_for(class, before, fresh);
-        if found.is_some() || avoid.is_empty() {
+        if found.is_some() || !passed_over.get() {
             return found;
         }
+        // Only recent partners fit: better them than nobody.
         self.buckets.best_for(class, before, |other| other != user)
     }
 
@@ -240,6 +248,32 @@ impl Engine {
         }
         self.buckets.restore(ticket, user, class);
         Some((ticket, class))
+    }
+}
+
+/// The most recent partners `NO_REPEAT_PARTNERS` may name.
+pub const MAX_NO_REPEAT_PARTNERS: usize = 20;
+
+/// The partners a searcher should not meet again: a few ids, kept inline
+/// so a search allocates nothing.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Avoid {
+    ids: [UserId; MAX_NO_REPEAT_PARTNERS],
+    len: usize,
+}
+
+impl Default for Avoid {
+    fn default() -> Self {
+        Avoid {
+            ids: [UserId(0); MAX_NO_REPEAT_PARTNERS],
+            len: 0,
+        }
+    }
+}
+
+impl Avoid {
+    fn contains(&self, user: UserId) -> bool {
+        self.ids[..self.len].contains(&user)
     }
 }
 

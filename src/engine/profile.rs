@@ -6,8 +6,11 @@
 //! setting is a new field: the engine, both backends, backups and export all
 //! carry it without change.
 //!
-//! Users who never chose anything have no entry and get
-//! [`Profile::default`], so a million passers-by cost no memory here.
+//! Users who never chose anything and never finished a chat have no entry
+//! and get [`Profile::default`], so passers-by cost no memory here. A
+//! finished chat adds an entry: the profile also remembers recent partners
+//! (for the no-repeat rule and the rating buttons) and the votes a user
+//! received, because those must survive a restart exactly like settings.
 
 use super::effect::{Outcome, Record};
 use super::Engine;

@@ -6,6 +6,7 @@
 
 use super::buckets::Class;
 use super::deadlines::When;
+use super::matching::Avoid;
 use super::{Engine, Presence, REPORT_WINDOW_SECS};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
 use crate::engine::effect::{Counter, Outbound, Outcome, Record};
@@ -164,7 +165,7 @@ impl Engine {
         &self,
         user: UserId,
         mine: Ticket,
-        (class, avoid): (&Class, &[UserId]),
+        (class, avoid): (&Class, &Avoid),
         now: Timestamp,
         waiting_text: Text,
         out: &mut Outcome,
