@@ -101,6 +101,7 @@ fn message(engine: &Engine, user: UserId, message: MessageId) -> Outcome {
         user,
         message,
         relayable: true,
+        media: None,
     };
     engine.handle(&event, NOW)
 }
@@ -318,6 +319,7 @@ impl Client {
             user,
             message: MessageId(self.next_message),
             relayable: true,
+            media: None,
         }
     }
 

@@ -49,7 +49,13 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         shutdown_signal().await;
         readiness.set_stopping();
     };
-    poller.run(stopping).await
+    // On a worker of the multi-threaded runtime, not on the thread that
+    // called `block_on`: that thread is not a worker, so every wake-up of a
+    // loop living there crossed threads, and the loop could not share a
+    // worker's local queue with the tasks it talks to (dispatch, commits).
+    tokio::spawn(poller.run(stopping))
+        .await
+        .map_err(|error| anyhow::anyhow!("the update loop panicked: {error}"))?
 }
 
 /// Completes on the first SIGINT or SIGTERM.

@@ -48,6 +48,8 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
             next_rate_limit: take(l, "NEXT_RATE_LIMIT", t, rate_limit)?
                 .unwrap_or(d.engine.next_rate_limit),
             album_wait: take(l, "ALBUM_WAIT", t, album_wait)?.unwrap_or(d.engine.album_wait),
+            share_timeout: take(l, "LINK_TIMEOUT", t, link_timeout)?
+                .unwrap_or(d.engine.share_timeout),
         },
         throttle: ThrottleConfig {
             enabled: take(l, "THROTTLE", t, on_off)?.unwrap_or(d.throttle.enabled),
@@ -289,6 +291,15 @@ fn album_wait(raw: Raw) -> Result<Duration, String> {
     }
 }
 
+/// Whole seconds from 10 to 3600 that a /link request waits for an answer.
+fn link_timeout(raw: Raw) -> Result<Duration, String> {
+    let s = text(raw)?;
+    match s.parse::<u64>() {
+        Ok(secs) if (10..=3600).contains(&secs) => Ok(Duration::from_secs(secs)),
+        _ => Err(format!("expected whole seconds from 10 to 3600, got {s:?}")),
+    }
+}
+
 /// A timeout as shown by `check-config`.
 fn show_timeout(timeout: Option<Duration>) -> String {
     match timeout.filter(|d| !d.is_zero()) {
@@ -392,6 +403,10 @@ impl Config {
             (
                 "ALBUM_WAIT",
                 format!("{}s", self.engine.album_wait.as_secs()),
+            ),
+            (
+                "LINK_TIMEOUT",
+                format!("{}s", self.engine.share_timeout.as_secs()),
             ),
             (
                 "PROTECT_CONTENT",

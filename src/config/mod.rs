@@ -76,7 +76,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 25] = [
+const KEYS: [&str; 26] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -95,6 +95,7 @@ const KEYS: [&str; 25] = [
     "THROTTLE_CHAT_BURST",
     "PROTECT_CONTENT",
     "ALBUM_WAIT",
+    "LINK_TIMEOUT",
     // deploy: operator-facing keys.
     "ADMIN_LISTEN",
     "REPORT_BAN_THRESHOLD",

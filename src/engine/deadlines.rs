@@ -46,6 +46,8 @@ pub(super) enum Due {
     },
     /// `user`'s album may be complete.
     Album { user: UserId },
+    /// `user`'s /link request in chat `serial` may have gone unanswered.
+    Share { user: UserId, serial: u64 },
     /// `user`'s search with `ticket` may be due to relax its wishes.
     Relax { ticket: Ticket, user: UserId },
 }
@@ -58,6 +60,7 @@ impl Due {
             Due::Search { user, .. }
             | Due::Forget { user, .. }
             | Due::Album { user }
+            | Due::Share { user, .. }
             | Due::Relax { user, .. } => user,
         }
     }

@@ -61,6 +61,7 @@ fn typed(engine: &Engine, user: i64, text: &str, secs: u64) -> Outcome {
         user: UserId(user),
         message: MessageId(77),
         text: text.into(),
+        media: None,
     };
     engine.handle(&event, at(secs))
 }

@@ -42,8 +42,9 @@ pub struct Profile {
     pub gender: Option<Gender>,
     /// About me: age, 13–99 (`None`: unset).
     pub age: Option<u8>,
-    /// The language the bot speaks to this user. `None`: taken from the
-    /// user's Telegram `language_code`, else English.
+    /// The language the bot speaks to this user: picked with /language, or
+    /// recorded from the first Telegram `language_code` the bot speaks.
+    /// `None`: not known yet, so English (see `engine::language`).
     pub language: Option<Lang>,
     /// Whom I want to meet: a gender (`None`: anyone).
     pub wants_gender: Option<Gender>,

@@ -266,11 +266,12 @@ impl Engine {
         user: UserId,
         message: MessageId,
         text: &str,
+        media: Option<super::Media>,
         now: Timestamp,
         out: &mut Outcome,
     ) {
         if !self.awaits_age(user, now) {
-            return self.message(user, message, true, now, out);
+            return self.message(user, message, true, media, now, out);
         }
         match parse_age(text) {
             Ok(age) => {

@@ -41,7 +41,7 @@ fn age_range(value: Option<AgeRange>) -> Arg {
 
 fn language(value: Option<Lang>) -> Arg {
     value.map_or(Arg::Text(Text::LanguageAuto), |lang| {
-        Arg::Plain(lang.code().to_owned())
+        Arg::Plain(lang.native_name().to_owned())
     })
 }
 
@@ -49,24 +49,27 @@ fn on_off(on: bool) -> Arg {
     Arg::Text(if on { Text::On } else { Text::Off })
 }
 
-/// The menu's text: every current choice.
-pub fn settings_text(view: &SettingsView) -> String {
-    Text::SettingsMenu.render_with(&[
-        gender(view.gender),
-        age(view.age),
-        language(view.language),
-        wanted(view.wants_gender),
-        age_range(view.wants_age),
-        on_off(view.same_language_only),
-        on_off(view.protect_content),
-    ])
+/// The menu's text, in `lang`: every current choice.
+pub fn settings_text(view: &SettingsView, lang: Lang) -> String {
+    Text::SettingsMenu.render_with_in(
+        lang,
+        &[
+            gender(view.gender),
+            age(view.age),
+            language(view.language),
+            wanted(view.wants_gender),
+            age_range(view.wants_age),
+            on_off(view.same_language_only),
+            on_off(view.protect_content),
+        ],
+    )
 }
 
-/// One button per choice, one to a row.
-pub fn settings_keyboard(view: &SettingsView) -> InlineKeyboardMarkup {
+/// One button per choice, one to a row, in `lang`.
+pub fn settings_keyboard(view: &SettingsView, lang: Lang) -> InlineKeyboardMarkup {
     let button = |label: Text, value: Arg, data: String| {
         vec![InlineKeyboardButton::callback(
-            label.render_with(&[value]),
+            label.render_with_in(lang, &[value]),
             data,
         )]
     };
@@ -110,10 +113,10 @@ pub fn settings_keyboard(view: &SettingsView) -> InlineKeyboardMarkup {
 }
 
 /// 👍 and 👎 for the chat that ended at `chat`.
-pub fn rating_keyboard(chat: crate::domain::Timestamp) -> InlineKeyboardMarkup {
+pub fn rating_keyboard(chat: crate::domain::Timestamp, lang: Lang) -> InlineKeyboardMarkup {
     use crate::engine::ratings::Vote;
-    InlineKeyboardMarkup::new([[
-        InlineKeyboardButton::callback(Text::RateUp.render(), Vote::callback_data(chat, true)),
-        InlineKeyboardButton::callback(Text::RateDown.render(), Vote::callback_data(chat, false)),
-    ]])
+    let button = |text: Text, up| {
+        InlineKeyboardButton::callback(text.render_in(lang), Vote::callback_data(chat, up))
+    };
+    InlineKeyboardMarkup::new([[button(Text::RateUp, true), button(Text::RateDown, false)]])
 }

@@ -5,11 +5,14 @@
 //! update loop that ties them to the store.
 
 mod calls;
+mod deferred;
 pub mod dispatch;
 pub mod inbound;
+mod keyboards;
 mod menus;
 pub mod outbound;
 pub mod poller;
+mod seen;
 pub mod throttle;
 
 use std::time::Duration;

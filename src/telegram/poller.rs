@@ -12,22 +12,28 @@
 //!    background, per chat in order;
 //! 5. ask for the next batch, which confirms this one to Telegram.
 //!
+//! Each user's last-seen time goes to the store at most once a minute
+//! (`seen`), not with every update.
+//!
 //! Finished sends come back to the same task: their outbox entries are
-//! removed in a later commit, and failures (403, a refused copy) become
-//! engine events. A crash at any point loses nothing committed: unsent
+//! removed, and their links recorded, by the next commit the loop makes
+//! anyway (or by one of their own ~10 ms later, see `deferred`); failures
+//! (403, a refused copy) become engine events at once. A crash at any point loses nothing committed: unsent
 //! sends are replayed from the outbox at start-up.
 //!
 //! If a commit fails (disk full, read-only disk), the engine is rebuilt from
 //! what is durable, users whose action changed state are told the bot is
 //! temporarily unavailable, and pure relays still go out.
 
+use super::deferred::Deferred;
 use super::dispatch::{Dispatcher, Done, Job};
 use super::inbound;
 use super::outbound::{self, Courier, Failure, Feedback};
+use super::seen::SeenThisMinute;
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
 use crate::engine::{Engine, EngineConfig, Event, ModerationConfig, Outbound, Outcome, Record};
-use crate::i18n::Text;
+use crate::i18n::{Lang, Text};
 use crate::metrics::Metrics;
 use crate::store::group_commit::GroupCommit;
 use crate::store::{Backend, Batch, LINK_TTL_SECS};
@@ -37,15 +43,15 @@ use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use teloxide::payloads::GetUpdatesSetters;
+use teloxide::payloads::{GetUpdatesSetters, SetMyCommandsSetters};
 use teloxide::prelude::Requester;
 use teloxide::types::{AllowedUpdate, BotCommand, Update};
 use teloxide::{Bot, RequestError};
 use tokio::sync::mpsc;
 
 const RETRY_PAUSE: Duration = Duration::from_secs(2);
-/// How often timeouts are checked and pending outbox removals flushed; also
-/// how late an idle chat or a long search may end.
+/// How often timeouts are checked; also how late an idle chat or a long
+/// search may end.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(1);
 /// How long shutdown waits for sends in flight.
 const SHUTDOWN_DRAIN: Duration = Duration::from_secs(7);
@@ -83,12 +89,14 @@ pub struct Poller {
     bot_username: String,
     last_applied: Option<i64>,
     next_seq: u64,
-    /// Sends performed whose outbox entries are still to be removed.
-    acked: Vec<u64>,
+    /// Finished sends' outbox removals and links, waiting for a commit.
+    deferred: Deferred,
     /// When message links older than their TTL are next removed.
     next_link_prune: Timestamp,
     metrics: Arc<Metrics>,
     poll_timeout: Duration,
+    /// Passes each user's last-seen time to the store once a minute.
+    seen: SeenThisMinute,
 }
 
 impl Poller {
@@ -107,13 +115,7 @@ impl Poller {
         call_with_patience(|| bot.delete_webhook())
             .await
             .context("deleteWebhook failed")?;
-        let commands: Vec<_> = crate::i18n::COMMANDS
-            .iter()
-            .map(|(name, about)| BotCommand::new(*name, *about))
-            .collect();
-        call_with_patience(|| bot.set_my_commands(commands.clone()))
-            .await
-            .context("setMyCommands failed")?;
+        register_commands(&bot).await?;
 
         let snapshot = store.clone().load().await?;
         let engine = Engine::restore_with(&snapshot, settings.engine)
@@ -139,7 +141,7 @@ impl Poller {
             snapshot
                 .outbox
                 .into_iter()
-                .map(|(seq, send)| Job { seq, send }),
+                .map(|(seq, send)| job(&engine, seq, send)),
         );
         Ok(Poller {
             commits: GroupCommit::start(store.clone()),
@@ -151,10 +153,11 @@ impl Poller {
             bot_username,
             last_applied: snapshot.last_update_id,
             next_seq,
-            acked: Vec::new(),
+            deferred: Deferred::default(),
             next_link_prune: Timestamp(0),
             metrics: settings.metrics,
             poll_timeout: settings.poll_timeout,
+            seen: SeenThisMinute::default(),
         })
     }
 
@@ -180,6 +183,7 @@ impl Poller {
                     poll = self.poll();
                 }
                 Some(done) = self.finished.recv() => self.on_done(done).await?,
+                _ = sleep_until(self.deferred.due()) => self.flush_deferred().await,
                 _ = housekeeping.tick() => self.housekeeping().await?,
             }
         }
@@ -213,6 +217,7 @@ impl Poller {
                 let lag = now.0.saturating_sub(message.date.timestamp().max(0) as u64);
                 self.metrics.update_applied(lag);
             }
+            events.extend(inbound::spoken_language(update));
             events.extend(inbound::classify(update, &self.bot_username));
         }
         self.resolve_links(&mut events).await?;
@@ -246,12 +251,14 @@ impl Poller {
             return Ok(());
         }
         self.take_finished(Duration::ZERO).await?;
+        self.flush_links().await;
         self.look_up(events).await;
         let missed = events
             .iter()
             .any(|e| e.link_key().is_some() && !e.has_link());
         if missed && self.dispatcher.pending() > 0 {
             self.take_finished(LINK_GRACE).await?;
+            self.flush_links().await;
             self.look_up(events).await;
         }
         Ok(())
@@ -291,22 +298,24 @@ impl Poller {
         }
     }
 
-    /// Commits an outcome (with `last_update_id` and any pending outbox
-    /// removals), then dispatches its sends. On failure nothing is sent and
-    /// the removals stay pending.
-    async fn settle(&mut self, outcome: Outcome, last_update_id: Option<i64>) -> Result<(), ()> {
+    /// Commits an outcome (with `last_update_id` and the deferred
+    /// bookkeeping of finished sends), then dispatches its sends. On failure
+    /// nothing is sent and the bookkeeping stays deferred.
+    async fn settle(
+        &mut self,
+        mut outcome: Outcome,
+        last_update_id: Option<i64>,
+    ) -> Result<(), ()> {
+        self.seen.filter(&mut outcome.records, Timestamp::now());
         let jobs: Vec<Job> = outcome
             .sends
             .into_iter()
             .map(|send| {
                 self.next_seq += 1;
-                Job {
-                    seq: self.next_seq - 1,
-                    send,
-                }
+                job(&self.engine, self.next_seq - 1, send)
             })
             .collect();
-        let acked = std::mem::take(&mut self.acked);
+        let (acked, links) = self.deferred.take();
         let counted: Vec<Record> = outcome
             .records
             .iter()
@@ -314,12 +323,20 @@ impl Poller {
             .cloned()
             .collect();
         let started = std::time::Instant::now();
+        let link_count = links.len();
+        let mut records = links;
+        records.extend(outcome.records);
         let batch = Batch {
-            records: outcome.records,
+            records,
             last_update_id,
             outbox_add: jobs.iter().map(|job| (job.seq, job.send.clone())).collect(),
-            outbox_done: acked.clone(),
+            outbox_done: acked,
         };
+        // Kept to put back if the commit fails (rare, so cloned then).
+        let (done_back, links_back) = (
+            batch.outbox_done.clone(),
+            batch.records[..link_count].to_vec(),
+        );
         match self.commits.commit(batch).await {
             Ok(()) => {
                 self.metrics.committed(&counted, started.elapsed());
@@ -330,7 +347,8 @@ impl Poller {
             }
             Err(error) => {
                 tracing::error!(%error, "commit failed");
-                self.acked = acked;
+                let retry_at = tokio::time::Instant::now() + HOUSEKEEPING_EVERY;
+                self.deferred.restore(done_back, links_back, retry_at);
                 Err(())
             }
         }
@@ -353,39 +371,40 @@ impl Poller {
         let mut jobs = Vec::new();
         for (user, outcome) in outcomes {
             if outcome.records.iter().all(is_bookkeeping) {
-                jobs.extend(outcome.sends.into_iter().map(|send| Job { seq: 0, send }));
+                let engine = &self.engine;
+                jobs.extend(outcome.sends.into_iter().map(|send| job(engine, 0, send)));
             } else if let Some(user) = user {
                 let send = Outbound::Tell {
                     user,
                     text: Text::TemporarilyUnavailable,
                 };
-                jobs.push(Job { seq: 0, send });
+                jobs.push(job(&self.engine, 0, send));
             }
         }
         self.dispatcher.enqueue(jobs);
         Ok(())
     }
 
-    /// A send finished: remember to remove it from the outbox, and let the
-    /// engine react if it failed for good.
+    /// Sends finished: defer their outbox removals and links to the next
+    /// commit, and let the engine react at once to any that failed for good.
     async fn on_done(&mut self, first: Done) -> anyhow::Result<()> {
         let mut outcome = Outcome::default();
         let mut next = Some(first);
+        let (at, now) = (Timestamp::now(), tokio::time::Instant::now());
         while let Some(done) = next {
-            if done.seq != 0 {
-                self.acked.push(done.seq);
-            }
             if let Some(feedback) = done.feedback {
                 outcome.extend(self.feedback(feedback));
             }
-            let at = Timestamp::now();
-            for (original, copy) in done.links {
-                outcome.record(Record::Link { original, copy, at });
-            }
+            let links =
+                done.links
+                    .into_iter()
+                    .map(|(original, copy)| Record::Link { original, copy, at });
+            self.deferred.note(done.seq, links, now);
             next = self.finished.try_recv().ok();
         }
-        // Removing performed sends promptly keeps the window small in which
-        // a crash would replay (and so repeat) a send that already went out.
+        if outcome.records.is_empty() && outcome.sends.is_empty() {
+            return Ok(()); // the bookkeeping rides with the next commit
+        }
         if self.settle(outcome.clone(), None).await.is_err() {
             self.degrade(vec![(None, outcome)]).await?;
         }
@@ -420,7 +439,7 @@ impl Poller {
             outcome.record(Record::PruneLinks { before });
         }
         if outcome.records.is_empty() && outcome.sends.is_empty() {
-            return self.flush_acks().await;
+            return Ok(());
         }
         if self.settle(outcome.clone(), None).await.is_err() {
             self.degrade(vec![(None, outcome)]).await?;
@@ -428,12 +447,19 @@ impl Poller {
         Ok(())
     }
 
-    async fn flush_acks(&mut self) -> anyhow::Result<()> {
-        if !self.acked.is_empty() {
-            // A failure here keeps the removals pending for the next try.
+    /// Commits the deferred bookkeeping on its own. A failure keeps it
+    /// deferred for another try.
+    async fn flush_deferred(&mut self) {
+        if !self.deferred.is_empty() {
             let _ = self.settle(Outcome::default(), None).await;
         }
-        Ok(())
+    }
+
+    /// Before links are read: commits those still deferred.
+    async fn flush_links(&mut self) {
+        if self.deferred.has_links() {
+            self.flush_deferred().await;
+        }
     }
 
     /// Graceful stop: let sends in flight finish, then commit their results.
@@ -444,7 +470,7 @@ impl Poller {
         while let Ok(done) = self.finished.try_recv() {
             self.on_done(done).await?;
         }
-        self.flush_acks().await?;
+        self.flush_deferred().await;
         if !drained {
             tracing::warn!(
                 left = self.dispatcher.pending(),
@@ -456,10 +482,45 @@ impl Poller {
     }
 }
 
+/// A send ready for the dispatcher, with its recipient's language as the
+/// engine knows it now.
+fn job(engine: &Engine, seq: u64, send: Outbound) -> Job {
+    let lang = engine.language_of(UserId(send.destination()));
+    Job { seq, send, lang }
+}
+
+/// The command menu: English by default, and one per language for clients
+/// set to it.
+async fn register_commands(bot: &Bot) -> anyhow::Result<()> {
+    let menu = |lang: Lang| -> Vec<BotCommand> {
+        crate::i18n::commands(lang)
+            .into_iter()
+            .map(|(name, about)| BotCommand::new(name, about))
+            .collect()
+    };
+    call_with_patience(|| bot.set_my_commands(menu(Lang::En)))
+        .await
+        .context("setMyCommands failed")?;
+    for lang in Lang::ALL {
+        call_with_patience(|| bot.set_my_commands(menu(lang)).language_code(lang.code()))
+            .await
+            .context("setMyCommands failed")?;
+    }
+    Ok(())
+}
+
 /// Records that only keep books (counters, last seen): losing them to a
 /// failed commit changes nobody's chat.
 fn is_bookkeeping(record: &Record) -> bool {
     matches!(record, Record::Seen { .. } | Record::Count { .. })
+}
+
+/// Completes at `deadline`; never, if there is none.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn pause_after(error: RequestError) -> anyhow::Result<()> {
