@@ -143,8 +143,8 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ButtonWantsAge => "📅 Their age: {0}",
         Text::ButtonSameLanguage => "🗣 Same language only: {0}",
         Text::ButtonProtect => "🔒 Protect my messages: {0}",
-        Text::RateUp => "👍",
-        Text::RateDown => "👎",
+        Text::RateUp => "👍 Good",
+        Text::RateDown => "👎 Bad",
     }
 }
 

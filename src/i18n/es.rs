@@ -143,8 +143,8 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ButtonWantsAge => "📅 Su edad: {0}",
         Text::ButtonSameLanguage => "🗣 Solo mi idioma: {0}",
         Text::ButtonProtect => "🔒 Proteger mis mensajes: {0}",
-        Text::RateUp => "👍",
-        Text::RateDown => "👎",
+        Text::RateUp => "👍 Bien",
+        Text::RateDown => "👎 Mal",
     }
 }
 

@@ -143,8 +143,8 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::ButtonWantsAge => "📅 Их возраст: {0}",
         Text::ButtonSameLanguage => "🗣 Только на моём языке: {0}",
         Text::ButtonProtect => "🔒 Защитить мои сообщения: {0}",
-        Text::RateUp => "👍",
-        Text::RateDown => "👎",
+        Text::RateUp => "👍 Хорошо",
+        Text::RateDown => "👎 Плохо",
     }
 }
 
