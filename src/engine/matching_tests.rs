@@ -433,7 +433,7 @@ mod property {
             wants_gender: wants[((seed / 3) % 3) as usize],
             age: Some(15 + (seed % 4) * 7),
             wants_age: ranges[((seed / 9) % 2) as usize],
-            votes_down: u32::from(seed % 5 == 0) * 5,
+            votes_down: u32::from(seed.is_multiple_of(5)) * 5,
             ..Profile::default()
         }
     }
