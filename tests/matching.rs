@@ -246,3 +246,19 @@ async fn protect_content_is_per_sender() {
     assert_eq!(protect_of(13_401), Value::Bool(true));
     assert_ne!(protect_of(13_402), Value::Bool(true));
 }
+
+#[tokio::test]
+async fn a_long_search_relaxes_and_the_searcher_is_told() {
+    let app = support::spawn_app_with(&[("MATCH_RELAX_AFTER", "1")]).await;
+    let fake = app.fake.clone();
+    let (ann, mut to_ann) = settle(&fake, 13_501, WOMAN_WANTING_MEN).await;
+    let (bea, mut to_bea) = settle(&fake, 13_502, WOMAN).await;
+    ann.send_command("/chat");
+    to_ann.expect_text(Text::Searching).await;
+    bea.send_command("/chat");
+    to_bea.expect_text(Text::Searching).await;
+    // Within a tick or two Ann's own wish is dropped; Bea wants anyone.
+    to_ann.expect_text(Text::SearchRelaxed).await;
+    to_ann.expect_text(Text::PartnerFound).await;
+    to_bea.expect_text(Text::PartnerFound).await;
+}

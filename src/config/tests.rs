@@ -3,6 +3,7 @@ use std::fs;
 use tempfile::TempDir;
 
 mod engine;
+mod matching;
 mod moderation;
 mod throttle;
 

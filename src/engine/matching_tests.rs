@@ -1,6 +1,6 @@
 //! Matching: mutual wishes, buckets, no repeats, relaxing, ratings,
-//! /settings and protect-content, one rule at a time, plus a property test
-//! that no two compatible users are ever left waiting side by side.
+//! /settings and protect-content, one rule at a time (the property test is
+//! in `matching_props`).
 
 use super::tests::{cmd_at, msg_at, told, NOW};
 use super::*;
@@ -8,11 +8,11 @@ use crate::domain::MessageId;
 use crate::i18n::Text;
 use std::time::Duration;
 
-fn at(secs: u64) -> Timestamp {
+pub(super) fn at(secs: u64) -> Timestamp {
     Timestamp(NOW.0 + secs)
 }
 
-fn set(engine: &Engine, user: i64, change: impl FnOnce(&mut Profile)) {
+pub(super) fn set(engine: &Engine, user: i64, change: impl FnOnce(&mut Profile)) {
     engine.update_profile(UserId(user), &mut Outcome::default(), change);
 }
 
@@ -405,73 +405,4 @@ fn protect_content_follows_the_sender_and_the_default() {
     assert!(matches!(mine.sends[..], [Outbound::Protected(_)]));
     let theirs = msg_at(&protected, 2, 6, true, at(2));
     assert!(matches!(theirs.sends[..], [Outbound::Relay { .. }]));
-}
-
-mod property {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[derive(Clone, Debug)]
-    enum Step {
-        Chat(i64),
-        Stop(i64),
-    }
-
-    fn step() -> impl Strategy<Value = Step> {
-        prop_oneof![
-            3 => (0..12i64).prop_map(Step::Chat),
-            1 => (0..12i64).prop_map(Step::Stop),
-        ]
-    }
-
-    fn profile(seed: u8) -> Profile {
-        let gender = [None, Some(Gender::Male), Some(Gender::Female)];
-        let wants = [None, Some(Gender::Male), Some(Gender::Female)];
-        let ranges = [None, Some(AgeRange { min: 18, max: 30 })];
-        Profile {
-            gender: gender[(seed % 3) as usize],
-            wants_gender: wants[((seed / 3) % 3) as usize],
-            age: Some(15 + (seed % 4) * 7),
-            wants_age: ranges[((seed / 9) % 2) as usize],
-            votes_down: u32::from(seed.is_multiple_of(5)) * 5,
-            ..Profile::default()
-        }
-    }
-
-    proptest! {
-        /// Every pair formed is mutually compatible, and after every step
-        /// no two waiters would accept each other (nobody is left waiting
-        /// while a match is there).
-        #[test]
-        fn pairs_are_mutual_and_no_match_is_missed(
-            seeds in proptest::collection::vec(any::<u8>(), 12),
-            steps in proptest::collection::vec(step(), 1..80),
-        ) {
-            let engine = Engine::new();
-            for (user, seed) in seeds.iter().enumerate() {
-                let p = profile(*seed);
-                set(&engine, user as i64, |slot| *slot = p);
-            }
-            let class = |user: UserId| matching::class_of(&engine.profile(user));
-            for (i, step) in steps.into_iter().enumerate() {
-                let now = at(i as u64);
-                match step {
-                    Step::Chat(u) => cmd_at(&engine, u, Command::Chat, now),
-                    Step::Stop(u) => cmd_at(&engine, u, Command::Stop, now),
-                };
-                engine.check_invariants().map_err(TestCaseError::fail)?;
-                for user in 0..12 {
-                    if let Presence::Chatting(p) = engine.presence_of(UserId(user)) {
-                        prop_assert!(class(UserId(user)).mutual(&class(p)));
-                    }
-                }
-                let waiting = engine.buckets.entries();
-                for (_, a) in &waiting {
-                    for (_, b) in &waiting {
-                        prop_assert!(a == b || !class(*a).mutual(&class(*b)));
-                    }
-                }
-            }
-        }
-    }
 }

@@ -359,6 +359,8 @@ mod choice_tests;
 #[cfg(test)]
 mod limit_tests;
 #[cfg(test)]
+mod matching_props;
+#[cfg(test)]
 mod matching_tests;
 #[cfg(test)]
 mod moderation_tests;
