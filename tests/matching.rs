@@ -214,10 +214,12 @@ async fn both_sides_rate_a_chat_and_only_the_first_vote_counts() {
     wait_answers(&fake, 3).await;
     let thanks = Text::RatingThanks.render().to_owned();
     let already = Text::RatingAlreadyGiven.render().to_owned();
-    assert_eq!(
-        answers_to(&fake),
-        vec![Some(thanks), Some(already.clone()), Some(already)]
-    );
+    // A kill can repeat a send that was in flight, never lose one: the
+    // first press is thanked, every later one (a repeat included) is not.
+    let answers = answers_to(&fake);
+    assert_eq!(answers[0], Some(thanks), "{answers:?}");
+    assert!(answers.len() >= 3, "{answers:?}");
+    assert!(answers[1..].iter().all(|a| *a == Some(already.clone())), "{answers:?}");
 }
 
 #[tokio::test]
