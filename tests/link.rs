@@ -216,3 +216,19 @@ async fn an_answer_after_the_chat_ended_reveals_nothing() {
     assert!(app.terminate().await.success());
     nothing_revealed(&app);
 }
+
+#[tokio::test]
+async fn link_outside_a_chat_asks_nobody() {
+    let app = spawn_app_with(&[]).await;
+    let fake = app.fake.clone();
+    let ann = fake.user(ANN, "Ann", Some(ANN_NAME));
+    let mut to_ann = Inbox::new(&fake, ANN);
+    ann.send_command("/link");
+    to_ann.expect_text(Text::NotInChat).await;
+    ann.send_command("/chat");
+    to_ann.expect_text(Text::Searching).await;
+    ann.send_command("/link");
+    to_ann.expect_text(Text::StatusSearching).await;
+    let asked = Text::ShareAsk.render();
+    assert!(!fake.requests().iter().any(|r| r.params["text"] == asked));
+}

@@ -219,7 +219,10 @@ async fn both_sides_rate_a_chat_and_only_the_first_vote_counts() {
     let answers = answers_to(&fake);
     assert_eq!(answers[0], Some(thanks), "{answers:?}");
     assert!(answers.len() >= 3, "{answers:?}");
-    assert!(answers[1..].iter().all(|a| *a == Some(already.clone())), "{answers:?}");
+    assert!(
+        answers[1..].iter().all(|a| *a == Some(already.clone())),
+        "{answers:?}"
+    );
 }
 
 #[tokio::test]

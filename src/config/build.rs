@@ -30,7 +30,7 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
     let token = token.map_err(|problem| ConfigError::MalformedToken { origin, problem })?;
     let (d, l, t) = (Config::new(token.clone()), &mut layers, &token);
     // Fields are checked in this order; the first error wins.
-    Ok(Config {
+    let config = Config {
         data_dir: take(l, "DATA_DIR", t, text)?.map_or(d.data_dir, PathBuf::from),
         telegram_api_url: take(l, "TELEGRAM_API_URL", t, api_url)?.unwrap_or(d.telegram_api_url),
         redis_url: take(l, "REDIS_URL", t, redis_url)?,
@@ -73,8 +73,20 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
             admins: Vec::new(),
         },
         matching: super::matching::build(l, t, d.matching)?,
-        bot_token: token,
-    })
+        webhook: super::webhook::assemble(
+            take(l, "WEBHOOK_URL", t, super::webhook::url)?,
+            take(l, "WEBHOOK_SECRET", t, super::webhook::secret)?,
+            take(l, "WEBHOOK_LISTEN", t, super::webhook::listen)?,
+        )?,
+        // store: resolved below, once REDIS_URL is known.
+        store: d.store,
+        bot_token: token.clone(),
+    };
+    let kind = take(l, "STORE", t, super::store::store_kind)?.unwrap_or_default();
+    let prefix = take(l, "REDIS_PREFIX", t, super::store::redis_prefix)?
+        .unwrap_or_else(|| super::store::DEFAULT_REDIS_PREFIX.to_owned());
+    let store = super::store::choose(kind, config.redis_url.as_deref(), &prefix)?;
+    Ok(Config { store, ..config })
 }
 
 /// [`take`], for the keys other modules own.
@@ -336,6 +348,8 @@ impl Config {
             admin_listen: super::deploy::default_admin_listen(),
             moderation: ModerationConfig::default(),
             matching: crate::engine::MatchConfig::default(),
+            store: StoreChoice::Embedded,
+            webhook: None,
         }
     }
 
@@ -367,6 +381,14 @@ impl Config {
             ("DATA_DIR", self.data_dir.display().to_string()),
             ("TELEGRAM_API_URL", redact_url(&self.telegram_api_url)),
             ("REDIS_URL", redis),
+            ("STORE", super::store::show_store(&self.store)),
+            (
+                "REDIS_PREFIX",
+                match &self.store {
+                    StoreChoice::Redis { prefix, .. } => prefix.clone(),
+                    StoreChoice::Embedded => "(not used)".to_owned(),
+                },
+            ),
             ("ADMIN_IDS", admins),
             ("LOG_LEVEL", self.log_level.clone()),
             ("LOG_FORMAT", self.log_format.to_string()),
@@ -435,6 +457,7 @@ impl Config {
         ]
         .into_iter()
         .chain(super::matching::rows(&self.matching))
+        .chain(super::webhook::rows(&self.webhook))
         // In case the token was pasted into another key.
         .map(|(k, v)| (k, v.replace(self.bot_token.expose(), MASK)))
         .collect()

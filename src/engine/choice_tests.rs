@@ -197,6 +197,23 @@ fn a_refusal_reveals_nothing() {
     assert_eq!(told(&out, 2), vec![Text::ShareDeclinedYou]);
     let late = answer(&engine, 2, true, Some("ben_b"), 2);
     assert!(reveals(&late).is_empty() && expired_press(&late));
+    // No pestering: the partner isn't asked again in this chat.
+    let again = share(&engine, 1, Some("ann_a"), 3);
+    assert_eq!(told(&again, 1), vec![Text::ShareNotAgain]);
+    assert!(!again
+        .sends
+        .iter()
+        .any(|s| matches!(s, Outbound::AskShare { .. })));
+    // Ben may still ask, and in a new chat Ann may too.
+    assert!(share(&engine, 2, Some("ben_b"), 4)
+        .sends
+        .contains(&Outbound::AskShare { user: UserId(1) }));
+    cmd_at(&engine, 1, Command::Stop, at(5));
+    paired(&engine, 1, 2);
+    assert_eq!(
+        told(&share(&engine, 1, Some("ann_a"), 6), 1),
+        vec![Text::ShareAsked]
+    );
 }
 
 #[test]

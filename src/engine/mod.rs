@@ -127,6 +127,9 @@ pub struct Engine {
     protect_by_default: bool,
     /// /link requests waiting for an answer, by asker (see [`sharing`]).
     shares: UserMap<sharing::ShareRequest>,
+    /// Askers whose /link was declined, with the chat's serial: they may
+    /// not ask again in that chat.
+    declined: UserMap<u64>,
 }
 
 /// Spreads user ids over shards and stripes. Telegram ids are sequential-ish,

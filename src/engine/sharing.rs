@@ -8,7 +8,9 @@
 //! (`tg://user?id=…`) when they have none. A refusal, no answer within
 //! [`EngineConfig::share_timeout`](super::EngineConfig) (enforced by the
 //! tick, like the other timeouts), the chat ending, or a button pressed in a
-//! later chat reveals nothing. Two partners who both send /link agree.
+//! later chat reveals nothing. Two partners who both send /link agree. A
+//! declined asker can't ask again in the same chat, so /link can't be used
+//! to pester.
 //!
 //! Usernames come from the updates themselves: the shell hands the engine
 //! a user's [`Contact`] only with their /link or their "agree" press, which
@@ -95,6 +97,9 @@ impl Engine {
         if waiting {
             return out.tell(user, Text::ShareAlreadyAsked);
         }
+        if self.declined.get(&user).is_some_and(|d| *d == serial) {
+            return out.tell(user, Text::ShareNotAgain);
+        }
         let request = ShareRequest {
             asker: user,
             partner,
@@ -138,6 +143,7 @@ impl Engine {
         if agree {
             self.reveal(asker, &request.contact, user, contact, out);
         } else {
+            self.declined.insert(asker, request.serial);
             out.tell(asker, Text::ShareDeclined);
             out.tell(user, Text::ShareDeclinedYou);
         }
@@ -155,8 +161,10 @@ impl Engine {
 
     /// The chat `a`–`b` ended: their requests lapse silently.
     pub(super) fn forget_shares(&self, a: UserId, b: UserId) {
-        self.shares.remove(&a);
-        self.shares.remove(&b);
+        for user in [a, b] {
+            self.shares.remove(&user);
+            self.declined.remove(&user);
+        }
     }
 
     /// Both consented: each learns how to find the other.

@@ -116,6 +116,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::MediaLinks => "links",
         Text::MediaRefused => "🚫 Your partner doesn't accept {0}, so this wasn't sent.",
         Text::MediaSaved => "Saved.",
+        Text::ShareNotAgain => "Your partner already declined to exchange usernames in this chat.",
         Text::SearchRelaxed => "⏳ Nobody who matches your wishes is around, so your search now includes everyone who would like to meet you. You can change your wishes in /settings.",
         Text::RatingAsk => "How was this chat? Rate your partner; they won't know it was you.",
         Text::RatingThanks => "Thanks for rating!",

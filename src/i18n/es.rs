@@ -116,6 +116,7 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::MediaLinks => "enlaces",
         Text::MediaRefused => "🚫 Tu compañero no acepta {0}, así que esto no se envió.",
         Text::MediaSaved => "Guardado.",
+        Text::ShareNotAgain => "Tu compañero ya rechazó intercambiar nombres de usuario en este chat.",
         Text::SearchRelaxed => "⏳ Ahora no hay nadie que cumpla tus preferencias, así que tu búsqueda incluye a todos los que quieran conocerte. Puedes cambiar tus preferencias en /settings.",
         Text::RatingAsk => "¿Qué tal el chat? Valora a tu compañero; no sabrá que fuiste tú.",
         Text::RatingThanks => "¡Gracias por tu valoración!",

@@ -130,6 +130,8 @@ pub enum Text {
     MediaRefused,
     /// Answer to a /media toggle.
     MediaSaved,
+    /// To a user who sends /link again after their partner declined.
+    ShareNotAgain,
     // Matching, settings and ratings (appended).
     SearchRelaxed,
     RatingAsk,
@@ -164,7 +166,7 @@ pub enum Text {
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 107] = [
+    pub const ALL: [Text; 108] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -243,6 +245,7 @@ impl Text {
         Text::MediaLinks,
         Text::MediaRefused,
         Text::MediaSaved,
+        Text::ShareNotAgain,
         Text::SearchRelaxed,
         Text::RatingAsk,
         Text::RatingThanks,
