@@ -78,6 +78,7 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
             take(l, "WEBHOOK_SECRET", t, super::webhook::secret)?,
             take(l, "WEBHOOK_LISTEN", t, super::webhook::listen)?,
         )?,
+        admin_token: take(l, "ADMIN_TOKEN", t, super::deploy::admin_token)?.flatten(),
         // store: resolved below, once REDIS_URL is known.
         store: d.store,
         bot_token: token.clone(),
@@ -350,6 +351,7 @@ impl Config {
             matching: crate::engine::MatchConfig::default(),
             store: StoreChoice::Embedded,
             webhook: None,
+            admin_token: None,
         }
     }
 
@@ -453,6 +455,10 @@ impl Config {
             (
                 "BAN_DURATION",
                 format!("{}s", self.moderation.ban_duration.as_secs()),
+            ),
+            (
+                "ADMIN_TOKEN",
+                super::deploy::show_admin_token(self.admin_token.as_ref()),
             ),
         ]
         .into_iter()

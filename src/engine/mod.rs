@@ -17,7 +17,9 @@
 //! flood control ([`limits`]).
 //!
 //! Moderation ([`moderation`], [`admin`]) keeps reports within their window
-//! and bans, and refuses /chat and /next to a banned user.
+//! and bans, and refuses /chat and /next to a banned user; [`reports`] keeps
+//! the open reports moderators act on, from Telegram or the dashboard
+//! ([`dashboard`]).
 //!
 //! Per-user choices live in [`profile`]: the language spoken to each user
 //! ([`language`]) and the kinds of message they refuse ([`media`]). /link
@@ -37,6 +39,7 @@ mod albums;
 mod buckets;
 pub mod choice;
 pub mod config;
+pub mod dashboard;
 mod deadlines;
 pub mod effect;
 pub mod event;
@@ -50,6 +53,7 @@ pub mod moderation;
 pub mod profile;
 pub mod queue;
 pub mod ratings;
+pub mod reports;
 mod rules;
 pub mod settings;
 pub mod sharing;
@@ -63,6 +67,7 @@ pub use matching::MatchConfig;
 pub use media::Media;
 pub use moderation::{Ban, BanReason, ModerationConfig, ReportReason};
 pub use profile::{AgeRange, Gender, Profile};
+pub use reports::{OpenReport, ReportAction, ReportId, ReportStatus};
 pub use settings::SettingsView;
 pub use sharing::Contact;
 
@@ -130,6 +135,8 @@ pub struct Engine {
     /// Askers whose /link was declined, with the chat's serial: they may
     /// not ask again in that chat.
     declined: UserMap<u64>,
+    /// Open reports and report numbering (see [`reports`]).
+    reports: reports::ReportDesk,
 }
 
 /// Spreads user ids over shards and stripes. Telegram ids are sequential-ish,
@@ -181,6 +188,7 @@ impl Engine {
         engine.restore_sanctions(&snapshot.bans, &snapshot.recent_reports);
         engine.restore_profiles(&snapshot.profiles);
         engine.restore_waiting(&snapshot.waiting);
+        engine.restore_reports(&snapshot.open_reports, snapshot.last_report_id);
         engine
             .maintenance
             .store(snapshot.maintenance, std::sync::atomic::Ordering::SeqCst);
@@ -273,6 +281,13 @@ impl Engine {
                 ref group,
                 media,
             } => self.album_part(user, message, group, media, now, &mut out),
+            Event::ReportButton {
+                user,
+                ref query_id,
+                card,
+                ref data,
+            } => self.report_button(user, query_id, card, data, now, &mut out),
+            Event::Dashboard(ref action) => self.dashboard(action, now, &mut out),
             Event::ShortText {
                 user,
                 message,
@@ -367,6 +382,8 @@ mod matching_props;
 mod matching_tests;
 #[cfg(test)]
 mod moderation_tests;
+#[cfg(test)]
+mod report_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

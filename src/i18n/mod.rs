@@ -132,6 +132,22 @@ pub enum Text {
     MediaSaved,
     /// To a user who sends /link again after their partner declined.
     ShareNotAgain,
+    // Report handling (appended).
+    /// Answer to /reports when none is open.
+    AdminNoOpenReports,
+    /// {0}: report number; {1}: reason; {2}: reported user id; {3}:
+    /// reporter id; {4}: when, in UTC. Admins only.
+    ReportCard,
+    /// Button under a report card.
+    ReportBanButton,
+    /// Button under a report card.
+    ReportDismissButton,
+    /// {0}: report number; {1}: a rendered [`Arg::Until`].
+    ReportBanned,
+    /// {0}: report number.
+    ReportDismissed,
+    /// {0}: report number.
+    ReportNotOpen,
     // Matching, settings and ratings (appended).
     SearchRelaxed,
     RatingAsk,
@@ -166,7 +182,7 @@ pub enum Text {
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 108] = [
+    pub const ALL: [Text; 115] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -246,6 +262,13 @@ impl Text {
         Text::MediaRefused,
         Text::MediaSaved,
         Text::ShareNotAgain,
+        Text::AdminNoOpenReports,
+        Text::ReportCard,
+        Text::ReportBanButton,
+        Text::ReportDismissButton,
+        Text::ReportBanned,
+        Text::ReportDismissed,
+        Text::ReportNotOpen,
         Text::SearchRelaxed,
         Text::RatingAsk,
         Text::RatingThanks,

@@ -96,6 +96,14 @@ fn classify_callback(query: &CallbackQuery) -> Option<Event> {
             message: MessageId(message.id().0),
         });
     }
+    if data.starts_with(crate::engine::reports::CALLBACK_PREFIX) {
+        return Some(Event::ReportButton {
+            user,
+            query_id: query.id.0.clone(),
+            card: Some(MessageId(message.id().0)),
+            data,
+        });
+    }
     Some(match Choice::parse(&data, || contact_of(&query.from)) {
         Some(choice) => Event::Choose {
             user,
