@@ -98,6 +98,11 @@ pub struct Poller {
     bot_username: String,
     last_applied: Option<i64>,
     next_seq: u64,
+    /// Outbox numbers below this were replayed at start-up: sends that may
+    /// already have reached their users once. Their removals are committed
+    /// at once, not deferred, so a crash soon after a start doesn't repeat
+    /// them yet again.
+    replayed_below: u64,
     /// Finished sends' outbox removals and links, waiting for a commit.
     deferred: Deferred,
     /// When message links older than their TTL are next removed.
@@ -187,6 +192,7 @@ impl Poller {
             bot_username,
             last_applied: snapshot.last_update_id,
             next_seq,
+            replayed_below: next_seq,
             deferred: Deferred::default(),
             next_link_prune: Timestamp(0),
             metrics: settings.metrics,
@@ -521,7 +527,9 @@ impl Poller {
         let mut outcome = Outcome::default();
         let mut next = Some(first);
         let (at, now) = (Timestamp::now(), tokio::time::Instant::now());
+        let mut replayed = false;
         while let Some(done) = next {
+            replayed |= done.seq != 0 && done.seq < self.replayed_below;
             if let Some(feedback) = done.feedback {
                 outcome.extend(self.feedback(feedback));
             }
@@ -533,6 +541,9 @@ impl Poller {
             next = self.finished.try_recv().ok();
         }
         if outcome.records.is_empty() && outcome.sends.is_empty() {
+            if replayed {
+                self.flush_deferred().await;
+            }
             return Ok(()); // the bookkeeping rides with the next commit
         }
         if let Err(tried) = self.settle(outcome.clone(), None).await {
