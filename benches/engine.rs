@@ -32,6 +32,9 @@
 //!   the gap between it and `mixed/threads/2` is what sharing one engine
 //!   (its maps, stripes and queue) costs.
 //!
+//! - `filtered/match`: matching with wishes, 8 active filter buckets; see
+//!   [`filtered`]. Target: at least 1,000,000 matches/s on one thread.
+//!
 //! Run briefly with:
 //!
 //! ```text
@@ -44,7 +47,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use randchat::domain::{MessageId, Timestamp, UserId};
-use randchat::engine::{Command, Engine, Event, Outbound, Outcome, Presence, Record};
+use randchat::engine::{Command, Engine, EngineConfig, Event, Outbound, Outcome, Presence, Record};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
@@ -113,7 +116,11 @@ fn unpaired_partner(outcome: &Outcome, user: UserId) -> Option<UserId> {
 
 /// An engine where users `0..population` are paired (0 with 1, 2 with 3...).
 fn paired_population(population: usize) -> Engine {
-    let engine = Engine::new();
+    pair_up(Engine::new(), population)
+}
+
+/// Pairs users `0..population` in `engine`.
+fn pair_up(engine: Engine, population: usize) -> Engine {
     for index in 0..population {
         command(&engine, user(index), Command::Chat);
     }
@@ -174,8 +181,13 @@ struct Churn {
 
 impl Churn {
     fn new() -> Self {
+        // Flood control off: which users come back to search, and how
+        // often within the benchmark's one frozen minute, depends on whom
+        // the no-repeat rule pairs with whom; a refused /chat would lose a
+        // user from the workload.
+        let engine = Engine::with_config(EngineConfig::unlimited());
         Churn {
-            engine: paired_population(POPULATION),
+            engine: pair_up(engine, POPULATION),
             rng: XorShift::new(0x5EED_0001),
             idle: vec![false; POPULATION],
             backlog: VecDeque::with_capacity(IDLE_BACKLOG + 1),
@@ -451,5 +463,15 @@ fn mixed(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, pair_unpair, next_churn, relay, mixed);
+#[path = "engine/filtered.rs"]
+mod filtered;
+
+criterion_group!(
+    benches,
+    pair_unpair,
+    next_churn,
+    relay,
+    mixed,
+    filtered::filtered
+);
 criterion_main!(benches);

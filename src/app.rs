@@ -25,6 +25,7 @@ pub struct Settings {
     pub antispam: crate::engine::AntispamConfig,
     pub moderator: Option<crate::moderation_ai::ModeratorSettings>,
     pub broadcast_rate: u32,
+    pub matching: crate::engine::MatchConfig,
     /// Where state lives: the embedded file in `data_dir`, or Redis.
     pub store: crate::config::StoreChoice,
     /// Webhook mode (`WEBHOOK_URL`); `None` long-polls.
@@ -52,6 +53,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         engine: settings.engine,
         protect_content: settings.protect_content,
         moderation: settings.moderation,
+        matching: settings.matching,
         metrics,
         antispam: settings.antispam,
         moderator: settings.moderator,

@@ -197,6 +197,7 @@ fn run(config: Config) -> ExitCode {
         antispam: config.antispam.clone(),
         moderator: config.moderator.clone(),
         broadcast_rate: config.broadcast_rate,
+        matching: config.matching,
         webhook: config.webhook.clone(),
         store: config.store.clone(),
     };

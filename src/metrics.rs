@@ -90,7 +90,7 @@ impl Metrics {
     /// Counts relays among committed sends, by kind.
     pub fn relaying(&self, sends: &[Outbound]) {
         for send in sends {
-            let (kind, n) = match send {
+            let (kind, n) = match send.unwrapped().0 {
                 Outbound::Relay { .. } => (0, 1),
                 Outbound::RelayReply { .. } => (1, 1),
                 Outbound::RelayAlbum { messages, .. } => (2, messages.len() as u64),

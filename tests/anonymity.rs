@@ -85,10 +85,15 @@ async fn no_request_carries_the_partners_identity_and_logs_are_clean() {
                     catalog.contains(&text),
                     "an uncatalogued text was sent: {text:?}"
                 );
+                let buttons = request.params["reply_markup"].to_string();
                 for identity in &identities {
                     assert!(
                         !text.contains(identity.as_str()),
                         "{identity} leaked in {text:?}"
+                    );
+                    assert!(
+                        !buttons.contains(identity.as_str()),
+                        "{identity} leaked in the buttons {buttons}"
                     );
                 }
                 let extra: Vec<_> = request
@@ -97,8 +102,13 @@ async fn no_request_carries_the_partners_identity_and_logs_are_clean() {
                     .unwrap()
                     .keys()
                     .filter(|k| !["chat_id", "text"].contains(&k.as_str()))
-                    // Only the report question has buttons: the reasons.
-                    .filter(|k| !(*k == "reply_markup" && text == Text::ReportAskReason.render()))
+                    // Only the report question (the reasons) and the rating
+                    // question (👍/👎, naming the chat by its end time) have
+                    // buttons.
+                    .filter(|k| {
+                        let asks = [Text::ReportAskReason.render(), Text::RatingAsk.render()];
+                        !(*k == "reply_markup" && asks.contains(&text))
+                    })
                     .cloned()
                     .collect();
                 assert!(extra.is_empty(), "sendMessage carries {extra:?}");

@@ -158,7 +158,9 @@ async fn the_command_menu_is_registered_at_start_up() {
         .iter()
         .map(|c| c["command"].as_str().unwrap_or_default().to_owned())
         .collect();
-    for wanted in ["chat", "next", "stop", "report", "help", "start"] {
+    for wanted in [
+        "chat", "next", "stop", "report", "help", "start", "settings",
+    ] {
         assert!(
             names.iter().any(|n| n == wanted),
             "{wanted} missing from {names:?}"

@@ -78,6 +78,8 @@ async fn a_report_is_stored_and_the_reported_user_is_not_told() {
     b.send_command("/stop");
     to_a.expect_text(Text::PartnerLeft).await;
     to_b.expect_text(Text::YouLeftChat).await;
+    // Both are asked to rate the chat that ended; nothing after that.
+    to_b.expect_text(Text::RatingAsk).await;
     support::report_with_reason(&a, &mut to_a, "report:scam").await;
 
     let status = app.terminate().await;

@@ -141,6 +141,7 @@ async fn run_loop(
         antispam: Default::default(),
         moderator: None,
         broadcast_rate: 10,
+        matching: Default::default(),
     };
     let names = Pseudonymizer::from_secret(FakeBotApi::TOKEN);
     let source = UpdateSource::Webhook(feed);

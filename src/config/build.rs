@@ -78,6 +78,7 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
         badwords_file: keys.badwords_file,
         moderator: keys.moderator,
         broadcast_rate: keys.broadcast_rate,
+        matching: super::matching::build(l, t, d.matching)?,
         webhook: super::webhook::assemble(
             take(l, "WEBHOOK_URL", t, super::webhook::url)?,
             take(l, "WEBHOOK_SECRET", t, super::webhook::secret)?,
@@ -93,6 +94,16 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
         .unwrap_or_else(|| super::store::DEFAULT_REDIS_PREFIX.to_owned());
     let store = super::store::choose(kind, config.redis_url.as_deref(), &prefix)?;
     Ok(Config { store, ..config })
+}
+
+/// [`take`], for the keys other modules own.
+pub(super) fn take_key<T>(
+    layers: &mut Layers,
+    key: &'static str,
+    token: &BotToken,
+    parse: fn(Raw) -> Result<T, String>,
+) -> Result<Option<T>, ConfigError> {
+    take(layers, key, token, parse)
 }
 
 /// Parses `key` if some layer set it; `None` keeps the default.
@@ -348,6 +359,7 @@ impl Config {
             badwords_file: None,
             moderator: None,
             broadcast_rate: crate::engine::broadcast::DEFAULT_BROADCAST_RATE,
+            matching: crate::engine::MatchConfig::default(),
             store: StoreChoice::Embedded,
             webhook: None,
             admin_token: None,
@@ -462,6 +474,7 @@ impl Config {
         ]
         .into_iter()
         .chain(super::antispam::rows(self))
+        .chain(super::matching::rows(&self.matching))
         .chain(super::webhook::rows(&self.webhook))
         // In case the token was pasted into another key.
         .map(|(k, v)| (k, v.replace(self.bot_token.expose(), MASK)))

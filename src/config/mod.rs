@@ -37,6 +37,7 @@
 
 mod antispam;
 mod build;
+mod matching;
 #[cfg(test)]
 mod tests;
 mod token;
@@ -83,7 +84,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 38] = [
+const KEYS: [&str; 41] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -126,6 +127,9 @@ const KEYS: [&str; 38] = [
     "WEBHOOK_SECRET",
     "WEBHOOK_LISTEN",
     "ADMIN_TOKEN",
+    "MATCH_RELAX_AFTER",
+    "NO_REPEAT_PARTNERS",
+    "NO_REPEAT_WINDOW",
 ];
 
 /// The effective configuration.
@@ -161,6 +165,9 @@ pub struct Config {
     /// `BAN_DURATION`); see [`ModerationConfig`]. Its `admins` stay empty
     /// here: they are `admin_ids`, which `main` copies in.
     pub moderation: ModerationConfig,
+    /// Matching (`MATCH_RELAX_AFTER`, `NO_REPEAT_PARTNERS`,
+    /// `NO_REPEAT_WINDOW`); see [`crate::engine::MatchConfig`].
+    pub matching: crate::engine::MatchConfig,
 
     // antispam: anti-spam rules, AI moderation, /broadcast.
     /// `ANTISPAM_LINK_DELAY`, `ANTISPAM_BLOCK_LINKS`, `CAPTCHA` and the

@@ -4,6 +4,7 @@ use tempfile::TempDir;
 
 mod antispam;
 mod engine;
+mod matching;
 mod moderation;
 mod throttle;
 

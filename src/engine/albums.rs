@@ -125,11 +125,12 @@ impl Engine {
             counter: Counter::Relayed,
             delta: album.parts.len() as u64,
         });
-        out.sends.push(Outbound::RelayAlbum {
+        let relay = Outbound::RelayAlbum {
             from: user,
             to: partner,
             messages: album.parts,
-        });
+        };
+        out.sends.push(self.protect(user, relay));
     }
 
     /// A tick found `user`'s album due.

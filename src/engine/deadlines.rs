@@ -50,6 +50,8 @@ pub(super) enum Due {
     Share { user: UserId, serial: u64 },
     /// `user`'s ban that ends at `until` may have ended.
     BanEnds { user: UserId, until: Timestamp },
+    /// `user`'s search with `ticket` may be due to relax its wishes.
+    Relax { ticket: Ticket, user: UserId },
 }
 
 impl Due {
@@ -61,7 +63,8 @@ impl Due {
             | Due::Forget { user, .. }
             | Due::Album { user }
             | Due::Share { user, .. }
-            | Due::BanEnds { user, .. } => user,
+            | Due::BanEnds { user, .. }
+            | Due::Relax { user, .. } => user,
         }
     }
 }

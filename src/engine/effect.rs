@@ -9,6 +9,7 @@ use super::captcha::Animal;
 use super::moderation::{Ban, ReportReason};
 use super::profile::Profile;
 use super::reports::{OpenReport, ReportId, ReportStatus};
+use super::settings::SettingsView;
 use crate::domain::{ChatId, MessageId, Ticket, Timestamp, UserId};
 use crate::engine::event::Change;
 use crate::i18n::{Arg, Text};
@@ -238,9 +239,28 @@ pub enum Outbound {
         text: Text,
         args: Vec<Arg>,
     },
+    /// The inner send (a copy of a user's message) with protect_content:
+    /// its sender chose that, or it is the default (see `engine::settings`).
+    Protected(Box<Outbound>),
+    /// The settings menu: sent anew, or edited in place over `message`.
+    Settings {
+        user: UserId,
+        message: Option<MessageId>,
+        view: SettingsView,
+    },
+    /// Ask `user` to rate the chat that ended at `chat`, with 👍/👎 buttons.
+    AskRating { user: UserId, chat: Timestamp },
 }
 
 impl Outbound {
+    /// The send itself, and whether it goes out protected.
+    pub fn unwrapped(&self) -> (&Outbound, bool) {
+        match self {
+            Outbound::Protected(inner) => (inner.unwrapped().0, true),
+            send => (send, false),
+        }
+    }
+
     /// The chat this call goes to; calls to one chat must keep their order.
     pub fn destination(&self) -> i64 {
         match self {
@@ -252,7 +272,10 @@ impl Outbound {
             | Outbound::RevealPartner { user, .. }
             | Outbound::ShowLanguages { user }
             | Outbound::ShowMedia { user, .. }
-            | Outbound::Captcha { user, .. } => user.0,
+            | Outbound::Captcha { user, .. }
+            | Outbound::Settings { user, .. }
+            | Outbound::AskRating { user, .. } => user.0,
+            Outbound::Protected(inner) => inner.destination(),
             Outbound::ReportCard { admin, .. } | Outbound::EditReportCard { admin, .. } => admin.0,
             Outbound::BroadcastCopy { to, .. } => to.0,
             Outbound::BroadcastStatus { admin, .. } => admin.0,

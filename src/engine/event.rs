@@ -122,7 +122,30 @@ pub enum Event {
     BroadcastResult { to: UserId, result: CopyResult },
     /// The broadcast's progress message was sent as `message`.
     BroadcastShown { message: MessageId },
+    /// A short plain text (at most [`SHORT_TEXT_BYTES`]), not a reply or an
+    /// album part: relayed like [`Event::Message`], unless it answers a
+    /// question the bot asked (the age, in /settings). The only content
+    /// the engine ever reads.
+    ShortText {
+        user: UserId,
+        message: MessageId,
+        text: String,
+        /// The kind a partner may refuse (/media: a link), if it is one.
+        media: Option<Media>,
+    },
+    /// A press on a button of a menu the bot edits in place (callback data
+    /// starting with `set:`); `message` is the menu's message.
+    MenuCallback {
+        user: UserId,
+        query_id: String,
+        data: String,
+        message: MessageId,
+    },
 }
+
+/// The longest text that travels as [`Event::ShortText`]: room for any
+/// answer the bot asks for, too short for a real conversation.
+pub const SHORT_TEXT_BYTES: usize = 16;
 
 /// What an edit changed. Formatting entities travel as Telegram's JSON.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,7 +185,9 @@ impl Event {
             | Event::Share { user, .. }
             | Event::Choose { user, .. }
             | Event::Callback { user, .. }
-            | Event::ReportButton { user, .. } => Some(*user),
+            | Event::ReportButton { user, .. }
+            | Event::ShortText { user, .. }
+            | Event::MenuCallback { user, .. } => Some(*user),
             Event::Screened { inner, .. } => inner.user(),
             // A language hint rides along with the update's own event,
             // which is the one that counts as the user's action.
@@ -251,6 +276,8 @@ pub enum Command {
     Media,
     /// Choose the bot's language.
     Language,
+    /// Open the settings menu.
+    Settings,
 }
 
 impl Command {
@@ -290,6 +317,7 @@ impl Command {
             "link" => Command::Link,
             "media" => Command::Media,
             "language" | "lang" => Command::Language,
+            "settings" => Command::Settings,
             other => match AdminCommand::parse(other, args) {
                 Some(admin) => Command::Admin(admin),
                 None => Command::Unknown,

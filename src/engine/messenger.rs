@@ -68,7 +68,9 @@ impl Engine {
         let Some(copy) = self.in_this_chat(user, link).filter(|l| l.original) else {
             return;
         };
-        out.sends.push(Outbound::EditCopy {
+        // Where the copy can't be edited a new copy goes out: protected
+        // like the first one.
+        let edit = Outbound::EditCopy {
             to: copy.other.chat,
             copy: copy.other.message,
             original: Counterpart {
@@ -76,7 +78,8 @@ impl Engine {
                 message,
             },
             change: change.clone(),
-        });
+        };
+        out.sends.push(self.protect(user, edit));
     }
 
     /// A reaction is mirrored onto the other side in the current chat.

@@ -41,6 +41,7 @@ mod albums;
 pub mod antispam;
 mod ban_end;
 pub mod broadcast;
+mod buckets;
 pub mod captcha;
 pub mod choice;
 pub mod config;
@@ -51,13 +52,16 @@ pub mod event;
 mod language;
 mod limits;
 mod locks;
+pub mod matching;
 pub mod media;
 mod messenger;
 pub mod moderation;
 pub mod profile;
 pub mod queue;
+pub mod ratings;
 pub mod reports;
 mod rules;
+pub mod settings;
 pub mod sharing;
 mod timeouts;
 
@@ -67,10 +71,12 @@ pub use choice::Choice;
 pub use config::EngineConfig;
 pub use effect::{Counter, Outbound, Outcome, Record, Report};
 pub use event::{AdminCommand, BanOrder, Command, Event};
+pub use matching::MatchConfig;
 pub use media::Media;
 pub use moderation::{Ban, BanReason, ModerationConfig, ReportReason};
 pub use profile::{AgeRange, Gender, Profile};
 pub use reports::{OpenReport, ReportAction, ReportId, ReportStatus};
+pub use settings::SettingsView;
 pub use sharing::Contact;
 
 use crate::domain::{Ticket, Timestamp, UserId};
@@ -82,10 +88,10 @@ use dashmap::DashMap;
 /// than the default SipHash (which was about a fifth of a pair+unpair
 /// cycle in the engine bench).
 pub(crate) type UserMap<V> = DashMap<UserId, V, rustc_hash::FxBuildHasher>;
+use buckets::Buckets;
 use deadlines::{Deadlines, When};
 use limits::Limiter;
 use locks::UserLocks;
-use queue::WaitQueue;
 use std::sync::atomic::AtomicU64;
 use timeouts::ChatClock;
 
@@ -103,7 +109,8 @@ pub enum Presence {
 #[derive(Default)]
 pub struct Engine {
     presence: UserMap<Presence>,
-    queue: WaitQueue,
+    /// The waiting users, in buckets by what they are and want.
+    buckets: Buckets,
     /// A user's last partner and when that chat ended, kept for
     /// [`REPORT_WINDOW_SECS`] so /report works right after a chat.
     last_partner: UserMap<(UserId, Timestamp)>,
@@ -132,6 +139,14 @@ pub struct Engine {
     broadcasts: broadcast::Broadcasts,
     /// Broadcast copies handed out per second, at most.
     broadcast_rate: u32,
+    /// Who may meet whom (see [`matching`]).
+    matching: MatchConfig,
+    /// Users asked to type their age, and when they were asked (see
+    /// [`settings`]).
+    awaiting_age: UserMap<Timestamp>,
+    /// Whether copies are protected for users who didn't choose
+    /// (PROTECT_CONTENT).
+    protect_by_default: bool,
     /// /link requests waiting for an answer, by asker (see [`sharing`]).
     shares: UserMap<sharing::ShareRequest>,
     /// Askers whose /link was declined, with the chat's serial: they may
@@ -192,17 +207,13 @@ impl Engine {
             engine.presence.insert(b, Presence::Chatting(a));
             engine.open_chat(a, b, When::Unset);
         }
-        for &(ticket, user, _) in &snapshot.waiting {
-            engine.queue.restore(ticket, user);
-            engine.presence.insert(user, Presence::Searching(ticket));
-            engine.watch_search(user, ticket, When::Unset);
-        }
         for &(user, partner, ended_at) in &snapshot.last_partners {
             engine.remember_partner(user, partner, ended_at);
         }
         engine.restore_sanctions(&snapshot.bans, &snapshot.recent_reports);
         engine.restore_profiles(&snapshot.profiles);
         engine.restore_broadcast(snapshot.broadcast.as_ref());
+        engine.restore_waiting(&snapshot.waiting);
         engine.restore_reports(&snapshot.open_reports, snapshot.last_report_id);
         engine
             .maintenance
@@ -221,6 +232,8 @@ impl Engine {
             .with_antispam(self.antispam.clone())
             .with_captcha_seed(self.captcha_seed)
             .with_broadcast_rate(self.broadcast_rate)
+            .with_matching(self.matching)
+            .with_protect_content(self.protect_by_default)
     }
 
     /// Applies one event at time `now`.
@@ -241,6 +254,7 @@ impl Engine {
             out.record(Record::Seen { user, at: now });
         }
         self.apply(event, now, &mut out);
+        self.ask_ratings(event, now, &mut out);
         out
     }
 
@@ -254,6 +268,11 @@ impl Engine {
                 relayable,
                 media,
             } => self.message(user, message, relayable, media, now, out),
+            Event::Callback {
+                user,
+                ref query_id,
+                ref data,
+            } if data.starts_with(ratings::PREFIX) => self.rate(user, query_id, data, now, out),
             Event::Callback {
                 user,
                 ref query_id,
@@ -320,6 +339,18 @@ impl Engine {
                 ref data,
             } => self.report_button(user, query_id, card, data, now, out),
             Event::Dashboard(ref action) => self.dashboard(action, now, out),
+            Event::ShortText {
+                user,
+                message,
+                ref text,
+                media,
+            } => self.short_text(user, message, text, media, now, out),
+            Event::MenuCallback {
+                user,
+                ref query_id,
+                ref data,
+                message,
+            } => self.settings_press(user, query_id, data, message, now, out),
         }
     }
 
@@ -351,13 +382,13 @@ impl Engine {
             .iter()
             .filter(|entry| matches!(entry.value(), Presence::Chatting(_)))
             .count();
-        (self.queue.len(), chatting / 2)
+        (self.buckets.len(), chatting / 2)
     }
 
     /// Checks the engine's invariants. Meaningful only while no call is in
     /// flight; used by tests and after a restore.
     pub fn check_invariants(&self) -> Result<(), String> {
-        let waiting = self.queue.entries();
+        let waiting = self.buckets.entries();
         let mut seen_waiters = std::collections::HashSet::new();
         for &(ticket, user) in &waiting {
             if !seen_waiters.insert(user) {
@@ -398,6 +429,10 @@ mod broadcast_tests;
 mod choice_tests;
 #[cfg(test)]
 mod limit_tests;
+#[cfg(test)]
+mod matching_props;
+#[cfg(test)]
+mod matching_tests;
 #[cfg(test)]
 mod moderation_tests;
 #[cfg(test)]

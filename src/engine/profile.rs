@@ -6,12 +6,15 @@
 //! setting is a new field: the engine, both backends, backups and export all
 //! carry it without change.
 //!
-//! Users who never chose anything have no entry and get
-//! [`Profile::default`], so a million passers-by cost no memory here.
+//! Users who never chose anything and never finished a chat have no entry
+//! and get [`Profile::default`], so passers-by cost no memory here. A
+//! finished chat adds an entry: the profile also remembers recent partners
+//! (for the no-repeat rule and the rating buttons) and the votes a user
+//! received, because those must survive a restart exactly like settings.
 
 use super::effect::{Outcome, Record};
 use super::Engine;
-use crate::domain::UserId;
+use crate::domain::{Timestamp, UserId};
 use crate::i18n::Lang;
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +60,38 @@ pub struct Profile {
     pub protect_content: Option<bool>,
     /// Whether this user has passed the one-tap captcha.
     pub captcha_passed: bool,
+    /// This user's most recent partners, newest last, for the no-repeat
+    /// rule and for rating each chat once (see [`super::matching`]).
+    pub recent_partners: Vec<RecentPartner>,
+    /// 👍 votes this user received from partners.
+    pub votes_up: u32,
+    /// 👎 votes this user received from partners.
+    pub votes_down: u32,
+}
+
+/// One ended chat, as the user who was in it remembers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecentPartner {
+    pub partner: UserId,
+    /// When the chat ended: with the user, it names the chat.
+    pub ended_at: Timestamp,
+    /// Whether this user has rated that chat.
+    pub rated: bool,
+}
+
+/// Votes at which a low share of 👍 starts to count.
+pub const MIN_VOTES_FOR_RATING: u32 = 5;
+/// Below this share of 👍 (in percent) a user is matched last.
+pub const LOW_RATING_PERCENT: u32 = 30;
+
+impl Profile {
+    /// Whether partners rated this user poorly: at least
+    /// [`MIN_VOTES_FOR_RATING`] votes, under [`LOW_RATING_PERCENT`] 👍.
+    pub fn low_rated(&self) -> bool {
+        let total = self.votes_up.saturating_add(self.votes_down);
+        total >= MIN_VOTES_FOR_RATING
+            && u64::from(self.votes_up) * 100 < u64::from(total) * u64::from(LOW_RATING_PERCENT)
+    }
 }
 
 impl Engine {

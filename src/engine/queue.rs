@@ -65,9 +65,15 @@ impl WaitQueue {
     /// shard is locked, so each shard stays sorted by ticket and a waiter
     /// that took a smaller ticket is visible to anyone who took a larger one.
     pub fn push(&self, user: UserId) -> Ticket {
+        self.push_counted(user, &self.next_ticket)
+    }
+
+    /// [`push`](Self::push) with the ticket drawn from `counter`, so several
+    /// queues (the matching buckets) share one order.
+    pub fn push_counted(&self, user: UserId, counter: &AtomicU64) -> Ticket {
         let shard = self.shard_of(user);
         let mut entries = shard.entries.lock();
-        let ticket = Ticket(self.next_ticket.fetch_add(1, Ordering::SeqCst));
+        let ticket = Ticket(counter.fetch_add(1, Ordering::SeqCst));
         entries.push_back((ticket, user));
         shard.publish_head(&entries);
         ticket
@@ -100,7 +106,12 @@ impl WaitQueue {
 
     /// The oldest waiter other than `me`, as a hint to validate.
     pub fn oldest_except(&self, me: UserId) -> Option<(Ticket, UserId)> {
-        let my_shard = self.shard_of(me) as *const Shard;
+        self.oldest_where(|user| user != me)
+    }
+
+    /// The oldest waiter `wanted` accepts, as a hint to validate. Each
+    /// shard is read from its head, so a refused waiter costs one step.
+    pub fn oldest_where(&self, wanted: impl Fn(UserId) -> bool) -> Option<(Ticket, UserId)> {
         let mut best: Option<(Ticket, UserId)> = None;
         for shard in self.shards.iter() {
             let head = shard.head.load(Ordering::SeqCst);
@@ -108,11 +119,7 @@ impl WaitQueue {
                 continue;
             }
             let entries = shard.entries.lock();
-            let candidate = if std::ptr::eq(shard, my_shard) {
-                entries.iter().find(|(_, user)| *user != me).copied()
-            } else {
-                entries.front().copied()
-            };
+            let candidate = entries.iter().find(|(_, user)| wanted(*user)).copied();
             if let Some((ticket, user)) = candidate {
                 if best.is_none_or(|(t, _)| ticket < t) {
                     best = Some((ticket, user));

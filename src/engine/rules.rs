@@ -4,7 +4,9 @@
 //! `command` reads as the product's specification. Starting a search and
 //! sending while chatting are also subject to flood control ([`super::limits`]).
 
+use super::buckets::Class;
 use super::deadlines::When;
+use super::matching::Avoid;
 use super::{Engine, Presence, REPORT_WINDOW_SECS};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
 use crate::engine::effect::{Counter, Outbound, Outcome, Record};
@@ -74,6 +76,7 @@ impl Engine {
             Command::Link => self.share_request(user, &super::sharing::Contact::hidden(), now, out),
             Command::Media => self.show_media(user, out),
             Command::Language => self.show_languages(user, out),
+            Command::Settings => self.show_settings(user, out),
         }
     }
 
@@ -86,6 +89,9 @@ impl Engine {
         now: Timestamp,
         out: &mut Outcome,
     ) {
+        if self.taken_as_answer(user, now, out) {
+            return;
+        }
         let _held = self.locks.one(user);
         match self.presence_of(user) {
             Presence::Chatting(_) if !self.may_send(user, now, out) => {}
@@ -118,14 +124,20 @@ impl Engine {
             counter: Counter::Relayed,
             delta: 1,
         });
-        out.sends.push(relay);
+        let from = match relay {
+            Outbound::Relay { from, .. } | Outbound::RelayReply { from, .. } => from,
+            _ => user,
+        };
+        out.sends.push(self.protect(from, relay));
     }
 
-    /// Pairs an idle `user` with the oldest waiter, or queues them.
+    /// Pairs an idle `user` with the best waiter for them (see
+    /// [`super::matching`]), or queues them in their bucket.
     fn search(&self, user: UserId, now: Timestamp, waiting_text: Text, out: &mut Outcome) {
+        let (class, avoid) = self.seeker(user, now);
         loop {
-            if let Some((ticket, waiter)) = self.queue.oldest_except(user) {
-                match self.try_pair(user, None, waiter, ticket, now, out) {
+            if let Some(found) = self.suggest(user, &class, &avoid, None) {
+                match self.try_pair(user, None, found.user, found.ticket, now, out) {
                     Attempt::Done => return,
                     Attempt::Stale => continue,
                 }
@@ -134,36 +146,45 @@ impl Engine {
             if self.presence_of(user) != Presence::Idle {
                 return self.tell_where(user, out);
             }
-            let ticket = self.queue.push(user);
+            let ticket = self.buckets.push(user, class);
             self.presence.insert(user, Presence::Searching(ticket));
             self.watch_search(user, ticket, When::At(now));
+            self.watch_relax(user, ticket, &class, When::At(now));
             out.record(Record::Enqueue {
                 ticket,
                 user,
                 since: now,
             });
             drop(held);
-            return self.settle_after_enqueue(user, ticket, now, waiting_text, out);
+            return self.settle_after_enqueue(
+                user,
+                ticket,
+                (&class, &avoid),
+                now,
+                waiting_text,
+                out,
+            );
         }
     }
 
     /// Someone may have queued at the same moment as `user`. Whoever queued
-    /// later pairs with the older waiter, so two searchers never sit in the
-    /// queue side by side.
+    /// later pairs with the older waiter, so two compatible searchers never
+    /// sit in the queue side by side.
     fn settle_after_enqueue(
         &self,
         user: UserId,
         mine: Ticket,
+        (class, avoid): (&Class, &Avoid),
         now: Timestamp,
         waiting_text: Text,
         out: &mut Outcome,
     ) {
         loop {
-            let older = self.queue.oldest_except(user).filter(|(t, _)| *t < mine);
-            let Some((ticket, waiter)) = older else {
+            let Some(found) = self.suggest(user, class, avoid, Some(mine)) else {
                 return out.tell(user, waiting_text);
             };
-            if let Attempt::Done = self.try_pair(user, Some(mine), waiter, ticket, now, out) {
+            let attempt = self.try_pair(user, Some(mine), found.user, found.ticket, now, out);
+            if let Attempt::Done = attempt {
                 return;
             }
         }
@@ -171,7 +192,7 @@ impl Engine {
 
     /// Pairs `user` (idle, or searching with `mine`) with `waiter` if the
     /// waiter still holds `ticket`. Validates both under their locks.
-    fn try_pair(
+    pub(super) fn try_pair(
         &self,
         user: UserId,
         mine: Option<Ticket>,
@@ -187,7 +208,7 @@ impl Engine {
             return Attempt::Done;
         }
         if self.presence_of(waiter) != Presence::Searching(ticket)
-            || !self.queue.remove(ticket, waiter)
+            || !self.buckets.remove(ticket, waiter)
         {
             return Attempt::Stale;
         }
@@ -196,7 +217,7 @@ impl Engine {
             user: waiter,
         });
         if let Some(mine) = mine {
-            self.queue.remove(mine, user);
+            self.buckets.remove(mine, user);
             out.record(Record::Dequeue { ticket: mine, user });
         }
         self.presence.insert(waiter, Presence::Chatting(user));
@@ -267,6 +288,8 @@ impl Engine {
             counter: Counter::ChatsEnded,
             delta: 1,
         });
+        self.remember_recent(user, partner, now, out);
+        self.remember_recent(partner, user, now, out);
     }
 
     fn leave_search(&self, user: UserId, out: &mut Outcome) {
@@ -289,7 +312,7 @@ impl Engine {
     /// Takes `user`, whom the caller has checked under their lock to be
     /// searching with `ticket`, out of the queue, and records it.
     pub(super) fn unqueue(&self, user: UserId, ticket: Ticket, out: &mut Outcome) {
-        self.queue.remove(ticket, user);
+        self.buckets.remove(ticket, user);
         self.presence.remove(&user);
         out.record(Record::Dequeue { ticket, user });
     }
@@ -327,7 +350,7 @@ impl Engine {
     }
 }
 
-enum Attempt {
+pub(super) enum Attempt {
     /// Paired, or the user's own state changed under us: stop trying.
     Done,
     /// The waiter was gone: try the next one.

@@ -95,6 +95,7 @@ impl Engine {
                 Due::Album { user } => self.album_due(user, now, out),
                 Due::BanEnds { user, until } => self.announce_ban_end(user, until, now, out),
                 Due::Share { user, serial } => self.expire_share(user, serial, out),
+                Due::Relax { ticket, user } => self.relax_due(ticket, user, when, now, out),
             }
         }
         self.limiter.sweep(now);

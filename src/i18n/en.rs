@@ -16,6 +16,7 @@ pub(super) fn text(key: Text) -> &'static str {
             /link — offer to exchange usernames with your partner\n\
             /media — choose which kinds of message you accept\n\
             /language — change my language\n\
+            /settings — about you, whom you meet, privacy\n\
             /help — how it works\n\n\
             House rules: be kind, no spam, no illegal content. Use /report against abuse.\n\n\
             Send /chat to begin.",
@@ -31,6 +32,7 @@ pub(super) fn text(key: Text) -> &'static str {
             /link offers to exchange Telegram usernames; nothing is shared unless your partner agrees too.\n\
             /media lets you refuse photos, videos, voice messages, stickers, documents or links.\n\
             /language changes the language I speak to you.\n\n\
+            /settings: your gender and age, whom you want to meet, and whether your messages can be forwarded.\n\n\
             Be kind. Never share personal details you would regret sharing.",
         Text::Searching => "🔎 Looking for a partner…",
         Text::SearchingAgain => "🔎 Looking for a new partner…",
@@ -144,6 +146,35 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::BroadcastDone => "📣 Broadcast finished: {0} sent, {1} blocked the bot, {2} failed.",
         Text::BroadcastStopped => "📣 Broadcast stopped: {0} sent, {1} blocked the bot, {2} failed. Nobody else will get it.",
         Text::BroadcastStopButton => "⏹ Stop",
+        Text::SearchRelaxed => "⏳ Nobody who matches your wishes is around, so your search now includes everyone who would like to meet you. You can change your wishes in /settings.",
+        Text::RatingAsk => "How was this chat? Rate your partner; they won't know it was you.",
+        Text::RatingThanks => "Thanks for rating!",
+        Text::RatingAlreadyGiven => "You've already rated this chat.",
+        Text::AskAge => "🎂 How old are you? Type your age as a number (13–99) in your next message.",
+        Text::AgeNotANumber => "That's not a number. Type your age in digits, for example 25 (13–99), or send /settings to cancel.",
+        Text::AgeOutOfRange => "Your age must be between 13 and 99. Type it again, or send /settings to cancel.",
+        Text::AgeSaved => "✅ Age saved: {0}.",
+        Text::SettingsMenu => "⚙️ Settings\n\nAbout me\nGender: {0}\nAge: {1}\nLanguage: {2}\n\nWhom I want to meet\nGender: {3}\nAge: {4}\nSame language only: {5}\n\nProtect my messages from forwarding and saving: {6}\n\nTap a button to change it.",
+        Text::GenderMale => "male",
+        Text::GenderFemale => "female",
+        Text::GenderOther => "other",
+        Text::NotSet => "not set",
+        Text::Anyone => "anyone",
+        Text::Men => "men",
+        Text::Women => "women",
+        Text::AnyAge => "any",
+        Text::On => "on",
+        Text::Off => "off",
+        Text::LanguageAuto => "from Telegram",
+        Text::ButtonMyGender => "👤 My gender: {0}",
+        Text::ButtonMyAge => "🎂 My age: {0}",
+        Text::ButtonLanguage => "🌐 Language: {0}",
+        Text::ButtonWantsGender => "💞 Meet: {0}",
+        Text::ButtonWantsAge => "📅 Their age: {0}",
+        Text::ButtonSameLanguage => "🗣 Same language only: {0}",
+        Text::ButtonProtect => "🔒 Protect my messages: {0}",
+        Text::RateUp => "👍 Good",
+        Text::RateDown => "👎 Bad",
     }
 }
 
@@ -157,6 +188,7 @@ pub(super) fn command(command: MenuCommand) -> &'static str {
         MenuCommand::Language => "Change the bot's language",
         MenuCommand::Report => "Report your current or last partner",
         MenuCommand::Delete => "Reply to your message to unsend it",
+        MenuCommand::Settings => "About you, whom you meet, privacy",
         MenuCommand::Help => "How this bot works",
         MenuCommand::Start => "Welcome and house rules",
     }

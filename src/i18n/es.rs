@@ -17,6 +17,7 @@ pub(super) fn text(key: Text) -> &'static str {
             /link — proponer intercambiar nombres de usuario\n\
             /media — elegir qué tipos de mensaje aceptas\n\
             /language — cambiar mi idioma\n\
+            /settings — sobre ti, a quién conocer, privacidad\n\
             /help — cómo funciona\n\n\
             Normas: sé amable, nada de spam ni de contenido ilegal. Usa /report contra los abusos.\n\n\
             Envía /chat para empezar.",
@@ -145,6 +146,35 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::BroadcastDone => "📣 Difusión terminada: enviados: {0}, bloquearon el bot: {1}, fallidos: {2}.",
         Text::BroadcastStopped => "📣 Difusión detenida: enviados: {0}, bloquearon el bot: {1}, fallidos: {2}. Nadie más la recibirá.",
         Text::BroadcastStopButton => "⏹ Detener",
+        Text::SearchRelaxed => "⏳ Ahora no hay nadie que cumpla tus preferencias, así que tu búsqueda incluye a todos los que quieran conocerte. Puedes cambiar tus preferencias en /settings.",
+        Text::RatingAsk => "¿Qué tal el chat? Valora a tu compañero; no sabrá que fuiste tú.",
+        Text::RatingThanks => "¡Gracias por tu valoración!",
+        Text::RatingAlreadyGiven => "Ya valoraste este chat.",
+        Text::AskAge => "🎂 ¿Cuántos años tienes? Escribe tu edad en número (13–99) en tu próximo mensaje.",
+        Text::AgeNotANumber => "Eso no es un número. Escribe tu edad en cifras, por ejemplo 25 (13–99), o envía /settings para cancelar.",
+        Text::AgeOutOfRange => "Tu edad debe estar entre 13 y 99. Escríbela de nuevo o envía /settings para cancelar.",
+        Text::AgeSaved => "✅ Edad guardada: {0}.",
+        Text::SettingsMenu => "⚙️ Ajustes\n\nSobre mí\nGénero: {0}\nEdad: {1}\nIdioma: {2}\n\nA quién quiero conocer\nGénero: {3}\nEdad: {4}\nSolo mi idioma: {5}\n\nProteger mis mensajes contra reenvío y guardado: {6}\n\nToca un botón para cambiarlo.",
+        Text::GenderMale => "hombre",
+        Text::GenderFemale => "mujer",
+        Text::GenderOther => "otro",
+        Text::NotSet => "sin indicar",
+        Text::Anyone => "cualquiera",
+        Text::Men => "hombres",
+        Text::Women => "mujeres",
+        Text::AnyAge => "cualquiera",
+        Text::On => "sí",
+        Text::Off => "no",
+        Text::LanguageAuto => "el de Telegram",
+        Text::ButtonMyGender => "👤 Mi género: {0}",
+        Text::ButtonMyAge => "🎂 Mi edad: {0}",
+        Text::ButtonLanguage => "🌐 Idioma: {0}",
+        Text::ButtonWantsGender => "💞 Conocer a: {0}",
+        Text::ButtonWantsAge => "📅 Su edad: {0}",
+        Text::ButtonSameLanguage => "🗣 Solo mi idioma: {0}",
+        Text::ButtonProtect => "🔒 Proteger mis mensajes: {0}",
+        Text::RateUp => "👍 Bien",
+        Text::RateDown => "👎 Mal",
     }
 }
 
@@ -158,6 +188,7 @@ pub(super) fn command(command: MenuCommand) -> &'static str {
         MenuCommand::Language => "Cambiar el idioma del bot",
         MenuCommand::Report => "Denunciar a tu compañero actual o anterior",
         MenuCommand::Delete => "Responde a tu mensaje para borrarlo",
+        MenuCommand::Settings => "Sobre ti, a quién conocer, privacidad",
         MenuCommand::Help => "Cómo funciona el bot",
         MenuCommand::Start => "Bienvenida y normas",
     }

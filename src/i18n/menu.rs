@@ -16,10 +16,11 @@ pub enum MenuCommand {
     Delete,
     Help,
     Start,
+    Settings,
 }
 
 impl MenuCommand {
-    pub const ALL: [MenuCommand; 10] = [
+    pub const ALL: [MenuCommand; 11] = [
         MenuCommand::Chat,
         MenuCommand::Next,
         MenuCommand::Stop,
@@ -28,6 +29,7 @@ impl MenuCommand {
         MenuCommand::Language,
         MenuCommand::Report,
         MenuCommand::Delete,
+        MenuCommand::Settings,
         MenuCommand::Help,
         MenuCommand::Start,
     ];
@@ -45,6 +47,7 @@ impl MenuCommand {
             MenuCommand::Delete => "delete",
             MenuCommand::Help => "help",
             MenuCommand::Start => "start",
+            MenuCommand::Settings => "settings",
         }
     }
 

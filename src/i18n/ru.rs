@@ -17,6 +17,7 @@ pub(super) fn text(key: Text) -> &'static str {
             /link — предложить собеседнику обменяться юзернеймами\n\
             /media — выбрать, какие сообщения ты принимаешь\n\
             /language — сменить язык\n\
+            /settings — о себе, с кем общаться, приватность\n\
             /help — как всё устроено\n\n\
             Правила: будь вежлив, никакого спама и ничего незаконного. На нарушителей жалуйся через /report.\n\n\
             Отправь /chat, чтобы начать.",
@@ -145,6 +146,35 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::BroadcastDone => "📣 Рассылка закончена: отправлено: {0}, заблокировали бота: {1}, ошибок: {2}.",
         Text::BroadcastStopped => "📣 Рассылка остановлена: отправлено: {0}, заблокировали бота: {1}, ошибок: {2}. Больше никто её не получит.",
         Text::BroadcastStopButton => "⏹ Остановить",
+        Text::SearchRelaxed => "⏳ Никого, кто подходит под твои пожелания, сейчас нет, поэтому поиск теперь включает всех, кто хочет познакомиться с тобой. Пожелания можно изменить в /settings.",
+        Text::RatingAsk => "Как прошёл чат? Оцени собеседника — он не узнает, что это ты.",
+        Text::RatingThanks => "Спасибо за оценку!",
+        Text::RatingAlreadyGiven => "Ты уже оценил этот чат.",
+        Text::AskAge => "🎂 Сколько тебе лет? Напиши возраст числом (13–99) следующим сообщением.",
+        Text::AgeNotANumber => "Это не число. Напиши возраст цифрами, например 25 (13–99), или отправь /settings, чтобы отменить.",
+        Text::AgeOutOfRange => "Возраст должен быть от 13 до 99. Напиши его ещё раз или отправь /settings, чтобы отменить.",
+        Text::AgeSaved => "✅ Возраст сохранён: {0}.",
+        Text::SettingsMenu => "⚙️ Настройки\n\nОбо мне\nПол: {0}\nВозраст: {1}\nЯзык: {2}\n\nС кем я хочу общаться\nПол: {3}\nВозраст: {4}\nТолько на моём языке: {5}\n\nЗащитить мои сообщения от пересылки и сохранения: {6}\n\nНажми кнопку, чтобы изменить.",
+        Text::GenderMale => "мужской",
+        Text::GenderFemale => "женский",
+        Text::GenderOther => "другой",
+        Text::NotSet => "не указан",
+        Text::Anyone => "с кем угодно",
+        Text::Men => "с мужчинами",
+        Text::Women => "с женщинами",
+        Text::AnyAge => "любой",
+        Text::On => "вкл",
+        Text::Off => "выкл",
+        Text::LanguageAuto => "из Telegram",
+        Text::ButtonMyGender => "👤 Мой пол: {0}",
+        Text::ButtonMyAge => "🎂 Мой возраст: {0}",
+        Text::ButtonLanguage => "🌐 Язык: {0}",
+        Text::ButtonWantsGender => "💞 Общаться: {0}",
+        Text::ButtonWantsAge => "📅 Их возраст: {0}",
+        Text::ButtonSameLanguage => "🗣 Только на моём языке: {0}",
+        Text::ButtonProtect => "🔒 Защитить мои сообщения: {0}",
+        Text::RateUp => "👍 Хорошо",
+        Text::RateDown => "👎 Плохо",
     }
 }
 
@@ -158,6 +188,7 @@ pub(super) fn command(command: MenuCommand) -> &'static str {
         MenuCommand::Language => "Сменить язык бота",
         MenuCommand::Report => "Пожаловаться на собеседника",
         MenuCommand::Delete => "Ответь на своё сообщение, чтобы удалить его",
+        MenuCommand::Settings => "О себе, с кем общаться, приватность",
         MenuCommand::Help => "Как работает бот",
         MenuCommand::Start => "Приветствие и правила",
     }

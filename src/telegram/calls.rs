@@ -62,7 +62,24 @@ impl Courier {
         send: &Outbound,
         lang: Lang,
     ) -> Result<Vec<MessageId>, RequestError> {
+        let (send, protect) = send.unwrapped();
         match send {
+            // `unwrapped` took the wrapper off.
+            Outbound::Protected(_) => Ok(Vec::new()),
+            Outbound::Settings {
+                user,
+                message,
+                view,
+            } => self.settings_menu(*user, *message, view, lang).await,
+            Outbound::AskRating { user, chat: ended } => {
+                let request = self
+                    .bot
+                    .send_message(chat(*user), Text::RatingAsk.render_in(lang));
+                request
+                    .reply_markup(super::menus::rating_keyboard(*ended, lang))
+                    .await?;
+                Ok(Vec::new())
+            }
             Outbound::Tell { user, text } => self.say(chat(*user), text.render_in(lang)).await,
             Outbound::TellWith { user, text, args } => {
                 self.say(chat(*user), text.render_with_in(lang, args)).await
@@ -117,14 +134,17 @@ impl Courier {
                 edit,
             } => self.show_media(*user, *refused, *edit, lang).await,
             Outbound::Relay { from, to, message } => {
-                self.copy(*from, *to, *message, None, None).await
+                self.copy(*from, *to, *message, None, None, protect).await
             }
             Outbound::RelayReply {
                 from,
                 to,
                 message,
                 reply_to,
-            } => self.copy(*from, *to, *message, Some(*reply_to), None).await,
+            } => {
+                self.copy(*from, *to, *message, Some(*reply_to), None, protect)
+                    .await
+            }
             Outbound::EditCopy {
                 to,
                 copy,
@@ -132,7 +152,8 @@ impl Courier {
                 change,
             } => {
                 let marker = Text::EditedMarker.render_in(lang);
-                self.edit(*to, *copy, original.chat, original.message, change, marker)
+                let original = (original.chat, original.message);
+                self.edit(*to, *copy, original, change, protect, marker)
                     .await
             }
             Outbound::React {
@@ -151,7 +172,7 @@ impl Courier {
             Outbound::RelayAlbum { from, to, messages } => {
                 let ids = messages.iter().map(|m| TgMessage(m.0));
                 let mut request = self.bot.copy_messages(chat(*to), chat(*from), ids);
-                if self.protect {
+                if protect {
                     request = request.protect_content(true);
                 }
                 let copies = request.await?;
@@ -250,6 +271,31 @@ impl Courier {
         }
     }
 
+    /// The settings menu, new or edited in place (an edit that changes
+    /// nothing is not an error).
+    async fn settings_menu(
+        &self,
+        user: UserId,
+        message: Option<MessageId>,
+        view: &crate::engine::SettingsView,
+        lang: Lang,
+    ) -> Result<Vec<MessageId>, RequestError> {
+        let text = super::menus::settings_text(view, lang);
+        let keyboard = super::menus::settings_keyboard(view, lang);
+        let Some(message) = message else {
+            let request = self.bot.send_message(chat(user), text);
+            request.reply_markup(keyboard).await?;
+            return Ok(Vec::new());
+        };
+        let request = self
+            .bot
+            .edit_message_text(chat(user), TgMessage(message.0), text);
+        match request.reply_markup(keyboard).await {
+            Err(error) if !not_modified(&error) => Err(error),
+            _ => Ok(Vec::new()),
+        }
+    }
+
     async fn say(
         &self,
         to: TgChat,
@@ -294,11 +340,12 @@ impl Courier {
         message: MessageId,
         reply: Option<MessageId>,
         caption: Option<String>,
+        protect: bool,
     ) -> Result<Vec<MessageId>, RequestError> {
         let mut request = self
             .bot
             .copy_message(chat(to), chat(from), TgMessage(message.0));
-        if self.protect {
+        if protect {
             request = request.protect_content(true);
         }
         if let Some(reply) = reply {
@@ -315,9 +362,9 @@ impl Courier {
         &self,
         to: UserId,
         copy: MessageId,
-        from: UserId,
-        original: MessageId,
+        (from, original): (UserId, MessageId),
         change: &Change,
+        protect: bool,
         marker: &str,
     ) -> Result<Vec<MessageId>, RequestError> {
         let attempt = match change {
@@ -359,10 +406,14 @@ impl Courier {
                         original,
                         Some(copy),
                         Some(format!("{marker} {caption}")),
+                        protect,
                     )
                     .await
                 }
-                Change::Media => self.copy(from, to, original, Some(copy), None).await,
+                Change::Media => {
+                    self.copy(from, to, original, Some(copy), None, protect)
+                        .await
+                }
             },
             Err(error) => Err(error),
         }

@@ -42,7 +42,7 @@ pub struct Done {
 
 /// The originals and the copies a finished relay made, paired in order.
 fn links_of(send: &Outbound, copies: &[MessageId]) -> Vec<(Counterpart, Counterpart)> {
-    let (from, to, originals) = match send {
+    let (from, to, originals) = match send.unwrapped().0 {
         Outbound::Relay { from, to, message }
         | Outbound::RelayReply {
             from, to, message, ..

@@ -121,6 +121,15 @@ fn classify_callback(query: &CallbackQuery) -> Option<Event> {
     }
     let user = UserId(query.from.id.0 as i64);
     let data = query.data.clone().unwrap_or_default();
+    if data.starts_with(crate::engine::settings::PREFIX) {
+        // The settings menu is edited in place, so its presses carry it.
+        return Some(Event::MenuCallback {
+            user,
+            query_id: query.id.0.clone(),
+            data,
+            message: MessageId(message.id().0),
+        });
+    }
     if data.starts_with(crate::engine::reports::CALLBACK_PREFIX) {
         return Some(Event::ReportButton {
             user,
@@ -178,6 +187,7 @@ fn classify_message(message: &Message, bot_username: &str) -> Option<Event> {
         Relay::Refuse => false,
     };
     let group = message.media_group_id().map(|g| g.0.clone());
+    let message_text = message.text();
     let media = media_of(message);
     let message = MessageId(message.id.0);
     if let Some(group) = group.filter(|_| relayable) {
@@ -197,13 +207,27 @@ fn classify_message(message: &Message, bot_username: &str) -> Option<Event> {
             link: None,
             media,
         },
-        None => Event::Message {
-            user,
-            message,
-            relayable,
-            media,
+        None => match short_text(message_text) {
+            Some(text) => Event::ShortText {
+                user,
+                message,
+                text,
+                media,
+            },
+            None => Event::Message {
+                user,
+                message,
+                relayable,
+                media,
+            },
         },
     })
+}
+
+/// A plain text short enough to be an answer to the bot's question.
+fn short_text(text: Option<&str>) -> Option<String> {
+    let text = text?;
+    (text.len() <= crate::engine::event::SHORT_TEXT_BYTES).then(|| text.to_owned())
 }
 
 /// The kind of `message` a partner may refuse (/media). A media kind wins
@@ -383,7 +407,16 @@ mod tests {
                 media: None,
             })
         };
-        assert_eq!(event_for(by_message_id(1)), message(1, true));
+        // A short plain text carries its words, in case it answers a question.
+        assert_eq!(
+            event_for(by_message_id(1)),
+            Some(Event::ShortText {
+                user: me,
+                message: MessageId(1),
+                text: "plain text".into(),
+                media: None,
+            })
+        );
         assert_eq!(
             event_for(by_message_id(3)),
             Some(Event::Command {

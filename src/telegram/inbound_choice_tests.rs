@@ -47,7 +47,7 @@ fn file(id: &str) -> Value {
 
 fn media(content: Value) -> Option<Media> {
     match classify(&message(content, None), "bot") {
-        Some(Event::Message { media, .. }) => media,
+        Some(Event::Message { media, .. } | Event::ShortText { media, .. }) => media,
         other => panic!("not a message: {other:?}"),
     }
 }

@@ -10,6 +10,7 @@ mod deferred;
 pub mod dispatch;
 pub mod inbound;
 mod keyboards;
+mod menus;
 pub mod outbound;
 pub mod poller;
 pub mod screen;

@@ -91,9 +91,6 @@ fn classify_api(api: &ApiError) -> Failure {
 pub struct Courier {
     pub(super) bot: Bot,
     names: Pseudonymizer,
-    /// Send copies with protect_content, so partners can't forward or save
-    /// them (PROTECT_CONTENT).
-    pub(super) protect: bool,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
@@ -131,11 +128,12 @@ impl Delivered {
 }
 
 impl Courier {
-    pub fn new(bot: Bot, names: Pseudonymizer, protect: bool) -> Self {
+    /// Whether a copy is protected is the engine's decision
+    /// ([`Outbound::Protected`]), so the courier needs no setting for it.
+    pub fn new(bot: Bot, names: Pseudonymizer) -> Self {
         Courier {
             bot,
             names,
-            protect,
             metrics: Default::default(),
         }
     }
@@ -150,12 +148,12 @@ impl Courier {
     /// engine must hear if it failed for good.
     pub async fn deliver_one(&self, send: &Outbound, lang: Lang) -> Delivered {
         let failure = match self.with_retries(send, lang).await {
-            Ok(copies) => return Delivered::made(send, copies),
+            Ok(copies) => return Delivered::made(send.unwrapped().0, copies),
             Err(failure) => failure,
         };
         let destination = self.names.chat(send.destination());
         tracing::warn!(to = %destination, kind = kind_name(send), ?failure, "send failed");
-        let feedback = match (failure, send) {
+        let feedback = match (failure, send.unwrapped().0) {
             // A user who blocked the bot is counted as such, not as an error.
             (Failure::Unreachable, Outbound::BroadcastCopy { to, .. }) => {
                 Some(Feedback::Broadcast(*to, CopyResult::Blocked))
@@ -172,7 +170,9 @@ impl Courier {
                 | Outbound::RevealPartner { user, .. }
                 | Outbound::ShowLanguages { user }
                 | Outbound::ShowMedia { user, .. }
-                | Outbound::Captcha { user, .. },
+                | Outbound::Captcha { user, .. }
+                | Outbound::Settings { user, .. }
+                | Outbound::AskRating { user, .. },
             ) => Some(Feedback::Unreachable(*user)),
             (
                 Failure::Unreachable,
@@ -218,7 +218,10 @@ impl Courier {
 }
 
 fn kind_name(send: &Outbound) -> &'static str {
-    match send {
+    match send.unwrapped().0 {
+        Outbound::Protected(_) => "protected",
+        Outbound::Settings { .. } => "settings",
+        Outbound::AskRating { .. } => "ask_rating",
         Outbound::Tell { .. } => "tell",
         Outbound::TellWith { .. } => "tell_with",
         Outbound::AskReportReason { .. } => "ask_report_reason",

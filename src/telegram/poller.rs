@@ -90,7 +90,8 @@ pub struct LoopSettings {
     pub poll_timeout: Duration,
     pub throttle: ThrottleConfig,
     pub engine: EngineConfig,
-    /// Send copies with protect_content (PROTECT_CONTENT).
+    /// Send copies with protect_content (PROTECT_CONTENT), for users who
+    /// didn't choose in /settings.
     pub protect_content: bool,
     pub moderation: ModerationConfig,
     pub metrics: Arc<Metrics>,
@@ -100,6 +101,7 @@ pub struct LoopSettings {
     pub moderator: Option<ModeratorSettings>,
     /// Broadcast copies per second, at most.
     pub broadcast_rate: u32,
+    pub matching: crate::engine::MatchConfig,
 }
 
 pub struct Poller {
@@ -176,7 +178,9 @@ impl Poller {
             .with_moderation(settings.moderation)
             .with_antispam(settings.antispam.clone())
             .with_captcha_seed(random_seed())
-            .with_broadcast_rate(settings.broadcast_rate);
+            .with_broadcast_rate(settings.broadcast_rate)
+            .with_matching(settings.matching)
+            .with_protect_content(settings.protect_content);
         let moderator = match settings.moderator.clone() {
             Some(moderator) => {
                 let client = OpenAiModerator::new(moderator).context("moderation client")?;
@@ -201,8 +205,7 @@ impl Poller {
             "state restored"
         );
 
-        let courier = Courier::new(bot.clone(), names, settings.protect_content)
-            .with_metrics(settings.metrics.clone());
+        let courier = Courier::new(bot.clone(), names).with_metrics(settings.metrics.clone());
         let throttle = Throttle::new(settings.throttle);
         let (dispatcher, finished) = Dispatcher::new(courier, throttle, MAX_IN_FLIGHT);
         let next_seq = snapshot.outbox.last().map_or(1, |(seq, _)| seq + 1);

@@ -52,6 +52,13 @@ fn settled_profile() -> Profile {
         refused_media: 0b101,
         protect_content: Some(true),
         captcha_passed: true,
+        recent_partners: vec![randchat::engine::profile::RecentPartner {
+            partner: randchat::domain::UserId(8),
+            ended_at: randchat::domain::Timestamp(40),
+            rated: true,
+        }],
+        votes_up: 4,
+        votes_down: 1,
     }
 }
 

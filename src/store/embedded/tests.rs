@@ -183,6 +183,14 @@ fn filed_report() -> Report {
     }
 }
 
+fn randchat_recent() -> crate::engine::profile::RecentPartner {
+    crate::engine::profile::RecentPartner {
+        partner: u(8),
+        ended_at: t(40),
+        rated: true,
+    }
+}
+
 /// A profile with every field away from its default.
 fn settled_profile() -> Profile {
     Profile {
@@ -195,6 +203,9 @@ fn settled_profile() -> Profile {
         refused_media: 0b101,
         protect_content: Some(true),
         captcha_passed: true,
+        recent_partners: vec![randchat_recent()],
+        votes_up: 4,
+        votes_down: 1,
     }
 }
 
