@@ -98,6 +98,7 @@ fn message(engine: &Engine, user: UserId, message: MessageId) -> Outcome {
         user,
         message,
         relayable: true,
+        media: None,
     };
     engine.handle(&event, NOW)
 }
@@ -315,6 +316,7 @@ impl Client {
             user,
             message: MessageId(self.next_message),
             relayable: true,
+            media: None,
         }
     }
 

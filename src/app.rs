@@ -1,8 +1,8 @@
 //! Wiring: open the store, connect to Telegram, run until a signal.
 
-use crate::store::embedded::EmbeddedStore;
-use crate::store::Backend;
+use crate::store::{Backend, OpenStore};
 use crate::telegram::poller::{LoopSettings, Poller};
+use crate::telegram::source::UpdateSource;
 use crate::telemetry::Pseudonymizer;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -21,15 +21,18 @@ pub struct Settings {
     /// Admin HTTP server and control socket (see [`crate::service`]).
     pub service: crate::service::ServiceSettings,
     pub moderation: crate::engine::ModerationConfig,
+    /// Where state lives: the embedded file in `data_dir`, or Redis.
+    pub store: crate::config::StoreChoice,
+    /// Webhook mode (`WEBHOOK_URL`); `None` long-polls.
+    pub webhook: Option<crate::config::WebhookConfig>,
 }
 
 /// Runs the bot until SIGINT or SIGTERM.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let embedded = EmbeddedStore::open(&settings.data_dir)?;
+    let opened = OpenStore::open(&settings.store, &settings.data_dir).await?;
     let metrics = Arc::new(crate::metrics::Metrics::new());
-    let service =
-        crate::service::start(&settings.service, embedded.clone(), metrics.clone()).await?;
-    let store: Arc<dyn Backend> = embedded;
+    let service = crate::service::start(&settings.service, opened.clone(), metrics.clone()).await?;
+    let store: Arc<dyn Backend> = opened.backend();
     let names = Pseudonymizer::from_secret(&settings.token);
     let bot = crate::telegram::bot(&settings.token, settings.api_url, settings.poll_timeout)?;
     let loop_settings = LoopSettings {
@@ -40,7 +43,8 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         moderation: settings.moderation,
         metrics,
     };
-    let poller = Poller::start(bot, store, names, loop_settings).await?;
+    let source = update_source(&settings.webhook, settings.poll_timeout).await?;
+    let poller = Poller::start_with_source(bot, store, names, loop_settings, source).await?;
     service.readiness.set_ready();
     let readiness = service.readiness.clone();
     let stopping = async move {
@@ -54,6 +58,23 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     tokio::spawn(poller.run(stopping))
         .await
         .map_err(|error| anyhow::anyhow!("the update loop panicked: {error}"))?
+}
+
+/// Long polling, or a bound and serving webhook server (bound before
+/// setWebhook, so Telegram's first delivery finds it listening).
+async fn update_source(
+    webhook: &Option<crate::config::WebhookConfig>,
+    poll_timeout: Duration,
+) -> anyhow::Result<UpdateSource> {
+    let Some(config) = webhook else {
+        return Ok(UpdateSource::LongPolling {
+            timeout: poll_timeout,
+        });
+    };
+    let (server, feed) = crate::telegram::webhook::bind(config).await?;
+    tracing::info!(addr = %server.local_addr()?, "webhook server listening");
+    tokio::spawn(server.serve(std::future::pending()));
+    Ok(UpdateSource::Webhook(feed))
 }
 
 /// Completes on the first SIGINT or SIGTERM.

@@ -21,13 +21,15 @@ const EXAMPLES: &str = "Examples:
   randchat restore backups/randchat-2026-01-31.redb
                                               load a snapshot (stop the bot first)
   randchat healthcheck                        exit 0 if GET /healthz on ADMIN_LISTEN answers 200
+  randchat export randchat.jsonl              all data as JSON lines (bot stopped)
+  randchat import randchat.jsonl              load an export into an empty DATA_DIR
 
 Configuration comes from built-in defaults, then randchat.toml, then the
 environment (a .env file is read too), then these flags. See .env.example.
 
 Exit codes: 0 success; 1 the command failed (Telegram unreachable or token
 rejected, no database, backup/restore failed or refused, unhealthy);
-2 bad configuration or an unusable database at start-up (healthcheck exits 1
+2 bad configuration, an unusable database at start-up, or a corrupt import file (healthcheck exits 1
 instead, as Docker reserves 2).";
 
 #[derive(Parser)]
@@ -84,6 +86,24 @@ enum Command {
         /// The snapshot to load.
         file: PathBuf,
     },
+    /// Write all data (users, pairs, queue, reports, bans, profiles,
+    /// counters, links, outbox) as JSON lines (the bot must be stopped).
+    Export {
+        /// Where to write it; `-` for standard output.
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Load a file made by `export` into the database (the bot must be
+    /// stopped; the database must be empty unless --force).
+    Import {
+        /// The export to load.
+        file: PathBuf,
+        /// Add the data on top of a database that is not empty.
+        #[arg(long)]
+        force: bool,
+    },
     /// Exit 0 if the admin server answers GET /healthz with 200, else 1.
     Healthcheck {
         /// Check /readyz instead: connected to Telegram and state restored.
@@ -130,6 +150,8 @@ fn main() -> ExitCode {
         Command::Backup { file, force } => cli::backup(&config, &file, force),
         Command::Restore { file } => cli::restore(&config, &file),
         Command::Healthcheck { ready, addr } => cli::healthcheck(config.admin_listen, addr, ready),
+        Command::Export { file, force } => cli::export(&config, &file, force),
+        Command::Import { file, force } => cli::import(&config, &file, force),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -171,6 +193,8 @@ fn run(config: Config) -> ExitCode {
             admins: config.admin_ids.clone(),
             ..config.moderation.clone()
         },
+        webhook: config.webhook.clone(),
+        store: config.store.clone(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -14,7 +14,7 @@
 
 use crate::control::server::ControlServer;
 use crate::http::{AdminServer, AdminState, Readiness};
-use crate::store::EmbeddedStore;
+use crate::store::OpenStore;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,7 +37,7 @@ pub struct Service {
 /// background tasks. Call after the store is open, inside the runtime.
 pub async fn start(
     settings: &ServiceSettings,
-    store: Arc<EmbeddedStore>,
+    store: OpenStore,
     metrics: Arc<crate::metrics::Metrics>,
 ) -> anyhow::Result<Service> {
     let readiness = Readiness::new();
@@ -58,7 +58,7 @@ pub async fn start(
     Ok(Service { readiness, socket })
 }
 
-fn bind_control(data_dir: &Path, store: Arc<EmbeddedStore>) -> Option<PathBuf> {
+fn bind_control(data_dir: &Path, store: OpenStore) -> Option<PathBuf> {
     match ControlServer::bind(data_dir, store) {
         Ok(server) => {
             let path = server.path().to_path_buf();

@@ -95,6 +95,11 @@ async fn check_config_says_when_the_api_is_unreachable_or_the_token_rejected() {
 
 #[tokio::test]
 async fn stats_reads_a_stopped_bots_data_dir_and_asks_a_running_one() {
+    if support::app::skip_on_redis(
+        "reads the redb file of a stopped bot; Redis stats: tests/redis_store.rs",
+    ) {
+        return;
+    }
     let mut app = spawn_app().await;
     let fake = app.fake.clone();
     let (a, b) = (fake.user(8001, "Ann", None), fake.user(8002, "Ben", None));
@@ -157,6 +162,11 @@ async fn stats_reads_a_stopped_bots_data_dir_and_asks_a_running_one() {
 
 #[tokio::test]
 async fn a_backup_taken_while_running_restores_into_a_bot_that_still_relays() {
+    if support::app::skip_on_redis(
+        "backups are embedded-only; their refusal on Redis: tests/redis_store.rs",
+    ) {
+        return;
+    }
     let mut app = spawn_app().await;
     let fake = app.fake.clone();
     let (a, b) = (fake.user(8101, "Ann", None), fake.user(8102, "Ben", None));
@@ -208,6 +218,11 @@ async fn a_backup_taken_while_running_restores_into_a_bot_that_still_relays() {
 
 #[tokio::test]
 async fn restore_is_refused_while_the_bot_runs_and_checks_the_file() {
+    if support::app::skip_on_redis(
+        "restore is embedded-only; its refusal on Redis: tests/redis_store.rs",
+    ) {
+        return;
+    }
     let app = spawn_app().await;
     let fake = app.fake.clone();
     let backups = tempfile::tempdir().unwrap();
@@ -250,6 +265,11 @@ async fn restore_is_refused_while_the_bot_runs_and_checks_the_file() {
 
 #[tokio::test]
 async fn restore_over_a_stopped_bot_keeps_the_old_database() {
+    if support::app::skip_on_redis(
+        "restore is embedded-only; its refusal on Redis: tests/redis_store.rs",
+    ) {
+        return;
+    }
     let mut app = spawn_app().await;
     let fake = app.fake.clone();
     let backups = tempfile::tempdir().unwrap();

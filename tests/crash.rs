@@ -16,7 +16,6 @@
 mod support;
 
 use randchat::i18n::Text;
-use randchat::store::{Backend, EmbeddedStore};
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 use support::{spawn_app, Delivery, FakeBotApi, Inbox, SimUser};
@@ -126,7 +125,7 @@ async fn twenty_kill_nines_lose_nothing() {
     settle(&fake).await;
     app.kill();
 
-    let store = EmbeddedStore::open(&app.data_dir()).expect("open the database");
+    let store = app.open_store().await;
     let snapshot = store.clone().load().await.expect("load");
     let mut partner = HashMap::new();
     for (a, b, _) in &snapshot.pairs {

@@ -65,6 +65,11 @@ fn mount(args: &[&str], at: &Path) {
 
 #[tokio::test]
 async fn a_full_disk_refuses_changes_keeps_relaying_and_recovers() {
+    if support::app::skip_on_redis(
+        "fills the disk under the redb file; the Redis outage test is tests/redis_store.rs",
+    ) {
+        return;
+    }
     let mut app = unstarted_app(&[]).await;
     let disk = Tmpfs::mount(&app.data_dir());
     app.start().await;

@@ -3,7 +3,6 @@
 mod support;
 
 use randchat::i18n::Text;
-use randchat::store::{Backend, EmbeddedStore};
 use support::{chatting, spawn_app, Delivery, Inbox};
 
 #[tokio::test]
@@ -93,7 +92,7 @@ async fn a_report_is_stored_and_the_reported_user_is_not_told() {
         "the reported user was told something: {:?}",
         to_b.unread()
     );
-    let store = EmbeddedStore::open(&app.data_dir()).expect("open the bot's database");
+    let store = app.open_store().await;
     let stats = store.stats().await.expect("stats");
     assert_eq!(stats.reports, 1);
     assert_eq!(stats.pairs, 0);

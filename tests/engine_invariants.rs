@@ -69,6 +69,7 @@ fn event(user: i64, action: Action) -> Event {
             user,
             message: MessageId(1),
             relayable: true,
+            media: None,
         },
         Action::Tick => Event::Tick,
     }

@@ -77,6 +77,9 @@ fn a_corrupt_database_names_the_file() {
 
 #[tokio::test]
 async fn a_second_instance_on_the_same_data_dir_is_refused() {
+    if support::app::skip_on_redis("the redb file lock; instances sharing Redis: docs/scaling.md") {
+        return;
+    }
     let app = support::spawn_app().await;
     let output = bot_command(&app.fake.url(), app.dir.path())
         .output()

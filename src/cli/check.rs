@@ -5,7 +5,8 @@
 //! are the usual reasons a fresh deployment does nothing. So after printing
 //! the effective configuration, this asks Telegram `getMe` once, with a short
 //! timeout, and says which of the three it is: accepted (and as which bot),
-//! rejected, or unreachable.
+//! rejected, or unreachable. With the Redis store it also pings the
+//! server.
 
 use super::{failed, runtime, Outcome};
 use crate::config::Config;
@@ -30,6 +31,19 @@ pub fn check_config(config: &Config, offline: bool) -> Outcome {
     let url = shown(&config.telegram_api_url);
     let me = runtime()?.block_on(get_me(config))?;
     println!("Telegram: BOT_TOKEN accepted at {url}; this bot is @{me}");
+    check_redis(config)
+}
+
+/// With the Redis store: does the server answer? Reads nothing, writes
+/// nothing.
+fn check_redis(config: &Config) -> Outcome {
+    let crate::config::StoreChoice::Redis { url, prefix } = &config.store else {
+        return Ok(());
+    };
+    runtime()?
+        .block_on(crate::store::RedisStore::ping(url))
+        .map_err(|e| failed(e.to_string()))?;
+    println!("Redis: reachable; keys under prefix {prefix}");
     Ok(())
 }
 

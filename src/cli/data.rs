@@ -17,18 +17,21 @@
 
 use super::{failed, runtime, summary, table, Failure, Outcome};
 use crate::config::Config;
+use crate::config::StoreChoice;
 use crate::control::client::{self, RunningBot};
 use crate::store::embedded::{backup::verify_file, FILE_NAME};
-use crate::store::{Backend, EmbeddedStore, StoreError};
+use crate::store::{Backend, EmbeddedStore, OpenStore, StoreError, REDIS_BACKUP_HINT};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Prints the store's counts, as a table or as JSON.
+/// Prints the store's counts, as a table or as JSON. With the Redis store
+/// they are read from the server directly, bot running or not.
 pub fn stats(config: &Config, json: bool) -> Outcome {
-    let (stats, source) = match running_bot(&config.data_dir)? {
-        Some(bot) => (bot.stats().map_err(failed)?, from_bot(&bot)),
-        None => {
+    let (stats, source) = match (&config.store, running_bot(&config.data_dir)?) {
+        (StoreChoice::Redis { .. }, _) => redis_stats(config)?,
+        (StoreChoice::Embedded, Some(bot)) => (bot.stats().map_err(failed)?, from_bot(&bot)),
+        (StoreChoice::Embedded, None) => {
             let store = open_stopped(&config.data_dir)?;
             let source = format!("{} (no bot running)", store.path().display());
             let stats = runtime()?
@@ -46,8 +49,32 @@ pub fn stats(config: &Config, json: bool) -> Outcome {
     Ok(())
 }
 
+/// Counts read straight from the Redis server.
+fn redis_stats(config: &Config) -> Result<(crate::store::Stats, String), Failure> {
+    runtime()?.block_on(async {
+        let store = OpenStore::open(&config.store, &config.data_dir)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let stats = store
+            .backend()
+            .stats()
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        Ok((stats, store.describe()))
+    })
+}
+
+/// Refuses `backup` and `restore` on the Redis store, saying what to do.
+fn embedded_only(config: &Config) -> Outcome {
+    match config.store {
+        StoreChoice::Redis { .. } => Err(failed(REDIS_BACKUP_HINT)),
+        StoreChoice::Embedded => Ok(()),
+    }
+}
+
 /// Writes a consistent snapshot of the database to `dest`.
 pub fn backup(config: &Config, dest: &Path, force: bool) -> Outcome {
+    embedded_only(config)?;
     if dest.exists() && !force {
         return Err(failed(format!(
             "{} already exists; choose another name or pass --force to replace it",
@@ -98,6 +125,7 @@ pub fn backup(config: &Config, dest: &Path, force: bool) -> Outcome {
 
 /// Replaces the database with the backup `file`, keeping the old one.
 pub fn restore(config: &Config, file: &Path) -> Outcome {
+    embedded_only(config)?;
     let data_dir = &config.data_dir;
     if let Some(bot) = running_bot(data_dir)? {
         return Err(failed(format!(
@@ -166,7 +194,7 @@ pub fn restore(config: &Config, file: &Path) -> Outcome {
     Ok(())
 }
 
-fn running_bot(data_dir: &Path) -> Result<Option<RunningBot>, Failure> {
+pub(super) fn running_bot(data_dir: &Path) -> Result<Option<RunningBot>, Failure> {
     client::find(data_dir).map_err(failed)
 }
 
@@ -180,7 +208,7 @@ fn from_bot(bot: &RunningBot) -> String {
 }
 
 /// Opens the database of a stopped bot, without creating one.
-fn open_stopped(data_dir: &Path) -> Result<Arc<EmbeddedStore>, Failure> {
+pub(super) fn open_stopped(data_dir: &Path) -> Result<Arc<EmbeddedStore>, Failure> {
     let path = data_dir.join(FILE_NAME);
     if !path.exists() {
         return Err(failed(format!(
@@ -227,12 +255,12 @@ fn why_unusable(error: &StoreError) -> String {
     }
 }
 
-fn cannot(what: &str, path: &Path, e: std::io::Error) -> Failure {
+pub(super) fn cannot(what: &str, path: &Path, e: std::io::Error) -> Failure {
     failed(format!("cannot {what} {}: {e}", path.display()))
 }
 
 /// Makes a rename durable. Best effort: not every file system allows it.
-fn sync_dir(dir: &Path) {
+pub(super) fn sync_dir(dir: &Path) {
     if let Ok(dir) = File::open(dir) {
         let _ = dir.sync_all();
     }
@@ -243,7 +271,7 @@ fn unix_now() -> u64 {
 }
 
 /// A file removed when dropped unless it was renamed away first.
-struct Temp(PathBuf);
+pub(super) struct Temp(pub(super) PathBuf);
 
 impl Drop for Temp {
     fn drop(&mut self) {

@@ -9,15 +9,17 @@
 //! | ---- | ------- |
 //! | 0 | done (`check-config`: configuration valid and Telegram accepted the token) |
 //! | 1 | could not do it: Telegram unreachable or token rejected, no database, backup or restore failed or was refused, health check failed |
-//! | 2 | bad configuration (decided in `main`, before any command runs) |
+//! | 2 | bad configuration (decided in `main`, before any command runs), or a corrupt line in an `import` file |
 
 mod check;
 mod data;
 mod health;
+mod transfer;
 
 pub use check::check_config;
 pub use data::{backup, restore, stats};
 pub use health::healthcheck;
+pub use transfer::{export, import};
 
 use crate::store::Stats;
 use std::fmt::Write as _;

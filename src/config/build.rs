@@ -30,7 +30,7 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
     let token = token.map_err(|problem| ConfigError::MalformedToken { origin, problem })?;
     let (d, l, t) = (Config::new(token.clone()), &mut layers, &token);
     // Fields are checked in this order; the first error wins.
-    Ok(Config {
+    let config = Config {
         data_dir: take(l, "DATA_DIR", t, text)?.map_or(d.data_dir, PathBuf::from),
         telegram_api_url: take(l, "TELEGRAM_API_URL", t, api_url)?.unwrap_or(d.telegram_api_url),
         redis_url: take(l, "REDIS_URL", t, redis_url)?,
@@ -48,6 +48,8 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
             next_rate_limit: take(l, "NEXT_RATE_LIMIT", t, rate_limit)?
                 .unwrap_or(d.engine.next_rate_limit),
             album_wait: take(l, "ALBUM_WAIT", t, album_wait)?.unwrap_or(d.engine.album_wait),
+            share_timeout: take(l, "LINK_TIMEOUT", t, link_timeout)?
+                .unwrap_or(d.engine.share_timeout),
         },
         throttle: ThrottleConfig {
             enabled: take(l, "THROTTLE", t, on_off)?.unwrap_or(d.throttle.enabled),
@@ -70,8 +72,20 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
                 .unwrap_or(d.moderation.ban_duration),
             admins: Vec::new(),
         },
-        bot_token: token,
-    })
+        webhook: super::webhook::assemble(
+            take(l, "WEBHOOK_URL", t, super::webhook::url)?,
+            take(l, "WEBHOOK_SECRET", t, super::webhook::secret)?,
+            take(l, "WEBHOOK_LISTEN", t, super::webhook::listen)?,
+        )?,
+        // store: resolved below, once REDIS_URL is known.
+        store: d.store,
+        bot_token: token.clone(),
+    };
+    let kind = take(l, "STORE", t, super::store::store_kind)?.unwrap_or_default();
+    let prefix = take(l, "REDIS_PREFIX", t, super::store::redis_prefix)?
+        .unwrap_or_else(|| super::store::DEFAULT_REDIS_PREFIX.to_owned());
+    let store = super::store::choose(kind, config.redis_url.as_deref(), &prefix)?;
+    Ok(Config { store, ..config })
 }
 
 /// Parses `key` if some layer set it; `None` keeps the default.
@@ -278,6 +292,15 @@ fn album_wait(raw: Raw) -> Result<Duration, String> {
     }
 }
 
+/// Whole seconds from 10 to 3600 that a /link request waits for an answer.
+fn link_timeout(raw: Raw) -> Result<Duration, String> {
+    let s = text(raw)?;
+    match s.parse::<u64>() {
+        Ok(secs) if (10..=3600).contains(&secs) => Ok(Duration::from_secs(secs)),
+        _ => Err(format!("expected whole seconds from 10 to 3600, got {s:?}")),
+    }
+}
+
 /// A timeout as shown by `check-config`.
 fn show_timeout(timeout: Option<Duration>) -> String {
     match timeout.filter(|d| !d.is_zero()) {
@@ -313,6 +336,8 @@ impl Config {
             // deploy: operator-facing keys.
             admin_listen: super::deploy::default_admin_listen(),
             moderation: ModerationConfig::default(),
+            store: StoreChoice::Embedded,
+            webhook: None,
         }
     }
 
@@ -344,6 +369,14 @@ impl Config {
             ("DATA_DIR", self.data_dir.display().to_string()),
             ("TELEGRAM_API_URL", redact_url(&self.telegram_api_url)),
             ("REDIS_URL", redis),
+            ("STORE", super::store::show_store(&self.store)),
+            (
+                "REDIS_PREFIX",
+                match &self.store {
+                    StoreChoice::Redis { prefix, .. } => prefix.clone(),
+                    StoreChoice::Embedded => "(not used)".to_owned(),
+                },
+            ),
             ("ADMIN_IDS", admins),
             ("LOG_LEVEL", self.log_level.clone()),
             ("LOG_FORMAT", self.log_format.to_string()),
@@ -382,6 +415,10 @@ impl Config {
                 format!("{}s", self.engine.album_wait.as_secs()),
             ),
             (
+                "LINK_TIMEOUT",
+                format!("{}s", self.engine.share_timeout.as_secs()),
+            ),
+            (
                 "PROTECT_CONTENT",
                 if self.protect_content { "on" } else { "off" }.to_owned(),
             ),
@@ -406,9 +443,11 @@ impl Config {
                 format!("{}s", self.moderation.ban_duration.as_secs()),
             ),
         ]
+        .into_iter()
+        .chain(super::webhook::rows(&self.webhook))
         // In case the token was pasted into another key.
         .map(|(k, v)| (k, v.replace(self.bot_token.expose(), MASK)))
-        .into()
+        .collect()
     }
 }
 

@@ -44,6 +44,13 @@ mod token;
 mod deploy;
 pub use deploy::DEFAULT_ADMIN_LISTEN;
 
+// store: where state lives (STORE, REDIS_URL, REDIS_PREFIX).
+mod store;
+pub use store::{StoreChoice, DEFAULT_REDIS_PREFIX};
+// webhook: webhook mode (WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_LISTEN).
+mod webhook;
+pub use webhook::{WebhookConfig, WebhookSecret, DEFAULT_WEBHOOK_LISTEN};
+
 pub use token::{BotToken, TokenProblem, MASK};
 
 use crate::domain::UserId;
@@ -75,7 +82,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 22] = [
+const KEYS: [&str; 28] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -94,11 +101,19 @@ const KEYS: [&str; 22] = [
     "THROTTLE_CHAT_BURST",
     "PROTECT_CONTENT",
     "ALBUM_WAIT",
+    "LINK_TIMEOUT",
     // deploy: operator-facing keys.
     "ADMIN_LISTEN",
     "REPORT_BAN_THRESHOLD",
     "REPORT_WINDOW",
     "BAN_DURATION",
+    // store: where state lives.
+    "STORE",
+    "REDIS_PREFIX",
+    // webhook: webhook mode.
+    "WEBHOOK_URL",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_LISTEN",
 ];
 
 /// The effective configuration.
@@ -107,7 +122,7 @@ pub struct Config {
     pub bot_token: BotToken,
     pub data_dir: PathBuf,
     pub telegram_api_url: Url,
-    /// Reserved for the Redis backend.
+    /// The Redis server, if one is configured (see `store`).
     pub redis_url: Option<String>,
     pub admin_ids: Vec<UserId>,
     /// A `tracing_subscriber::EnvFilter` directive such as `info,randchat=debug`.
@@ -134,6 +149,12 @@ pub struct Config {
     /// `BAN_DURATION`); see [`ModerationConfig`]. Its `admins` stay empty
     /// here: they are `admin_ids`, which `main` copies in.
     pub moderation: ModerationConfig,
+
+    // store: where state lives.
+    /// The backend (`STORE`, `REDIS_URL`, `REDIS_PREFIX`).
+    pub store: StoreChoice,
+    /// Webhook mode; `None` (no `WEBHOOK_URL`) means long polling.
+    pub webhook: Option<WebhookConfig>,
 }
 
 /// How log lines are written.

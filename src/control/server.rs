@@ -7,7 +7,7 @@
 //! window in which another user could get in).
 
 use super::{socket_path, Reply, Request};
-use crate::store::{Backend, EmbeddedStore, StoreError};
+use crate::store::{OpenStore, StoreError, REDIS_BACKUP_HINT};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,14 +26,16 @@ pub struct ControlServer {
     listener: UnixListener,
     path: PathBuf,
     owner: u32,
-    store: Arc<EmbeddedStore>,
+    store: OpenStore,
     data_dir: PathBuf,
 }
 
 impl ControlServer {
     /// Binds `DATA_DIR/randchat.sock`. Call only while holding the database
-    /// (after [`EmbeddedStore::open`]), and inside the runtime.
-    pub fn bind(data_dir: &Path, store: Arc<EmbeddedStore>) -> std::io::Result<Self> {
+    /// (after [`crate::store::EmbeddedStore::open`]), and inside the runtime.
+    /// With the Redis store there is no file lock; the socket belongs to
+    /// the last bot started on this `DATA_DIR`.
+    pub fn bind(data_dir: &Path, store: OpenStore) -> std::io::Result<Self> {
         let path = socket_path(data_dir);
         match std::fs::remove_file(&path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
@@ -117,7 +119,7 @@ impl ControlServer {
                 send(&mut write, &reply).await
             }
             Request::Stats => {
-                let reply = match self.store.clone().stats().await {
+                let reply = match self.store.backend().stats().await {
                     Ok(stats) => Reply {
                         ok: true,
                         stats: Some(stats),
@@ -139,8 +141,11 @@ impl ControlServer {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         let name = format!(".backup-{}-{n}.redb.tmp", std::process::id());
+        let Some(store) = self.store.embedded().cloned() else {
+            return send(write, &Reply::failed(REDIS_BACKUP_HINT)).await;
+        };
         let temp = TempFile(self.data_dir.join(name));
-        let (store, path) = (self.store.clone(), temp.0.clone());
+        let path = temp.0.clone();
         let taken = tokio::task::spawn_blocking(move || store.write_snapshot(&path))
             .await
             .unwrap_or_else(|e| Err(StoreError::Read(format!("backup task failed: {e}"))));

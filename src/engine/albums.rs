@@ -13,6 +13,7 @@ use super::deadlines::{Due, When};
 use super::{Engine, Presence};
 use crate::domain::{MessageId, Timestamp, UserId};
 use crate::engine::effect::{Counter, Outbound, Outcome, Record};
+use crate::engine::media::Media;
 use crate::i18n::Text;
 
 /// The parts of one user's album received so far.
@@ -22,6 +23,9 @@ pub(super) struct Album {
     pub(super) parts: Vec<MessageId>,
     /// When the first part arrived.
     pub(super) since: Timestamp,
+    /// Whether the sender was told that a part's kind is refused by the
+    /// partner (/media): once per album, not once per part.
+    pub(super) told_refused: bool,
 }
 
 impl Engine {
@@ -31,6 +35,7 @@ impl Engine {
         user: UserId,
         message: MessageId,
         group: &str,
+        media: Option<Media>,
         now: Timestamp,
         out: &mut Outcome,
     ) {
@@ -57,6 +62,18 @@ impl Engine {
         if !same_album {
             self.open_album(user, group, now, out);
         }
+        if let Presence::Chatting(partner) = self.presence_of(user) {
+            if let Some(refused) = self.refused_by(partner, media) {
+                let first = self
+                    .albums
+                    .get_mut(&user)
+                    .is_some_and(|mut album| !std::mem::replace(&mut album.told_refused, true));
+                if first {
+                    self.tell_refused(user, refused, out);
+                }
+                return;
+            }
+        }
         if let Some(mut album) = self.albums.get_mut(&user) {
             album.parts.push(message);
             out.record(Record::Album {
@@ -73,6 +90,7 @@ impl Engine {
             group: group.to_owned(),
             parts: Vec::new(),
             since: now,
+            told_refused: false,
         };
         self.albums.insert(user, album);
         let due = Timestamp(now.0.saturating_add(self.config.album_wait_secs()));
@@ -141,6 +159,7 @@ impl Engine {
                 group,
                 parts,
                 since,
+                told_refused: false,
             },
         );
         self.deadlines.push(When::Unset, Due::Album { user });
@@ -159,6 +178,7 @@ mod tests {
             user: UserId(user),
             message: MessageId(message),
             group: group.into(),
+            media: Some(crate::engine::Media::Photos),
         };
         engine.handle(&event, Timestamp(at))
     }

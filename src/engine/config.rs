@@ -29,6 +29,10 @@ pub const DEFAULT_NEXT_RATE_LIMIT: u32 = 10;
 /// album's parts within moments of each other, and a tick comes every
 /// second, so two seconds gathers them whole with little delay.
 pub const DEFAULT_ALBUM_WAIT_SECS: u64 = 2;
+/// Default of [`EngineConfig::share_timeout`], in seconds: long enough to
+/// read the question and decide, short enough that an old question can't
+/// be agreed to when the asker no longer expects it.
+pub const DEFAULT_SHARE_TIMEOUT_SECS: u64 = 300;
 
 /// How the engine times out and throttles users.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +52,9 @@ pub struct EngineConfig {
     /// How long the parts of an album are gathered before they are relayed
     /// together (whole seconds, from the first part).
     pub album_wait: Duration,
+    /// How long a /link request waits for the partner's answer before it
+    /// lapses, revealing nothing (whole seconds, at least one).
+    pub share_timeout: Duration,
 }
 
 impl Default for EngineConfig {
@@ -58,6 +65,7 @@ impl Default for EngineConfig {
             message_rate_limit: DEFAULT_MESSAGE_RATE_LIMIT,
             next_rate_limit: DEFAULT_NEXT_RATE_LIMIT,
             album_wait: Duration::from_secs(DEFAULT_ALBUM_WAIT_SECS),
+            share_timeout: Duration::from_secs(DEFAULT_SHARE_TIMEOUT_SECS),
         }
     }
 }
@@ -71,6 +79,7 @@ impl EngineConfig {
             message_rate_limit: 0,
             next_rate_limit: 0,
             album_wait: Duration::from_secs(DEFAULT_ALBUM_WAIT_SECS),
+            share_timeout: Duration::from_secs(DEFAULT_SHARE_TIMEOUT_SECS),
         }
     }
 
@@ -82,6 +91,11 @@ impl EngineConfig {
     /// How long albums are gathered, in whole seconds (at least one).
     pub(super) fn album_wait_secs(&self) -> u64 {
         whole_secs(Some(self.album_wait)).unwrap_or(1).max(1)
+    }
+
+    /// How long a /link request waits, in whole seconds (at least one).
+    pub(super) fn share_secs(&self) -> u64 {
+        whole_secs(Some(self.share_timeout)).unwrap_or(1).max(1)
     }
 
     /// The search timeout in whole seconds (a fraction rounds up), if enabled.

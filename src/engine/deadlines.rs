@@ -46,6 +46,8 @@ pub(super) enum Due {
     },
     /// `user`'s album may be complete.
     Album { user: UserId },
+    /// `user`'s /link request in chat `serial` may have gone unanswered.
+    Share { user: UserId, serial: u64 },
 }
 
 impl Due {
@@ -53,7 +55,10 @@ impl Due {
     fn owner(&self) -> UserId {
         match *self {
             Due::Chat { a, .. } => a,
-            Due::Search { user, .. } | Due::Forget { user, .. } | Due::Album { user } => user,
+            Due::Search { user, .. }
+            | Due::Forget { user, .. }
+            | Due::Album { user }
+            | Due::Share { user, .. } => user,
         }
     }
 }

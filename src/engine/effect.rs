@@ -179,6 +179,28 @@ pub enum Outbound {
         query_id: String,
         text: Option<Text>,
     },
+    // Languages, /link and /media (appended: the outbox stores variants by
+    // position).
+    /// Ask `user` whether they agree to exchange usernames with their
+    /// partner, with agree/decline buttons.
+    AskShare { user: UserId },
+    /// Both consented: tell `user` how to find `partner`, by `username` or,
+    /// without one, by a link to the profile. Kept in the outbox only until
+    /// it is sent.
+    RevealPartner {
+        user: UserId,
+        partner: UserId,
+        username: Option<String>,
+    },
+    /// Show `user` the /language picker.
+    ShowLanguages { user: UserId },
+    /// Show `user` the /media toggles, `refused` being their bit set; with
+    /// `edit`, redraw that message instead of sending a new one.
+    ShowMedia {
+        user: UserId,
+        refused: u16,
+        edit: Option<MessageId>,
+    },
 }
 
 impl Outbound {
@@ -188,7 +210,11 @@ impl Outbound {
             Outbound::Tell { user, .. }
             | Outbound::TellWith { user, .. }
             | Outbound::AskReportReason { user }
-            | Outbound::AnswerCallback { user, .. } => user.0,
+            | Outbound::AnswerCallback { user, .. }
+            | Outbound::AskShare { user }
+            | Outbound::RevealPartner { user, .. }
+            | Outbound::ShowLanguages { user }
+            | Outbound::ShowMedia { user, .. } => user.0,
             Outbound::Relay { to, .. }
             | Outbound::RelayReply { to, .. }
             | Outbound::EditCopy { to, .. }
@@ -224,5 +250,44 @@ impl Outcome {
     pub fn extend(&mut self, other: Outcome) {
         self.records.extend(other.records);
         self.sends.extend(other.sends);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The outbox stores sends by variant position: the variants appended
+    /// for languages, /link and /media keep theirs, after every older one.
+    #[test]
+    fn appended_sends_keep_their_outbox_positions() {
+        let user = UserId(1);
+        let pinned = [
+            (Outbound::AskShare { user }, 12u8),
+            (
+                Outbound::RevealPartner {
+                    user,
+                    partner: UserId(2),
+                    username: None,
+                },
+                13,
+            ),
+            (Outbound::ShowLanguages { user }, 14),
+            (
+                Outbound::ShowMedia {
+                    user,
+                    refused: 0,
+                    edit: None,
+                },
+                15,
+            ),
+        ];
+        for (send, position) in pinned {
+            let bytes = postcard::to_allocvec(&send).unwrap();
+            assert_eq!(bytes[0], position, "{send:?}");
+            assert_eq!(postcard::from_bytes::<Outbound>(&bytes).unwrap(), send);
+        }
+        let arg = postcard::to_allocvec(&Arg::Text(Text::MediaPhotos)).unwrap();
+        assert_eq!(arg[0], 3, "Arg::Text follows Plain, Number and Until");
     }
 }

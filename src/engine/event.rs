@@ -7,7 +7,11 @@
 
 pub use super::admin::{AdminCommand, BanOrder};
 use crate::domain::{ChatId, MessageId, UserId};
+use crate::engine::choice::Choice;
 use crate::engine::effect::Counterpart;
+use crate::engine::media::Media;
+use crate::engine::sharing::Contact;
+use crate::i18n::Lang;
 use serde::{Deserialize, Serialize};
 
 /// One input to the engine.
@@ -21,6 +25,8 @@ pub enum Event {
         message: MessageId,
         /// Whether copyMessage can carry it to a partner.
         relayable: bool,
+        /// The kind a partner may refuse (/media), if it is one.
+        media: Option<Media>,
     },
     /// The bot was addressed in, or added to, a group, supergroup or channel.
     NotPrivate { chat: ChatId },
@@ -45,12 +51,14 @@ pub enum Event {
         relayable: bool,
         replied: MessageId,
         link: Option<Linked>,
+        media: Option<Media>,
     },
     /// One part of an album (messages sharing a `media_group_id`).
     AlbumPart {
         user: UserId,
         message: MessageId,
         group: String,
+        media: Option<Media>,
     },
     /// The user edited `message`.
     Edit {
@@ -72,6 +80,20 @@ pub enum Event {
         user: UserId,
         replied: Option<MessageId>,
         link: Option<Linked>,
+    },
+    /// The user's Telegram client speaks `lang` (its `language_code`). The
+    /// shell sends it just before the update's own event.
+    Speaks { user: UserId, lang: Lang },
+    /// /link: the user offers to exchange usernames, giving their own
+    /// `contact` by asking (see `engine::sharing`).
+    Share { user: UserId, contact: Contact },
+    /// A press of a /language, /link or /media button in `message`, its
+    /// callback data parsed by the shell.
+    Choose {
+        user: UserId,
+        query_id: String,
+        message: MessageId,
+        choice: Choice,
     },
 }
 
@@ -110,7 +132,12 @@ impl Event {
             | Event::React { user, .. }
             | Event::Delete { user, .. }
             | Event::AlbumPart { user, .. }
+            | Event::Share { user, .. }
+            | Event::Choose { user, .. }
             | Event::Callback { user, .. } => Some(*user),
+            // A language hint rides along with the update's own event,
+            // which is the one that counts as the user's action.
+            Event::Speaks { .. } => None,
             Event::NotPrivate { .. } | Event::Unreachable { .. } | Event::Tick => None,
         }
     }
@@ -177,6 +204,13 @@ pub enum Command {
     /// A moderator's command. Anyone can send one; only admins get an
     /// answer other than [`Text::UnknownCommand`](crate::i18n::Text).
     Admin(AdminCommand),
+    /// Offer to exchange usernames. The shell turns it into
+    /// [`Event::Share`] with the user's contact.
+    Link,
+    /// Choose which kinds of message to accept.
+    Media,
+    /// Choose the bot's language.
+    Language,
 }
 
 impl Command {
@@ -213,6 +247,9 @@ impl Command {
             "help" => Command::Help,
             "report" => Command::Report,
             "delete" => Command::Delete,
+            "link" => Command::Link,
+            "media" => Command::Media,
+            "language" | "lang" => Command::Language,
             other => match AdminCommand::parse(other, args) {
                 Some(admin) => Command::Admin(admin),
                 None => Command::Unknown,
@@ -236,6 +273,10 @@ mod tests {
         assert_eq!(Command::parse("/stop", BOT), Some(Command::Stop));
         assert_eq!(Command::parse("/help", BOT), Some(Command::Help));
         assert_eq!(Command::parse("/report", BOT), Some(Command::Report));
+        assert_eq!(Command::parse("/link", BOT), Some(Command::Link));
+        assert_eq!(Command::parse("/media", BOT), Some(Command::Media));
+        assert_eq!(Command::parse("/language", BOT), Some(Command::Language));
+        assert_eq!(Command::parse("/lang", BOT), Some(Command::Language));
     }
 
     #[test]

@@ -12,17 +12,21 @@ use super::{Engine, Presence};
 use crate::domain::{MessageId, Timestamp, UserId};
 use crate::engine::effect::{Counterpart, Outbound, Outcome};
 use crate::engine::event::{Change, Linked};
+use crate::engine::media::Media;
 use crate::i18n::Text;
 
 impl Engine {
     /// A message that replies to another: relayed as a reply to the
     /// partner's side of it when there is one, as a plain copy otherwise.
+    // The event's fields, unpacked as for a plain message.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn reply(
         &self,
         user: UserId,
         message: MessageId,
         relayable: bool,
         link: Option<Linked>,
+        media: Option<Media>,
         now: Timestamp,
         out: &mut Outcome,
     ) {
@@ -32,14 +36,14 @@ impl Engine {
         };
         let reply_to = link.filter(|l| Some(l.other.chat) == partner);
         let Some(reply_to) = reply_to.filter(|_| relayable) else {
-            return self.message(user, message, relayable, now, out);
+            return self.message(user, message, relayable, media, now, out);
         };
         let _held = self.locks.one(user);
         if self.presence_of(user) != Presence::Chatting(reply_to.other.chat) {
             drop(_held);
-            return self.message(user, message, relayable, now, out);
+            return self.message(user, message, relayable, media, now, out);
         }
-        if !self.may_send(user, now, out) {
+        if !self.may_send(user, now, out) || self.refuse_for_partner(user, media, out) {
             return;
         }
         let relay = Outbound::RelayReply {
@@ -158,6 +162,7 @@ mod tests {
             relayable: true,
             replied: MessageId(5),
             link: link(2, 50, false),
+            media: None,
         };
         let out = engine.handle(&event, NOW);
         assert_eq!(
@@ -175,6 +180,7 @@ mod tests {
             relayable: true,
             replied: MessageId(6),
             link: link(3, 60, true),
+            media: None,
         };
         let out = engine.handle(&stale, NOW);
         assert!(

@@ -19,6 +19,11 @@
 //! Moderation ([`moderation`], [`admin`]) keeps reports within their window
 //! and bans, and refuses /chat and /next to a banned user.
 //!
+//! Per-user choices live in [`profile`]: the language spoken to each user
+//! ([`language`]) and the kinds of message they refuse ([`media`]). /link
+//! requests ([`sharing`]) wait in memory for the partner's consent. The
+//! buttons of all three arrive parsed as a [`Choice`] ([`choice`]).
+//!
 //! Every change to a user's presence happens under that user's stripe lock
 //! ([`locks`]), and a change to two users under both. That is what keeps the
 //! invariants (symmetric pairs, nobody in two pairs, nobody both searching
@@ -29,24 +34,31 @@
 
 mod admin;
 mod albums;
+pub mod choice;
 pub mod config;
 mod deadlines;
 pub mod effect;
 pub mod event;
+mod language;
 mod limits;
 mod locks;
+pub mod media;
 mod messenger;
 pub mod moderation;
 pub mod profile;
 pub mod queue;
 mod rules;
+pub mod sharing;
 mod timeouts;
 
+pub use choice::Choice;
 pub use config::EngineConfig;
 pub use effect::{Counter, Outbound, Outcome, Record, Report};
 pub use event::{AdminCommand, BanOrder, Command, Event};
+pub use media::Media;
 pub use moderation::{Ban, BanReason, ModerationConfig, ReportReason};
 pub use profile::{AgeRange, Gender, Profile};
+pub use sharing::Contact;
 
 use crate::domain::{Ticket, Timestamp, UserId};
 use crate::store::Snapshot;
@@ -98,6 +110,11 @@ pub struct Engine {
     sanctions: moderation::Sanctions,
     /// Settings of users who chose any (see [`profile`]).
     profiles: UserMap<Profile>,
+    /// /link requests waiting for an answer, by asker (see [`sharing`]).
+    shares: UserMap<sharing::ShareRequest>,
+    /// Askers whose /link was declined, with the chat's serial: they may
+    /// not ask again in that chat.
+    declined: UserMap<u64>,
 }
 
 /// Spreads user ids over shards and stripes. Telegram ids are sequential-ish,
@@ -164,6 +181,13 @@ impl Engine {
 
     /// Applies one event at time `now`.
     pub fn handle(&self, event: &Event, now: Timestamp) -> Outcome {
+        if let Event::Speaks { user, lang } = *event {
+            // Most updates carry a language hint that changes nothing: no
+            // allocation for them.
+            let mut out = Outcome::default();
+            self.adopt_language(user, lang, &mut out);
+            return out;
+        }
         // Sized for the common events (a relay, a pairing), so they don't grow.
         let mut out = Outcome {
             records: Vec::with_capacity(6),
@@ -180,12 +204,21 @@ impl Engine {
                 user,
                 message,
                 relayable,
-            } => self.message(user, message, relayable, now, &mut out),
+                media,
+            } => self.message(user, message, relayable, media, now, &mut out),
             Event::Callback {
                 user,
                 ref query_id,
                 ref data,
             } => self.callback(user, query_id, data, now, &mut out),
+            Event::Choose {
+                user,
+                ref query_id,
+                message,
+                ref choice,
+            } => self.choose(user, query_id, message, choice, &mut out),
+            Event::Share { user, ref contact } => self.share_request(user, contact, now, &mut out),
+            Event::Speaks { .. } => {}
             Event::NotPrivate { chat } => {
                 out.sends.push(Outbound::TellChat {
                     chat,
@@ -200,8 +233,9 @@ impl Engine {
                 message,
                 relayable,
                 link,
+                media,
                 ..
-            } => self.reply(user, message, relayable, link, now, &mut out),
+            } => self.reply(user, message, relayable, link, media, now, &mut out),
             Event::Edit {
                 user,
                 message,
@@ -219,7 +253,8 @@ impl Engine {
                 user,
                 message,
                 ref group,
-            } => self.album_part(user, message, group, now, &mut out),
+                media,
+            } => self.album_part(user, message, group, media, now, &mut out),
         }
         out
     }
@@ -291,6 +326,8 @@ impl Engine {
     }
 }
 
+#[cfg(test)]
+mod choice_tests;
 #[cfg(test)]
 mod limit_tests;
 #[cfg(test)]

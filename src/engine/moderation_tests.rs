@@ -343,6 +343,7 @@ fn maintenance_refuses_new_searches_keeps_chats_and_survives_a_restore() {
             user: UserId(1),
             message: crate::domain::MessageId(5),
             relayable: true,
+            media: None,
         },
         NOW,
     );

@@ -39,8 +39,9 @@ pub struct Profile {
     pub gender: Option<Gender>,
     /// About me: age, 13–99 (`None`: unset).
     pub age: Option<u8>,
-    /// The language the bot speaks to this user. `None`: taken from the
-    /// user's Telegram `language_code`, else English.
+    /// The language the bot speaks to this user: picked with /language, or
+    /// recorded from the first Telegram `language_code` the bot speaks.
+    /// `None`: not known yet, so English (see `engine::language`).
     pub language: Option<Lang>,
     /// Whom I want to meet: a gender (`None`: anyone).
     pub wants_gender: Option<Gender>,
@@ -69,8 +70,6 @@ impl Engine {
 
     /// Changes `user`'s settings with `change` and records the result.
     /// Returns the new profile.
-    // Used by the rules that change settings (/settings, /language, /media).
-    #[allow(dead_code)]
     pub(crate) fn update_profile(
         &self,
         user: UserId,

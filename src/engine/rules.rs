@@ -9,6 +9,7 @@ use super::{Engine, Presence, REPORT_WINDOW_SECS};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
 use crate::engine::effect::{Counter, Outbound, Outcome, Record};
 use crate::engine::event::Command;
+use crate::engine::media::Media;
 use crate::i18n::Text;
 
 impl Engine {
@@ -67,6 +68,11 @@ impl Engine {
             Command::Delete => out.tell(user, Text::DeleteHowTo),
             Command::Unknown => out.tell(user, Text::UnknownCommand),
             Command::Admin(admin) => self.admin(user, admin, now, out),
+            // Reached only without the shell's contact: asks, revealing at
+            // most a profile link on agreement.
+            Command::Link => self.share_request(user, &super::sharing::Contact::hidden(), now, out),
+            Command::Media => self.show_media(user, out),
+            Command::Language => self.show_languages(user, out),
         }
     }
 
@@ -75,12 +81,14 @@ impl Engine {
         user: UserId,
         message: MessageId,
         relayable: bool,
+        media: Option<Media>,
         now: Timestamp,
         out: &mut Outcome,
     ) {
         let _held = self.locks.one(user);
         match self.presence_of(user) {
             Presence::Chatting(_) if !self.may_send(user, now, out) => {}
+            Presence::Chatting(_) if self.refuse_for_partner(user, media, out) => {}
             Presence::Chatting(partner) if relayable => {
                 let relay = Outbound::Relay {
                     from: user,
@@ -237,6 +245,7 @@ impl Engine {
         self.presence.remove(&partner);
         self.chats.remove(&user);
         self.chats.remove(&partner);
+        self.forget_shares(user, partner);
         self.remember_partner(user, partner, now);
         self.remember_partner(partner, user, now);
         out.record(Record::Unpair {

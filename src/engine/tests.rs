@@ -36,6 +36,7 @@ pub(super) fn msg_at(
             user: UserId(user),
             message: MessageId(id),
             relayable,
+            media: None,
         },
         at,
     )

@@ -87,6 +87,7 @@ impl Engine {
                     ended_at,
                 } => self.forget_partner(user, partner, ended_at, out),
                 Due::Album { user } => self.album_due(user, now, out),
+                Due::Share { user, serial } => self.expire_share(user, serial, out),
             }
         }
         self.limiter.sweep(now);

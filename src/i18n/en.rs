@@ -1,6 +1,6 @@
-//! The English catalog.
+//! The English catalog: the reference the other catalogs translate.
 
-use super::Text;
+use super::{MenuCommand, Text};
 
 pub(super) fn text(key: Text) -> &'static str {
     match key {
@@ -13,6 +13,9 @@ pub(super) fn text(key: Text) -> &'static str {
             /next — end this chat and find someone new\n\
             /stop — end the chat or stop searching\n\
             /report — report your current or last partner\n\
+            /link — offer to exchange usernames with your partner\n\
+            /media — choose which kinds of message you accept\n\
+            /language — change my language\n\
             /help — how it works\n\n\
             House rules: be kind, no spam, no illegal content. Use /report against abuse.\n\n\
             Send /chat to begin.",
@@ -24,7 +27,10 @@ pub(super) fn text(key: Text) -> &'static str {
             /delete, sent as a reply to one of your messages, unsends it.\n\
             /next ends the chat and looks for someone new at once.\n\
             /stop ends the chat, or stops searching.\n\
-            /report reports your current partner, or the last one if the chat just ended.\n\n\
+            /report reports your current partner, or the last one if the chat just ended.\n\
+            /link offers to exchange Telegram usernames; nothing is shared unless your partner agrees too.\n\
+            /media lets you refuse photos, videos, voice messages, stickers, documents or links.\n\
+            /language changes the language I speak to you.\n\n\
             Be kind. Never share personal details you would regret sharing.",
         Text::Searching => "🔎 Looking for a partner…",
         Text::SearchingAgain => "🔎 Looking for a new partner…",
@@ -87,5 +93,42 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::AdminMaintenanceOn => "Maintenance on: new searches are refused, running chats go on.",
         Text::AdminMaintenanceOff => "Maintenance off: searching works again.",
         Text::AdminMaintenanceUsage => "Usage: /maintenance on|off",
+        Text::LanguagePick => "🌐 Choose the language I speak to you:",
+        Text::LanguageSet => "✅ From now on I'll speak English.",
+        Text::ShareAsk => "🤝 Your partner wants to exchange Telegram usernames — agree?",
+        Text::ShareAgree => "✅ Agree",
+        Text::ShareDecline => "✖️ Decline",
+        Text::ShareAsked => "🤝 I asked your partner whether they want to exchange usernames. Nothing is shared unless they agree.",
+        Text::ShareAlreadyAsked => "⏳ You already asked — waiting for your partner's answer.",
+        Text::ShareDeclined => "Your partner declined to exchange usernames. Nothing was shared.",
+        Text::ShareDeclinedYou => "OK, nothing was shared.",
+        Text::ShareExpired => "⌛ The request to exchange usernames expired. Nothing was shared.",
+        Text::ShareRevealed => "🤝 You both agreed to exchange usernames. Your partner: {0}",
+        Text::ShareProfileLink => "open their profile",
+        Text::MediaMenu => "🖼 What may partners send you? Tap a kind to allow ✅ or refuse 🚫 it.",
+        Text::MediaPhotos => "photos",
+        Text::MediaVideos => "videos",
+        Text::MediaVoice => "voice and video messages",
+        Text::MediaStickers => "stickers and GIFs",
+        Text::MediaDocuments => "documents",
+        Text::MediaLinks => "links",
+        Text::MediaRefused => "🚫 Your partner doesn't accept {0}, so this wasn't sent.",
+        Text::MediaSaved => "Saved.",
+        Text::ShareNotAgain => "Your partner already declined to exchange usernames in this chat.",
+    }
+}
+
+pub(super) fn command(command: MenuCommand) -> &'static str {
+    match command {
+        MenuCommand::Chat => "Find a partner to chat with",
+        MenuCommand::Next => "End this chat and find someone new",
+        MenuCommand::Stop => "End the chat or stop searching",
+        MenuCommand::Link => "Offer to exchange usernames",
+        MenuCommand::Media => "Choose which kinds of message you accept",
+        MenuCommand::Language => "Change the bot's language",
+        MenuCommand::Report => "Report your current or last partner",
+        MenuCommand::Delete => "Reply to your message to unsend it",
+        MenuCommand::Help => "How this bot works",
+        MenuCommand::Start => "Welcome and house rules",
     }
 }

@@ -3,8 +3,20 @@
 //! Handlers and the engine name a [`Text`]; only this module turns it into a
 //! sentence. That keeps wording in one place and makes new languages a
 //! matter of adding a catalog, not hunting strings through the code.
+//!
+//! One file per language (`en.rs`, `ru.rs`, `es.rs`), each an exhaustive
+//! `match` over [`Text`] and [`MenuCommand`], so a key missing from any
+//! catalog fails to compile; the tests below also check that every
+//! translation is non-empty and keeps the English text's `{0}`, `{1}` …
+//! placeholders. Texts are rendered per recipient, in the shell, with the
+//! recipient's [`Lang`] (see docs/languages.md for adding a language).
 
 mod en;
+mod es;
+mod menu;
+mod ru;
+
+pub use menu::{commands, MenuCommand};
 
 use serde::{Deserialize, Serialize};
 
@@ -84,11 +96,47 @@ pub enum Text {
     AdminMaintenanceOn,
     AdminMaintenanceOff,
     AdminMaintenanceUsage,
+    // Languages, /link and /media (appended).
+    /// Above the /language picker.
+    LanguagePick,
+    /// Confirms a /language choice, in the language chosen.
+    LanguageSet,
+    /// To the partner of a user who sent /link, above agree/decline buttons.
+    ShareAsk,
+    ShareAgree,
+    ShareDecline,
+    /// To a user who sent /link: the partner was asked.
+    ShareAsked,
+    ShareAlreadyAsked,
+    /// To the asker: the partner declined.
+    ShareDeclined,
+    /// To the partner who declined.
+    ShareDeclinedYou,
+    /// To both: nobody answered within LINK_TIMEOUT.
+    ShareExpired,
+    /// {0}: the partner's @username, or a link to their profile.
+    ShareRevealed,
+    /// The words that link to a partner's profile when they have no username.
+    ShareProfileLink,
+    /// Above the /media toggle keyboard.
+    MediaMenu,
+    MediaPhotos,
+    MediaVideos,
+    MediaVoice,
+    MediaStickers,
+    MediaDocuments,
+    MediaLinks,
+    /// {0}: one of the media names above.
+    MediaRefused,
+    /// Answer to a /media toggle.
+    MediaSaved,
+    /// To a user who sends /link again after their partner declined.
+    ShareNotAgain,
 }
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 57] = [
+    pub const ALL: [Text; 79] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -146,19 +194,56 @@ impl Text {
         Text::AdminMaintenanceOn,
         Text::AdminMaintenanceOff,
         Text::AdminMaintenanceUsage,
+        Text::LanguagePick,
+        Text::LanguageSet,
+        Text::ShareAsk,
+        Text::ShareAgree,
+        Text::ShareDecline,
+        Text::ShareAsked,
+        Text::ShareAlreadyAsked,
+        Text::ShareDeclined,
+        Text::ShareDeclinedYou,
+        Text::ShareExpired,
+        Text::ShareRevealed,
+        Text::ShareProfileLink,
+        Text::MediaMenu,
+        Text::MediaPhotos,
+        Text::MediaVideos,
+        Text::MediaVoice,
+        Text::MediaStickers,
+        Text::MediaDocuments,
+        Text::MediaLinks,
+        Text::MediaRefused,
+        Text::MediaSaved,
+        Text::ShareNotAgain,
     ];
 
     /// The sentence in the default language (English).
     pub fn render(self) -> &'static str {
-        en::text(self)
+        self.render_in(Lang::En)
     }
 
-    /// The sentence with `{0}`, `{1}`, … replaced by `args`, rendered in the
-    /// same language. A placeholder without an argument is left as it is.
+    /// The sentence in `lang`.
+    pub fn render_in(self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => en::text(self),
+            Lang::Ru => ru::text(self),
+            Lang::Es => es::text(self),
+        }
+    }
+
+    /// [`Text::render_with_in`] in English.
     pub fn render_with(self, args: &[Arg]) -> String {
-        let mut sentence = self.render().to_owned();
+        self.render_with_in(Lang::En, args)
+    }
+
+    /// The sentence in `lang` with `{0}`, `{1}`, … replaced by `args`,
+    /// rendered in the same language. A placeholder without an argument is
+    /// left as it is.
+    pub fn render_with_in(self, lang: Lang, args: &[Arg]) -> String {
+        let mut sentence = self.render_in(lang).to_owned();
         for (index, arg) in args.iter().enumerate() {
-            sentence = sentence.replace(&format!("{{{index}}}"), &arg.render());
+            sentence = sentence.replace(&format!("{{{index}}}"), &arg.render(lang));
         }
         sentence
     }
@@ -189,6 +274,15 @@ impl Lang {
         }
     }
 
+    /// The language's name in itself, for the /language picker.
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::En => "🇬🇧 English",
+            Lang::Ru => "🇷🇺 Русский",
+            Lang::Es => "🇪🇸 Español",
+        }
+    }
+
     /// The ISO 639-1 code.
     pub fn code(self) -> &'static str {
         match self {
@@ -211,15 +305,20 @@ pub enum Arg {
     Number(u64),
     /// When a ban ends, in Unix seconds; 0 means never.
     Until(u64),
+    /// Another catalog text, in the same language (a kind of media).
+    Text(Text),
 }
 
 impl Arg {
-    fn render(&self) -> String {
+    fn render(&self, lang: Lang) -> String {
         match self {
             Arg::Plain(text) => text.clone(),
             Arg::Number(n) => n.to_string(),
-            Arg::Until(0) => Text::BanForever.render().to_owned(),
-            Arg::Until(secs) => Text::BanUntil.render_with(&[Arg::Plain(utc_minute(*secs))]),
+            Arg::Until(0) => Text::BanForever.render_in(lang).to_owned(),
+            Arg::Until(secs) => {
+                Text::BanUntil.render_with_in(lang, &[Arg::Plain(utc_minute(*secs))])
+            }
+            Arg::Text(text) => text.render_in(lang).to_owned(),
         }
     }
 }
@@ -241,59 +340,5 @@ pub fn utc_minute(secs: u64) -> String {
     format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
 }
 
-/// The command menu registered with setMyCommands: (command, description).
-pub const COMMANDS: [(&str, &str); 7] = [
-    ("chat", "Find a partner to chat with"),
-    ("next", "End this chat and find someone new"),
-    ("stop", "End the chat or stop searching"),
-    ("report", "Report your current or last partner"),
-    ("delete", "Reply to your message to unsend it"),
-    ("help", "How this bot works"),
-    ("start", "Welcome and house rules"),
-];
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_key_has_non_empty_english_text() {
-        for text in Text::ALL {
-            assert!(!text.render().trim().is_empty(), "{text:?} is empty");
-        }
-    }
-
-    /// The outbox stores keys by position: `ALL` lists them in declaration
-    /// order, so a reordering shows up here as a changed index.
-    #[test]
-    fn keys_keep_their_serialized_positions() {
-        for (index, text) in Text::ALL.into_iter().enumerate() {
-            let bytes = postcard::to_allocvec(&text).unwrap();
-            assert_eq!(bytes, postcard::to_allocvec(&(index as u32)).unwrap());
-        }
-        let pinned = [
-            (Text::Welcome, 0),
-            (Text::StatusSearching, 21),
-            (Text::ChatIdleEnded, 22),
-            (Text::SearchTimedOut, 23),
-            (Text::SlowDownMessages, 24),
-            (Text::SlowDownSearches, 25),
-        ];
-        for (text, index) in pinned {
-            assert_eq!(Text::ALL[index], text);
-        }
-    }
-
-    #[test]
-    fn arguments_fill_placeholders() {
-        assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
-        assert_eq!(utc_minute(1_795_334_400), "2026-11-22 08:00 UTC");
-        assert_eq!(utc_minute(951_782_400), "2000-02-29 00:00 UTC");
-        let until = Text::StillBanned.render_with(&[Arg::Until(1_795_334_400)]);
-        assert!(until.contains("2026-11-22 08:00 UTC"), "{until}");
-        let forever = Text::StillBanned.render_with(&[Arg::Until(0)]);
-        assert!(forever.contains(Text::BanForever.render()), "{forever}");
-        let stats = Text::AdminStats.render_with(&[Arg::Number(1), Arg::Number(2), Arg::Number(3)]);
-        assert!(!stats.contains('{'), "{stats}");
-    }
-}
+mod tests;

@@ -470,6 +470,16 @@ impl Backend for EmbeddedStore {
             StoreError::Read,
         ))
     }
+
+    fn export(
+        self: Arc<Self>,
+        sink: tokio::sync::mpsc::Sender<super::export::Item>,
+    ) -> BoxFuture<'static, Result<(), StoreError>> {
+        Box::pin(blocking(
+            move || self.export_blocking(&sink),
+            StoreError::Read,
+        ))
+    }
 }
 
 /// A message as a `links` key.
@@ -569,6 +579,7 @@ pub(crate) fn classify(path: &Path, e: impl Into<redb::Error>) -> StoreError {
 }
 
 pub mod backup;
+mod export;
 #[cfg(test)]
 mod failure_tests;
 mod moderation;

@@ -10,10 +10,15 @@
 //! (the outbox) are committed in one transaction. Only after that commit does
 //! the shell send anything or acknowledge the updates to Telegram.
 
+mod choice;
 pub mod embedded;
+pub mod export;
 pub mod group_commit;
+pub mod redis;
 pub mod schema;
 
+pub use self::redis::RedisStore;
+pub use choice::{OpenStore, REDIS_BACKUP_HINT};
 pub use embedded::EmbeddedStore;
 
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
@@ -127,10 +132,16 @@ pub enum StoreError {
     Write(String),
     #[error("database read failed: {0}")]
     Read(String),
+    #[error(
+        "cannot reach Redis at {url} ({detail}); check REDIS_URL and that the server is running"
+    )]
+    Unreachable { url: String, detail: String },
 }
 
 impl StoreError {
-    /// Errors that make start-up impossible until an operator acts.
+    /// Errors that make start-up impossible until an operator acts. An
+    /// unreachable Redis is not one: it may simply not be up yet, so the
+    /// bot exits 1 and its supervisor starts it again.
     pub fn is_fatal_at_startup(&self) -> bool {
         matches!(
             self,
@@ -164,4 +175,21 @@ pub trait Backend: Send + Sync + 'static {
         self: Arc<Self>,
         messages: Vec<Counterpart>,
     ) -> BoxFuture<'static, Result<Vec<Option<Linked>>, StoreError>>;
+
+    /// Every piece of durable data, for `randchat export`: sent to `sink`
+    /// as [`export::Item`]s (without the header), from one consistent view,
+    /// in an order that is the same for the same data. Returns when all
+    /// are sent. A backend that cannot export says so instead of sending a
+    /// partial export.
+    fn export(
+        self: Arc<Self>,
+        sink: tokio::sync::mpsc::Sender<export::Item>,
+    ) -> BoxFuture<'static, Result<(), StoreError>> {
+        drop(sink);
+        Box::pin(async {
+            Err(StoreError::Read(
+                "this backend cannot export its data".into(),
+            ))
+        })
+    }
 }

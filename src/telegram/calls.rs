@@ -6,12 +6,17 @@
 //! `editMessageText` or `editMessageCaption`; where Telegram refuses (too
 //! old, or media changed), the new version is sent as a reply to the old
 //! copy with an "edited" marker instead.
+//!
+//! Catalog texts are rendered here, in the recipient's language, which the
+//! update loop looks up when it hands the send over (so the outbox keeps
+//! keys, never sentences).
 
+use super::keyboards;
 use super::outbound::Courier;
 use crate::domain::{ChatId, MessageId, UserId};
 use crate::engine::event::Change;
 use crate::engine::{Outbound, ReportReason};
-use crate::i18n::Text;
+use crate::i18n::{Lang, Text};
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, CopyMessageSetters, CopyMessagesSetters, EditMessageCaptionSetters,
     EditMessageTextSetters, SendMessageSetters, SetMessageReactionSetters,
@@ -48,28 +53,30 @@ fn refused(error: &RequestError) -> bool {
 }
 
 impl Courier {
-    /// Performs `send` once. Returns the ids of the copies a relay made.
-    pub(super) async fn call(&self, send: &Outbound) -> Result<Vec<MessageId>, RequestError> {
+    /// Performs `send` once, its texts in `lang`. Returns the ids of the
+    /// copies a relay made.
+    pub(super) async fn call(
+        &self,
+        send: &Outbound,
+        lang: Lang,
+    ) -> Result<Vec<MessageId>, RequestError> {
         match send {
-            Outbound::Tell { user, text } => self.say(chat(*user), *text).await,
+            Outbound::Tell { user, text } => self.say(chat(*user), text.render_in(lang)).await,
             Outbound::TellWith { user, text, args } => {
-                self.bot
-                    .send_message(chat(*user), text.render_with(args))
-                    .await?;
-                Ok(Vec::new())
+                self.say(chat(*user), text.render_with_in(lang, args)).await
             }
             Outbound::AskReportReason { user } => {
                 let request = self
                     .bot
-                    .send_message(chat(*user), Text::ReportAskReason.render());
-                request.reply_markup(reason_keyboard()).await?;
+                    .send_message(chat(*user), Text::ReportAskReason.render_in(lang));
+                request.reply_markup(reason_keyboard(lang)).await?;
                 Ok(Vec::new())
             }
             Outbound::AnswerCallback { query_id, text, .. } => {
                 let id = teloxide::types::CallbackQueryId(query_id.clone());
                 let answer = self.bot.answer_callback_query(id);
                 match text {
-                    Some(text) => answer.text(text.render()).await?,
+                    Some(text) => answer.text(text.render_in(lang)).await?,
                     None => answer.await?,
                 };
                 Ok(Vec::new())
@@ -77,7 +84,36 @@ impl Courier {
             Outbound::TellChat {
                 chat: ChatId(id),
                 text,
-            } => self.say(TgChat(*id), *text).await,
+            } => self.say(TgChat(*id), text.render_in(lang)).await,
+            Outbound::AskShare { user } => {
+                let request = self
+                    .bot
+                    .send_message(chat(*user), Text::ShareAsk.render_in(lang));
+                request.reply_markup(keyboards::share(lang)).await?;
+                Ok(Vec::new())
+            }
+            Outbound::RevealPartner {
+                user,
+                partner,
+                username,
+            } => {
+                let (text, entities) = keyboards::reveal(lang, *partner, username.as_deref());
+                let request = self.bot.send_message(chat(*user), text);
+                request.entities(entities).await?;
+                Ok(Vec::new())
+            }
+            Outbound::ShowLanguages { user } => {
+                let request = self
+                    .bot
+                    .send_message(chat(*user), Text::LanguagePick.render_in(lang));
+                request.reply_markup(keyboards::languages()).await?;
+                Ok(Vec::new())
+            }
+            Outbound::ShowMedia {
+                user,
+                refused,
+                edit,
+            } => self.show_media(*user, *refused, *edit, lang).await,
             Outbound::Relay { from, to, message } => {
                 self.copy(*from, *to, *message, None, None).await
             }
@@ -93,7 +129,8 @@ impl Courier {
                 original,
                 change,
             } => {
-                self.edit(*to, *copy, original.chat, original.message, change)
+                let marker = Text::EditedMarker.render_in(lang);
+                self.edit(*to, *copy, original.chat, original.message, change, marker)
                     .await
             }
             Outbound::React {
@@ -131,8 +168,40 @@ impl Courier {
         }
     }
 
-    async fn say(&self, to: TgChat, text: Text) -> Result<Vec<MessageId>, RequestError> {
-        self.bot.send_message(to, text.render()).await?;
+    async fn say(
+        &self,
+        to: TgChat,
+        text: impl Into<String>,
+    ) -> Result<Vec<MessageId>, RequestError> {
+        self.bot.send_message(to, text).await?;
+        Ok(Vec::new())
+    }
+
+    /// The /media toggles: a new message, or `edit` redrawn in place.
+    async fn show_media(
+        &self,
+        user: UserId,
+        refused: u16,
+        edit: Option<MessageId>,
+        lang: Lang,
+    ) -> Result<Vec<MessageId>, RequestError> {
+        let text = Text::MediaMenu.render_in(lang);
+        let keyboard = keyboards::media(lang, refused);
+        match edit {
+            Some(message) => {
+                let request = self
+                    .bot
+                    .edit_message_text(chat(user), TgMessage(message.0), text);
+                match request.reply_markup(keyboard).await {
+                    Err(error) if !not_modified(&error) => return Err(error),
+                    _ => {}
+                }
+            }
+            None => {
+                let request = self.bot.send_message(chat(user), text);
+                request.reply_markup(keyboard).await?;
+            }
+        }
         Ok(Vec::new())
     }
 
@@ -167,8 +236,8 @@ impl Courier {
         from: UserId,
         original: MessageId,
         change: &Change,
+        marker: &str,
     ) -> Result<Vec<MessageId>, RequestError> {
-        let marker = Text::EditedMarker.render();
         let attempt = match change {
             Change::Text {
                 text,
@@ -219,12 +288,12 @@ impl Courier {
 }
 
 /// One button per report reason, two to a row.
-fn reason_keyboard() -> teloxide::types::InlineKeyboardMarkup {
+fn reason_keyboard(lang: Lang) -> teloxide::types::InlineKeyboardMarkup {
     use teloxide::types::InlineKeyboardButton;
     let buttons: Vec<_> = ReportReason::ALL
         .into_iter()
         .map(|reason| {
-            InlineKeyboardButton::callback(reason.label().render(), reason.callback_data())
+            InlineKeyboardButton::callback(reason.label().render_in(lang), reason.callback_data())
         })
         .collect();
     teloxide::types::InlineKeyboardMarkup::new(buttons.chunks(2).map(<[_]>::to_vec))

@@ -14,6 +14,7 @@ use super::throttle::Throttle;
 use crate::domain::MessageId;
 use crate::engine::effect::Counterpart;
 use crate::engine::Outbound;
+use crate::i18n::Lang;
 use parking_lot::Mutex;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -21,11 +22,13 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, Notify, Semaphore};
 
-/// A committed send and its outbox sequence number.
+/// A committed send, its outbox sequence number, and the language its
+/// recipient reads (looked up when it is handed over, not stored).
 #[derive(Clone, Debug)]
 pub struct Job {
     pub seq: u64,
     pub send: Outbound,
+    pub lang: Lang,
 }
 
 /// A send that has been performed (or given up on).
@@ -154,7 +157,7 @@ async fn drain_chat(inner: Arc<Inner>, chat: i64) {
         let Some(job) = job else { return };
         inner.throttle.acquire(chat).await;
         let delivered = match inner.in_flight.acquire().await {
-            Ok(_permit) => inner.courier.deliver_one(&job.send).await,
+            Ok(_permit) => inner.courier.deliver_one(&job.send, job.lang).await,
             Err(_) => Delivered::default(),
         };
         let _ = inner.results.send(Done {

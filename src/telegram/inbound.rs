@@ -3,12 +3,18 @@
 //! This is the boundary where untrusted input is parsed. It never panics:
 //! every update Telegram can send (including kinds teloxide doesn't know,
 //! which arrive as `UpdateKind::Error`) becomes either an event or nothing.
+//!
+//! It is also where a sender's username is read, and only for the two
+//! events that mean consent to share it (/link and an "agree" press); the
+//! kind of a message that /media can refuse is classified here too.
 
 use crate::domain::{ChatId, MessageId, UserId};
 use crate::engine::event::Change;
-use crate::engine::{Command, Event};
+use crate::engine::{Choice, Command, Contact, Event, Media};
+use crate::i18n::Lang;
 use teloxide::types::{
-    CallbackQuery, ChatMemberStatus, MediaKind, Message, MessageKind, Update, UpdateKind,
+    CallbackQuery, ChatMemberStatus, MediaKind, Message, MessageEntityKind, MessageKind, Update,
+    UpdateKind, User,
 };
 
 /// The event an update means, if it means anything to the engine.
@@ -43,15 +49,56 @@ pub fn classify(update: &Update, bot_username: &str) -> Option<Event> {
     }
 }
 
+/// The language a private message's or button press's sender speaks, as
+/// an event to run before the update's own, if the bot speaks it.
+pub fn spoken_language(update: &Update) -> Option<Event> {
+    let from = match &update.kind {
+        UpdateKind::Message(message) if message.chat.is_private() => message.from.as_ref()?,
+        UpdateKind::CallbackQuery(query)
+            if query
+                .message
+                .as_ref()
+                .is_some_and(|m| m.chat().is_private()) =>
+        {
+            &query.from
+        }
+        _ => return None,
+    };
+    let lang = Lang::from_code(from.language_code.as_deref()?)?;
+    Some(Event::Speaks {
+        user: UserId(from.id.0 as i64),
+        lang,
+    })
+}
+
+/// How `user` can be found: read only when they consent to share it.
+fn contact_of(user: &User) -> Contact {
+    Contact::from_username(user.username.as_deref())
+}
+
 /// A button press under one of our messages in a private chat. Presses in
-/// inline mode or under a group message are not ours to act on; the data
-/// is passed on as it is (the engine treats it as untrusted).
+/// inline mode or under a group message are not ours to act on. The data
+/// of /language, /link and /media buttons is parsed here; any other is
+/// passed on as it is (the engine treats it as untrusted).
 fn classify_callback(query: &CallbackQuery) -> Option<Event> {
-    let in_private = query.message.as_ref()?.chat().is_private();
-    in_private.then(|| Event::Callback {
-        user: UserId(query.from.id.0 as i64),
-        query_id: query.id.0.clone(),
-        data: query.data.clone().unwrap_or_default(),
+    let message = query.message.as_ref()?;
+    if !message.chat().is_private() {
+        return None;
+    }
+    let user = UserId(query.from.id.0 as i64);
+    let data = query.data.clone().unwrap_or_default();
+    Some(match Choice::parse(&data, || contact_of(&query.from)) {
+        Some(choice) => Event::Choose {
+            user,
+            query_id: query.id.0.clone(),
+            message: MessageId(message.id().0),
+            choice,
+        },
+        None => Event::Callback {
+            user,
+            query_id: query.id.0.clone(),
+            data,
+        },
     })
 }
 
@@ -61,7 +108,8 @@ fn classify_message(message: &Message, bot_username: &str) -> Option<Event> {
             chat: ChatId(message.chat.id.0),
         });
     }
-    let user = UserId(message.from.as_ref()?.id.0 as i64);
+    let from = message.from.as_ref()?;
+    let user = UserId(from.id.0 as i64);
     let replied = message.reply_to_message().map(|r| MessageId(r.id.0));
     match message
         .text()
@@ -74,6 +122,12 @@ fn classify_message(message: &Message, bot_username: &str) -> Option<Event> {
                 link: None,
             })
         }
+        Some(Command::Link) => {
+            return Some(Event::Share {
+                user,
+                contact: contact_of(from),
+            })
+        }
         Some(command) => return Some(Event::Command { user, command }),
         None => {}
     }
@@ -82,12 +136,14 @@ fn classify_message(message: &Message, bot_username: &str) -> Option<Event> {
         Relay::Refuse => false,
     };
     let group = message.media_group_id().map(|g| g.0.clone());
+    let media = media_of(message);
     let message = MessageId(message.id.0);
     if let Some(group) = group.filter(|_| relayable) {
         return Some(Event::AlbumPart {
             user,
             message,
             group,
+            media,
         });
     }
     Some(match replied {
@@ -97,12 +153,42 @@ fn classify_message(message: &Message, bot_username: &str) -> Option<Event> {
             relayable,
             replied,
             link: None,
+            media,
         },
         None => Event::Message {
             user,
             message,
             relayable,
+            media,
         },
+    })
+}
+
+/// The kind of `message` a partner may refuse (/media). A media kind wins
+/// over a link in its caption.
+fn media_of(message: &Message) -> Option<Media> {
+    let MessageKind::Common(common) = &message.kind else {
+        return None;
+    };
+    let media = match common.media_kind {
+        MediaKind::Photo(_) => Some(Media::Photos),
+        MediaKind::Video(_) => Some(Media::Videos),
+        MediaKind::Voice(_) | MediaKind::VideoNote(_) => Some(Media::Voice),
+        MediaKind::Sticker(_) | MediaKind::Animation(_) => Some(Media::Stickers),
+        MediaKind::Document(_) | MediaKind::Audio(_) => Some(Media::Documents),
+        _ => None,
+    };
+    media.or_else(|| has_link(message).then_some(Media::Links))
+}
+
+/// Whether a text or caption carries a URL or a text link.
+fn has_link(message: &Message) -> bool {
+    let entities = message.entities().or(message.caption_entities());
+    entities.unwrap_or_default().iter().any(|entity| {
+        matches!(
+            entity.kind,
+            MessageEntityKind::Url | MessageEntityKind::TextLink { .. }
+        )
     })
 }
 
@@ -252,6 +338,7 @@ mod tests {
                 user: me,
                 message: MessageId(id),
                 relayable,
+                media: None,
             })
         };
         assert_eq!(event_for(by_message_id(1)), message(1, true));
@@ -319,3 +406,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "inbound_choice_tests.rs"]
+mod choice_tests;

@@ -2,16 +2,20 @@
 //!
 //! `inbound` turns updates into engine events, `outbound` turns engine sends
 //! into Bot API calls and classifies their failures, and `poller` owns the
-//! update loop that ties them to the store.
+//! update loop that ties them to the store, fed by `source`: long polling,
+//! or the `webhook` server.
 
 mod calls;
 mod deferred;
 pub mod dispatch;
 pub mod inbound;
+mod keyboards;
 pub mod outbound;
 pub mod poller;
 mod seen;
+pub mod source;
 pub mod throttle;
+pub mod webhook;
 
 use std::time::Duration;
 use teloxide::Bot;

@@ -10,6 +10,7 @@
 
 use crate::domain::{MessageId, UserId};
 use crate::engine::Outbound;
+use crate::i18n::Lang;
 use crate::telemetry::Pseudonymizer;
 use std::time::Duration;
 use teloxide::{ApiError, Bot, RequestError};
@@ -139,8 +140,8 @@ impl Courier {
 
     /// Performs one send with retries, and says what it made and what the
     /// engine must hear if it failed for good.
-    pub async fn deliver_one(&self, send: &Outbound) -> Delivered {
-        let failure = match self.with_retries(send).await {
+    pub async fn deliver_one(&self, send: &Outbound, lang: Lang) -> Delivered {
+        let failure = match self.with_retries(send, lang).await {
             Ok(copies) => return Delivered::made(send, copies),
             Err(failure) => failure,
         };
@@ -151,7 +152,11 @@ impl Courier {
                 Failure::Unreachable,
                 Outbound::Tell { user, .. }
                 | Outbound::TellWith { user, .. }
-                | Outbound::AskReportReason { user },
+                | Outbound::AskReportReason { user }
+                | Outbound::AskShare { user }
+                | Outbound::RevealPartner { user, .. }
+                | Outbound::ShowLanguages { user }
+                | Outbound::ShowMedia { user, .. },
             ) => Some(Feedback::Unreachable(*user)),
             (
                 Failure::Unreachable,
@@ -173,11 +178,11 @@ impl Courier {
         }
     }
 
-    async fn with_retries(&self, send: &Outbound) -> Result<Vec<MessageId>, Failure> {
+    async fn with_retries(&self, send: &Outbound, lang: Lang) -> Result<Vec<MessageId>, Failure> {
         let mut transient = 0;
         let mut backoff = BACKOFF_START;
         loop {
-            let error = match self.call(send).await {
+            let error = match self.call(send, lang).await {
                 Ok(copy) => return Ok(copy),
                 Err(error) => error,
             };
@@ -210,6 +215,10 @@ fn kind_name(send: &Outbound) -> &'static str {
         Outbound::RelayAlbum { .. } => "relay_album",
         Outbound::TellChat { .. } => "tell_chat",
         Outbound::LeaveChat { .. } => "leave_chat",
+        Outbound::AskShare { .. } => "ask_share",
+        Outbound::RevealPartner { .. } => "reveal_partner",
+        Outbound::ShowLanguages { .. } => "show_languages",
+        Outbound::ShowMedia { .. } => "show_media",
     }
 }
 

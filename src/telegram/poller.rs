@@ -18,11 +18,12 @@
 //! Finished sends come back to the same task: their outbox entries are
 //! removed, and their links recorded, by the next commit the loop makes
 //! anyway (or by one of their own ~10 ms later, see `deferred`); failures
-//! (403, a refused copy) become engine events at once. A crash at any point loses nothing committed: unsent
-//! sends are replayed from the outbox at start-up.
+//! (403, a refused copy) become engine events at once. A crash at any
+//! point loses nothing committed: unsent sends are replayed from the outbox
+//! at start-up.
 //!
-//! Why getUpdates for batch N+1 waits until batch N is durable, rather than
-//! being polled while N commits: Telegram confirms every update below a
+//! With long polling, why getUpdates for batch N+1 waits until batch N is
+//! durable, rather than being polled while N commits: Telegram confirms every update below a
 //! call's offset the moment the call arrives, so the call that fetches N+1
 //! is what acknowledges N, and it may leave only once N is on disk. Polling
 //! early with N's own offset instead would only hand back N again (a call
@@ -31,31 +32,39 @@
 //! while later batches are polled and committed, and finished sends'
 //! bookkeeping rides in the batch commits instead of needing its own.
 //!
-//! If a commit fails (disk full, read-only disk), the engine is rebuilt from
-//! what is durable, users whose action changed state are told the bot is
-//! temporarily unavailable, and pure relays still go out.
+//! If a commit fails (disk full, read-only disk, Redis down), the engine is
+//! rebuilt from what is durable, users whose action changed state are told
+//! the bot is temporarily unavailable, and pure relays still go out. If the
+//! store can't even be read (Redis unreachable), the engine is marked stale:
+//! every update is answered "temporarily unavailable" and nothing reaches
+//! the engine until a reload from the store succeeds.
+//!
+//! Step 1 and the acknowledgement in step 5 are the [`UpdateSource`]'s: the
+//! same loop serves a webhook, where each update's HTTP 200 waits for its
+//! commit, and a failed commit (or a stale engine) is answered 5xx for
+//! Telegram to retry instead of "temporarily unavailable".
 
 use super::deferred::Deferred;
 use super::dispatch::{Dispatcher, Done, Job};
 use super::inbound;
 use super::outbound::{self, Courier, Failure, Feedback};
 use super::seen::SeenThisMinute;
+use super::source::{Applied, NextArrival, UpdateSource};
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
 use crate::engine::{Engine, EngineConfig, Event, ModerationConfig, Outbound, Outcome, Record};
-use crate::i18n::Text;
+use crate::i18n::{Lang, Text};
 use crate::metrics::Metrics;
 use crate::store::group_commit::GroupCommit;
 use crate::store::{Backend, Batch, LINK_TTL_SECS};
 use crate::telemetry::Pseudonymizer;
 use anyhow::{bail, Context};
 use std::future::{Future, IntoFuture};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-use teloxide::payloads::GetUpdatesSetters;
+use teloxide::payloads::SetMyCommandsSetters;
 use teloxide::prelude::Requester;
-use teloxide::types::{AllowedUpdate, BotCommand, Update};
+use teloxide::types::{BotCommand, Update};
 use teloxide::{Bot, RequestError};
 use tokio::sync::mpsc;
 
@@ -85,8 +94,6 @@ pub struct LoopSettings {
     pub metrics: Arc<Metrics>,
 }
 
-type Poll = Pin<Box<dyn Future<Output = Result<Vec<Update>, RequestError>> + Send>>;
-
 pub struct Poller {
     bot: Bot,
     engine: Engine,
@@ -102,9 +109,17 @@ pub struct Poller {
     /// When message links older than their TTL are next removed.
     next_link_prune: Timestamp,
     metrics: Arc<Metrics>,
-    poll_timeout: Duration,
+    source: UpdateSource,
     /// Passes each user's last-seen time to the store once a minute.
     seen: SeenThisMinute,
+    /// Set when a commit failed and the store could not be read back: the
+    /// engine may be ahead of what is durable, so it is not used until
+    /// [`Poller::reload`] succeeds.
+    stale: bool,
+    /// Outbox numbers of sends whose commit failed. With Redis a commit
+    /// whose reply was lost may have landed all the same; the next reload
+    /// sends those that it finds in the outbox.
+    unsure: Vec<u64>,
 }
 
 impl Poller {
@@ -116,20 +131,27 @@ impl Poller {
         names: Pseudonymizer,
         settings: LoopSettings,
     ) -> anyhow::Result<Self> {
+        let source = UpdateSource::LongPolling {
+            timeout: settings.poll_timeout,
+        };
+        Self::start_with_source(bot, store, names, settings, source).await
+    }
+
+    /// [`Poller::start`], with updates from `source` (long polling or a
+    /// webhook).
+    pub async fn start_with_source(
+        bot: Bot,
+        store: Arc<dyn Backend>,
+        names: Pseudonymizer,
+        settings: LoopSettings,
+        source: UpdateSource,
+    ) -> anyhow::Result<Self> {
         let me = call_with_patience(|| bot.get_me())
             .await
             .context("getMe failed")?;
         let bot_username = me.username.clone().unwrap_or_default();
-        call_with_patience(|| bot.delete_webhook())
-            .await
-            .context("deleteWebhook failed")?;
-        let commands: Vec<_> = crate::i18n::COMMANDS
-            .iter()
-            .map(|(name, about)| BotCommand::new(*name, *about))
-            .collect();
-        call_with_patience(|| bot.set_my_commands(commands.clone()))
-            .await
-            .context("setMyCommands failed")?;
+        source.register(&bot).await?;
+        register_commands(&bot).await?;
 
         let snapshot = store.clone().load().await?;
         let engine =
@@ -154,7 +176,7 @@ impl Poller {
             snapshot
                 .outbox
                 .into_iter()
-                .map(|(seq, send)| Job { seq, send }),
+                .map(|(seq, send)| job(&engine, seq, send)),
         );
         Ok(Poller {
             commits: GroupCommit::start(store.clone()),
@@ -169,8 +191,10 @@ impl Poller {
             deferred: Deferred::default(),
             next_link_prune: Timestamp(0),
             metrics: settings.metrics,
-            poll_timeout: settings.poll_timeout,
+            source,
             seen: SeenThisMinute::default(),
+            stale: false,
+            unsure: Vec::new(),
         })
     }
 
@@ -178,7 +202,7 @@ impl Poller {
     /// (for a few seconds at most) and commits what they changed.
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         tokio::pin!(shutdown);
-        tracing::info!(bot = %self.bot_username, "polling for updates");
+        tracing::info!(bot = %self.bot_username, "{}", self.source.describe());
         let mut poll = self.poll();
         let mut housekeeping = tokio::time::interval(HOUSEKEEPING_EVERY);
         loop {
@@ -190,7 +214,10 @@ impl Poller {
                 // can't starve the finished sends either).
                 result = &mut poll => {
                     match result {
-                        Ok(updates) => self.apply(updates).await?,
+                        Ok(arrival) => {
+                            let applied = self.apply(&arrival.updates).await?;
+                            arrival.acknowledge(applied);
+                        }
                         Err(error) => pause_after(error).await?,
                     }
                     poll = self.poll();
@@ -204,23 +231,18 @@ impl Poller {
         self.finish().await
     }
 
-    fn poll(&self) -> Poll {
+    fn poll(&self) -> NextArrival {
         let offset = self.last_applied.map_or(0, |id| id + 1);
-        let request = self
-            .bot
-            .get_updates()
-            .offset(offset as i32)
-            .timeout(self.poll_timeout.as_secs() as u32)
-            .allowed_updates(allowed_updates());
-        Box::pin(request.into_future())
+        self.source.next(&self.bot, offset)
     }
 
-    /// Applies one batch of updates: engine, commit, dispatch.
-    async fn apply(&mut self, updates: Vec<Update>) -> anyhow::Result<()> {
+    /// Applies one batch of updates: engine, commit, dispatch. Says whether
+    /// its effects are durable (updates already applied count as durable).
+    async fn apply(&mut self, updates: &[Update]) -> anyhow::Result<Applied> {
         let now = Timestamp::now();
         let mut last = self.last_applied;
         let mut events = Vec::new();
-        for update in &updates {
+        for update in updates {
             let id = i64::from(update.id.0);
             if last.is_some_and(|applied| id <= applied) {
                 continue; // delivered again: already applied
@@ -230,7 +252,15 @@ impl Poller {
                 let lag = now.0.saturating_sub(message.date.timestamp().max(0) as u64);
                 self.metrics.update_applied(lag);
             }
+            events.extend(inbound::spoken_language(update));
             events.extend(inbound::classify(update, &self.bot_username));
+        }
+        if self.stale && last != self.last_applied && self.reload().await.is_none() {
+            if !self.source.redelivers_failures() {
+                self.last_applied = last;
+                self.refuse(&events);
+            }
+            return Ok(Applied::NotDurable);
         }
         self.resolve_links(&mut events).await?;
         let outcomes: Vec<_> = events
@@ -238,15 +268,18 @@ impl Poller {
             .map(|event| (event.user(), self.engine.handle(event, now)))
             .collect();
         if last == self.last_applied {
-            return Ok(());
+            return Ok(Applied::Durable);
         }
-        self.last_applied = last;
+        let previous = std::mem::replace(&mut self.last_applied, last);
         let mut outcome = Outcome::default();
         outcomes.iter().for_each(|(_, o)| outcome.extend(o.clone()));
-        if self.settle(outcome, last).await.is_err() {
-            self.degrade(outcomes).await?;
+        if let Err(tried) = self.settle(outcome, last).await {
+            if self.source.redelivers_failures() {
+                return Ok(self.unless_durable(previous, last).await);
+            }
+            self.degrade(outcomes, &tried).await?;
         }
-        Ok(())
+        Ok(Applied::Durable)
     }
 
     /// Fills in, for replies, edits, reactions and /delete, the other side
@@ -312,22 +345,20 @@ impl Poller {
 
     /// Commits an outcome (with `last_update_id` and the deferred
     /// bookkeeping of finished sends), then dispatches its sends. On failure
-    /// nothing is sent and the bookkeeping stays deferred.
+    /// nothing is sent, the bookkeeping stays deferred, and the outbox
+    /// numbers the batch tried to add are returned.
     async fn settle(
         &mut self,
         mut outcome: Outcome,
         last_update_id: Option<i64>,
-    ) -> Result<(), ()> {
+    ) -> Result<(), Vec<u64>> {
         self.seen.filter(&mut outcome.records, Timestamp::now());
         let jobs: Vec<Job> = outcome
             .sends
             .into_iter()
             .map(|send| {
                 self.next_seq += 1;
-                Job {
-                    seq: self.next_seq - 1,
-                    send,
-                }
+                job(&self.engine, self.next_seq - 1, send)
             })
             .collect();
         let (acked, links) = self.deferred.take();
@@ -364,7 +395,9 @@ impl Poller {
                 tracing::error!(%error, "commit failed");
                 let retry_at = tokio::time::Instant::now() + HOUSEKEEPING_EVERY;
                 self.deferred.restore(done_back, links_back, retry_at);
-                Err(())
+                let tried: Vec<u64> = jobs.iter().map(|job| job.seq).collect();
+                self.unsure.extend(&tried);
+                Err(tried)
             }
         }
     }
@@ -372,34 +405,110 @@ impl Poller {
     /// After a failed commit the engine is ahead of the store: rebuild it
     /// from what is durable, tell the users whose action was lost, and still
     /// deliver what changed no state (plain relays).
-    async fn degrade(&mut self, outcomes: Vec<(Option<UserId>, Outcome)>) -> anyhow::Result<()> {
-        let snapshot = self
-            .store
-            .clone()
-            .load()
-            .await
-            .context("the store can't be read after a failed commit")?;
-        self.engine = Engine::restore_with(&snapshot, self.engine.config())
-            .with_moderation(self.engine.moderation().clone());
+    ///
+    /// A commit reported as failed may have landed (Redis applied it, the
+    /// reply was lost). If the reload finds its sends in the outbox, the
+    /// batch is durable as a whole and its sends are on their way: nobody
+    /// is told anything went wrong.
+    async fn degrade(
+        &mut self,
+        outcomes: Vec<(Option<UserId>, Outcome)>,
+        tried: &[u64],
+    ) -> anyhow::Result<()> {
+        self.stale = true;
+        let landed = self.reload().await.unwrap_or_default();
+        if landed.iter().any(|seq| tried.contains(seq)) {
+            return Ok(());
+        }
         let mut jobs = Vec::new();
         for (user, outcome) in outcomes {
             if outcome.records.iter().all(is_bookkeeping) {
-                jobs.extend(outcome.sends.into_iter().map(|send| Job { seq: 0, send }));
+                let engine = &self.engine;
+                jobs.extend(outcome.sends.into_iter().map(|send| job(engine, 0, send)));
             } else if let Some(user) = user {
                 let send = Outbound::Tell {
                     user,
                     text: Text::TemporarilyUnavailable,
                 };
-                jobs.push(Job { seq: 0, send });
+                jobs.push(job(&self.engine, 0, send));
             }
         }
         self.dispatcher.enqueue(jobs);
         Ok(())
     }
 
+    /// Rebuilds a stale engine from the store. Returns `None` while the
+    /// store can't be read; otherwise the outbox numbers of sends whose
+    /// commit was reported as failed but had landed, now being sent.
+    async fn reload(&mut self) -> Option<Vec<u64>> {
+        if !self.stale {
+            return Some(Vec::new());
+        }
+        match self.store.clone().load().await {
+            Ok(snapshot) => {
+                self.engine = Engine::restore_with(&snapshot, self.engine.config())
+                    .with_moderation(self.engine.moderation().clone());
+                self.stale = false;
+                let unsure = std::mem::take(&mut self.unsure);
+                let landed: Vec<Job> = snapshot
+                    .outbox
+                    .into_iter()
+                    .filter(|(seq, _)| unsure.contains(seq))
+                    .map(|(seq, send)| job(&self.engine, seq, send))
+                    .collect();
+                let seqs = landed.iter().map(|job| job.seq).collect();
+                if !landed.is_empty() {
+                    tracing::warn!(
+                        sends = landed.len(),
+                        "a commit reported as failed had landed; sending its messages"
+                    );
+                    self.dispatcher.enqueue(landed);
+                }
+                tracing::info!("state reloaded from the store; serving again");
+                Some(seqs)
+            }
+            Err(error) => {
+                tracing::error!(%error, "the store can't be read; refusing state changes until it can");
+                None
+            }
+        }
+    }
+
+    /// After a failed commit of updates Telegram will deliver again: reloads
+    /// the engine, and unless the commit landed all the same (Redis applied
+    /// it, the reply was lost: the stored update id says so), forgets the
+    /// updates, so the retry is applied as new.
+    async fn unless_durable(&mut self, previous: Option<i64>, last: Option<i64>) -> Applied {
+        self.stale = true;
+        if self.reload().await.is_some() {
+            let stored = self.store.clone().load().await.ok();
+            if stored.is_some_and(|s| s.last_update_id >= last) {
+                return Applied::Durable;
+            }
+        }
+        self.last_applied = previous;
+        Applied::NotDurable
+    }
+
+    /// Answers every user of `events` "temporarily unavailable", once each.
+    fn refuse(&self, events: &[Event]) {
+        let mut users: Vec<UserId> = events.iter().filter_map(Event::user).collect();
+        users.sort_by_key(|u| u.0);
+        users.dedup();
+        let jobs = users.into_iter().map(|user| {
+            let send = Outbound::Tell {
+                user,
+                text: Text::TemporarilyUnavailable,
+            };
+            job(&self.engine, 0, send)
+        });
+        self.dispatcher.enqueue(jobs);
+    }
+
     /// Sends finished: defer their outbox removals and links to the next
     /// commit, and let the engine react at once to any that failed for good.
     async fn on_done(&mut self, first: Done) -> anyhow::Result<()> {
+        self.reload().await;
         let mut outcome = Outcome::default();
         let mut next = Some(first);
         let (at, now) = (Timestamp::now(), tokio::time::Instant::now());
@@ -417,8 +526,8 @@ impl Poller {
         if outcome.records.is_empty() && outcome.sends.is_empty() {
             return Ok(()); // the bookkeeping rides with the next commit
         }
-        if self.settle(outcome.clone(), None).await.is_err() {
-            self.degrade(vec![(None, outcome)]).await?;
+        if let Err(tried) = self.settle(outcome.clone(), None).await {
+            self.degrade(vec![(None, outcome)], &tried).await?;
         }
         Ok(())
     }
@@ -441,6 +550,9 @@ impl Poller {
     /// Lets the engine end idle chats and long searches, and flushes
     /// pending outbox removals.
     async fn housekeeping(&mut self) -> anyhow::Result<()> {
+        if self.reload().await.is_none() {
+            return Ok(());
+        }
         let now = Timestamp::now();
         let (searching, chats) = self.engine.counts();
         self.metrics.set_presence(searching, chats);
@@ -453,8 +565,8 @@ impl Poller {
         if outcome.records.is_empty() && outcome.sends.is_empty() {
             return Ok(());
         }
-        if self.settle(outcome.clone(), None).await.is_err() {
-            self.degrade(vec![(None, outcome)]).await?;
+        if let Err(tried) = self.settle(outcome.clone(), None).await {
+            self.degrade(vec![(None, outcome)], &tried).await?;
         }
         Ok(())
     }
@@ -494,6 +606,33 @@ impl Poller {
     }
 }
 
+/// A send ready for the dispatcher, with its recipient's language as the
+/// engine knows it now.
+fn job(engine: &Engine, seq: u64, send: Outbound) -> Job {
+    let lang = engine.language_of(UserId(send.destination()));
+    Job { seq, send, lang }
+}
+
+/// The command menu: English by default, and one per language for clients
+/// set to it.
+async fn register_commands(bot: &Bot) -> anyhow::Result<()> {
+    let menu = |lang: Lang| -> Vec<BotCommand> {
+        crate::i18n::commands(lang)
+            .into_iter()
+            .map(|(name, about)| BotCommand::new(name, about))
+            .collect()
+    };
+    call_with_patience(|| bot.set_my_commands(menu(Lang::En)))
+        .await
+        .context("setMyCommands failed")?;
+    for lang in Lang::ALL {
+        call_with_patience(|| bot.set_my_commands(menu(lang)).language_code(lang.code()))
+            .await
+            .context("setMyCommands failed")?;
+    }
+    Ok(())
+}
+
 /// Records that only keep books (counters, last seen): losing them to a
 /// failed commit changes nobody's chat.
 fn is_bookkeeping(record: &Record) -> bool {
@@ -522,20 +661,9 @@ async fn pause_after(error: RequestError) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn allowed_updates() -> Vec<AllowedUpdate> {
-    vec![
-        AllowedUpdate::Message,
-        AllowedUpdate::EditedMessage,
-        AllowedUpdate::ChannelPost,
-        AllowedUpdate::MyChatMember,
-        AllowedUpdate::MessageReaction,
-        AllowedUpdate::CallbackQuery,
-    ]
-}
-
 /// Calls the Bot API at start-up, retrying network trouble but not a bad
 /// token.
-async fn call_with_patience<F, R>(mut call: impl FnMut() -> F) -> anyhow::Result<R>
+pub(super) async fn call_with_patience<F, R>(mut call: impl FnMut() -> F) -> anyhow::Result<R>
 where
     F: IntoFuture<Output = Result<R, RequestError>>,
 {

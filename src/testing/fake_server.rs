@@ -121,6 +121,7 @@ async fn handle(
     };
     let result = match method_lc.as_str() {
         "getupdates" => get_updates(&shared, &params).await,
+        "setwebhook" => super::fake_webhook::set_webhook(&shared, &params),
         _ => shared.update(|st| call(st, &method_lc, &params)),
     };
     match fault {
@@ -177,6 +178,11 @@ fn parse_params(query: Option<&str>, content_type: &str, body: &[u8]) -> Result<
             Ok(_) => return Err("JSON body must be an object".into()),
             Err(e) => return Err(format!("can't parse JSON: {e}")),
         }
+    } else if ct.starts_with("multipart/form-data") {
+        // teloxide sends setWebhook (which may carry a certificate) this way.
+        for (k, v) in super::fake_webhook::multipart_fields(content_type, body)? {
+            map.insert(k, form_value(&v));
+        }
     } else if ct.starts_with("application/x-www-form-urlencoded") || ct.is_empty() {
         form(&mut map, body);
     } else {
@@ -231,9 +237,9 @@ pub(super) fn now() -> i64 {
 fn call(st: &mut FakeState, method: &str, p: &Value) -> Result<Value, ApiErr> {
     match method {
         "getme" => Ok(me()),
-        "deletewebhook" | "answercallbackquery" | "logout" | "close" => Ok(json!(true)),
-        "getwebhookinfo" => Ok(json!({"url": "", "has_custom_certificate": false,
-                                       "pending_update_count": st.pending.len()})),
+        "deletewebhook" => Ok(super::fake_webhook::delete_webhook(st, p)),
+        "getwebhookinfo" => Ok(super::fake_webhook::webhook_info(st)),
+        "answercallbackquery" | "logout" | "close" => Ok(json!(true)),
         "setmycommands" => {
             st.commands = p["commands"].clone();
             Ok(json!(true))
@@ -269,14 +275,14 @@ fn me() -> Value {
 }
 
 /// The update's type: its one key besides `update_id`.
-fn update_kind(u: &Value) -> &str {
+pub(super) fn update_kind(u: &Value) -> &str {
     let keys = u.as_object().into_iter().flat_map(|o| o.keys());
     keys.map(String::as_str)
         .find(|k| *k != "update_id")
         .unwrap_or("")
 }
 
-fn allowed(setting: &Option<Vec<String>>, kind: &str) -> bool {
+pub(super) fn allowed(setting: &Option<Vec<String>>, kind: &str) -> bool {
     match setting {
         Some(list) if !list.is_empty() => list.iter().any(|k| k == kind),
         // Telegram's default: everything but these three.
@@ -297,6 +303,13 @@ async fn get_updates(shared: &Arc<Shared>, p: &Value) -> Result<Value, ApiErr> {
             .filter_map(|k| k.as_str().map(String::from))
             .collect::<Vec<_>>()
     });
+    if shared.state.lock().webhook.is_some() {
+        return Err(ApiErr::new(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook \
+             to delete the webhook first",
+        ));
+    }
     let generation = shared.update(|st| {
         if allowed_updates.is_some() {
             st.allowed_updates = allowed_updates;

@@ -33,6 +33,10 @@ pub(super) struct State {
     pub blocked: HashSet<i64>,
     pub commands: Value,
     pub next_serial: u64,
+    /// Set by setWebhook: getUpdates is refused and updates are POSTed.
+    pub webhook: Option<super::fake_webhook::Webhook>,
+    /// Every webhook POST the fake made: (update_id, HTTP status, 0 if none).
+    pub webhook_attempts: Vec<(i64, u16)>,
 }
 
 impl State {
@@ -55,11 +59,22 @@ impl State {
             blocked: HashSet::new(),
             commands: json!([]),
             next_serial: 0,
+            webhook: None,
+            webhook_attempts: Vec::new(),
         }
     }
 
     /// Assign the next update_id, remember the chats and messages inside, queue it.
-    pub fn push_update(&mut self, mut update: Value) -> i64 {
+    pub fn push_update(&mut self, update: Value) -> i64 {
+        let update = self.prepare_update(update);
+        let id = update["update_id"].as_i64().expect("assigned");
+        self.pending.push_back(update);
+        id
+    }
+
+    /// Assign the next update_id and remember the chats and messages
+    /// inside, without queueing it.
+    pub fn prepare_update(&mut self, mut update: Value) -> Value {
         let id = self.next_update_id;
         self.next_update_id += 1;
         update["update_id"] = json!(id);
@@ -82,8 +97,7 @@ impl State {
                 self.chats.entry(chat_id).or_insert_with(|| chat.clone());
             }
         }
-        self.pending.push_back(update);
-        id
+        update
     }
 
     pub fn alloc_message_id(&mut self, chat_id: i64) -> i64 {

@@ -19,10 +19,13 @@ mod fake_lean;
 mod fake_methods;
 mod fake_server;
 mod fake_state;
+mod fake_webhook;
+pub mod redis_server;
 mod sim_kinds;
 pub mod sim_user;
 
 pub use fake_bot_api::{Delivery, FakeBotApi, Fault, RecordedRequest};
 pub use fake_lean::{LeanCounts, LeanUpdate, Track};
+pub use redis_server::RedisServer;
 pub use sim_kinds::SimKind;
 pub use sim_user::{SimChat, SimUser};

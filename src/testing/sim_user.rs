@@ -28,6 +28,7 @@ impl FakeBotApi {
             id,
             first_name: first_name.to_owned(),
             username: username.map(str::to_owned),
+            language_code: "en".to_owned(),
         };
         self.register_chat(user.chat_json());
         user
@@ -65,11 +66,19 @@ pub struct SimUser {
     id: i64,
     first_name: String,
     username: Option<String>,
+    /// The `language_code` of the user's Telegram client.
+    language_code: String,
 }
 
 impl SimUser {
     pub fn id(&self) -> i64 {
         self.id
+    }
+
+    /// The same user with their Telegram client set to `code` (e.g. "ru").
+    pub fn speaking(mut self, code: &str) -> Self {
+        self.language_code = code.to_owned();
+        self
     }
 
     /// The private chat with the bot has the user's id.
@@ -79,7 +88,7 @@ impl SimUser {
 
     pub fn user_json(&self) -> Value {
         let mut user = json!({"id": self.id, "is_bot": false, "first_name": self.first_name,
-                              "language_code": "en"});
+                              "language_code": self.language_code});
         if let Some(username) = &self.username {
             user["username"] = json!(username);
         }

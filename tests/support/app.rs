@@ -5,10 +5,21 @@
 //! binary talking real HTTP to the fake. The process can be killed with
 //! SIGKILL and started again on the same data directory, which is how the
 //! restart and crash tests work.
+//!
+//! **Backends.** `TEST_STORE=redis` runs every app on the Redis
+//! store instead of the embedded one: each app gets a private redis-server
+//! on a Unix socket in its own temporary directory (`randchat::testing::
+//! RedisServer`), and the bot gets its `REDIS_URL`. The server outlives the
+//! bot's restarts and crashes, as a real one would. Tests of what only the
+//! embedded store has (its file, backups, a full disk) call
+//! [`skip_on_redis`] and return early with the reason printed.
 
 use super::FakeBotApi;
+use randchat::store::{Backend, EmbeddedStore, RedisStore};
+use randchat::testing::RedisServer;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
@@ -21,6 +32,37 @@ pub struct TestApp {
     starts: usize,
     /// Extra environment for every start of the bot.
     env: Vec<(String, String)>,
+    /// The app's private Redis server, when the suite runs on Redis.
+    pub redis: Option<RedisServer>,
+}
+
+/// The variable that selects the backend for the end-to-end tests. Not
+/// `RANDCHAT_*`: the configuration refuses unknown `RANDCHAT_` variables,
+/// and the unit tests of the configuration read the real environment.
+pub const TEST_STORE_VAR: &str = "TEST_STORE";
+
+/// Whether this run of the suite uses the Redis store.
+pub fn on_redis() -> bool {
+    match std::env::var(TEST_STORE_VAR).as_deref() {
+        Ok("redis") => true,
+        Ok("embedded") | Ok("") | Err(_) => false,
+        Ok(other) => panic!("{TEST_STORE_VAR} must be embedded or redis, not {other:?}"),
+    }
+}
+
+/// For tests of what only the embedded store has: on Redis, prints why the
+/// test is skipped and returns true (the test then returns).
+pub fn skip_on_redis(reason: &str) -> bool {
+    let skip = on_redis();
+    if skip {
+        println!("skipped with {TEST_STORE_VAR}=redis: {reason}");
+    }
+    skip
+}
+
+/// A private Redis server when the suite runs on Redis.
+fn redis_for_test() -> Option<RedisServer> {
+    on_redis().then(RedisServer::start)
 }
 
 /// Starts the fake and the bot, and waits until the bot is polling.
@@ -47,6 +89,7 @@ pub async fn unstarted_app(env: &[(&str, &str)]) -> TestApp {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
+        redis: redis_for_test(),
     }
 }
 
@@ -59,6 +102,7 @@ pub fn app_on(fake: &FakeBotApi) -> TestApp {
         child: None,
         starts: 0,
         env: Vec::new(),
+        redis: redis_for_test(),
     }
 }
 
@@ -109,21 +153,46 @@ impl TestApp {
         format!("http://{addr}")
     }
 
+    /// The environment that points the bot at this app's store.
+    pub fn store_env(&self) -> Vec<(String, String)> {
+        match &self.redis {
+            Some(server) => vec![("REDIS_URL".into(), server.url())],
+            None => Vec::new(),
+        }
+    }
+
+    /// Opens the app's store from the test, as the bot would (stop the bot
+    /// first when it is the embedded store, which the bot holds locked).
+    pub async fn open_store(&self) -> Arc<dyn Backend> {
+        match &self.redis {
+            Some(server) => RedisStore::open(&server.url(), randchat::config::DEFAULT_REDIS_PREFIX)
+                .await
+                .expect("open the bot's Redis store"),
+            None => EmbeddedStore::open(&self.data_dir()).expect("open the bot's database"),
+        }
+    }
+
     /// The bot's process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)
     }
 
-    /// Starts the bot and waits until it polls for updates.
+    /// Starts the bot and waits until it polls for updates (or, in webhook
+    /// mode, has set its webhook).
     pub async fn start(&mut self) {
         assert!(self.child.is_none(), "the bot is already running");
-        let polls_before = self.fake.requests_for("getUpdates").len();
+        // Long polling asks getUpdates; webhook mode sets its webhook.
+        let listening = |fake: &FakeBotApi| {
+            fake.requests_for("getUpdates").len() + fake.requests_for("setWebhook").len()
+        };
+        let polls_before = listening(&self.fake);
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.log_path())
             .expect("log file");
         let child = bot_command(&self.fake.url(), self.dir.path())
+            .envs(self.store_env())
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(log.try_clone().expect("log file"))
             .stderr(log)
@@ -132,7 +201,7 @@ impl TestApp {
         self.child = Some(child);
         self.starts += 1;
         let deadline = Instant::now() + Duration::from_secs(20);
-        while self.fake.requests_for("getUpdates").len() <= polls_before {
+        while listening(&self.fake) <= polls_before {
             if let Some(status) = self
                 .child
                 .as_mut()

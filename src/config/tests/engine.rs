@@ -39,6 +39,7 @@ fn engine_keys_from_toml_env_and_alias() {
             message_rate_limit: 5,
             next_rate_limit: 3,
             album_wait: Duration::from_secs(2),
+            share_timeout: Duration::from_secs(300),
         }
     );
     assert!(
@@ -63,6 +64,7 @@ fn engine_keys_from_toml_env_and_alias() {
             message_rate_limit: 8,
             next_rate_limit: 1,
             album_wait: Duration::from_secs(2),
+            share_timeout: Duration::from_secs(300),
         }
     );
 }
@@ -143,4 +145,26 @@ fn engine_key_typos_are_caught() {
         e,
         "config error: unknown key \"next_rate_limt\" in randchat.toml (did you mean \"next_rate_limit\"?)"
     );
+}
+
+#[test]
+fn link_timeout_from_env_and_its_bounds() {
+    let c = ok(None, &with_token(&[]), &no_cli());
+    assert_eq!(c.engine.share_timeout, Duration::from_secs(300));
+    assert!(
+        c.masked_summary().contains("LINK_TIMEOUT"),
+        "{}",
+        c.masked_summary()
+    );
+    let c = ok(None, &with_token(&[("LINK_TIMEOUT", "45")]), &no_cli());
+    assert_eq!(c.engine.share_timeout, Duration::from_secs(45));
+    for bad in ["0", "9", "3601", "5m", "x"] {
+        let e = err(None, &with_token(&[("LINK_TIMEOUT", bad)]), &no_cli());
+        assert_eq!(
+            e,
+            format!(
+                "config error: LINK_TIMEOUT: expected whole seconds from 10 to 3600, got {bad:?}"
+            )
+        );
+    }
 }

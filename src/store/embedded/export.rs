@@ -1,0 +1,158 @@
+//! The embedded store's side of `randchat export`: every table, from one
+//! read transaction, as [`Item`]s in a fixed order.
+//!
+//! One read transaction makes the export as consistent as a backup (redb's
+//! MVCC snapshot), and table key order makes it deterministic, so two
+//! exports of the same data are byte for byte the same. Items are streamed
+//! through a bounded channel, so a large database is never held in memory.
+
+use super::super::export::Item;
+use super::super::schema::{
+    UserRow, ALBUMS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID, META_MAINTENANCE,
+    OUTBOX, REPORTS, USERS, WAITING,
+};
+use super::super::StoreError;
+use super::{pairs_once, read, EmbeddedStore};
+use crate::domain::{MessageId, Ticket, Timestamp, UserId};
+use crate::engine::effect::{Counterpart, Outbound, Report};
+use redb::{ReadTransaction, ReadableDatabase, ReadableTable};
+use tokio::sync::mpsc::Sender;
+
+impl EmbeddedStore {
+    /// Sends every item to `sink`. Blocking: run it on a blocking thread.
+    pub(super) fn export_blocking(&self, sink: &Sender<Item>) -> Result<(), StoreError> {
+        let txn = self.with_db(|db| db.begin_read().map_err(read))?;
+        let send = |item: Item| {
+            sink.blocking_send(item)
+                .map_err(|_| StoreError::Read("the export was abandoned".into()))
+        };
+        let meta = txn.open_table(META).map_err(read)?;
+        let last_update_id = match meta.get(META_LAST_UPDATE_ID).map_err(read)? {
+            Some(raw) => Some(self.decode::<i64>("last_update_id", raw.value())?),
+            None => None,
+        };
+        let maintenance = match meta.get(META_MAINTENANCE).map_err(read)? {
+            Some(raw) => self.decode::<bool>("maintenance", raw.value())?,
+            None => false,
+        };
+        send(Item::Meta {
+            last_update_id,
+            maintenance,
+        })?;
+        for entry in txn.open_table(USERS).map_err(read)?.iter().map_err(read)? {
+            let (user, raw) = entry.map_err(read)?;
+            let row: UserRow = self.decode("users row", raw.value())?;
+            send(Item::User {
+                user: UserId(user.value()),
+                first_seen: Timestamp(row.first_seen),
+                last_seen: Timestamp(row.last_seen),
+            })?;
+        }
+        for entry in txn
+            .open_table(COUNTERS)
+            .map_err(read)?
+            .iter()
+            .map_err(read)?
+        {
+            let (name, value) = entry.map_err(read)?;
+            send(Item::Counter {
+                name: name.value().to_owned(),
+                value: value.value(),
+            })?;
+        }
+        for (a, b, since) in pairs_once(&txn)? {
+            send(Item::Pair { a, b, since })?;
+        }
+        for entry in txn
+            .open_table(WAITING)
+            .map_err(read)?
+            .iter()
+            .map_err(read)?
+        {
+            let (ticket, value) = entry.map_err(read)?;
+            let (user, since) = value.value();
+            send(Item::Waiting {
+                ticket: Ticket(ticket.value()),
+                user: UserId(user),
+                since: Timestamp(since),
+            })?;
+        }
+        for entry in txn
+            .open_table(LAST_PARTNER)
+            .map_err(read)?
+            .iter()
+            .map_err(read)?
+        {
+            let (user, value) = entry.map_err(read)?;
+            let (partner, ended_at) = value.value();
+            send(Item::LastPartner {
+                user: UserId(user.value()),
+                partner: UserId(partner),
+                ended_at: Timestamp(ended_at),
+            })?;
+        }
+        for entry in txn
+            .open_table(REPORTS)
+            .map_err(read)?
+            .iter()
+            .map_err(read)?
+        {
+            let report: Report = self.decode("reports row", entry.map_err(read)?.1.value())?;
+            send(Item::Report { report })?;
+        }
+        for (user, ban) in self.load_bans(&txn)? {
+            send(Item::Ban { user, ban })?;
+        }
+        for (user, profile) in self.load_profiles(&txn)? {
+            send(Item::Profile { user, profile })?;
+        }
+        self.export_links(&txn, &send)?;
+        for entry in txn.open_table(ALBUMS).map_err(read)?.iter().map_err(read)? {
+            let (user, raw) = entry.map_err(read)?;
+            let (group, parts, since) =
+                self.decode::<(String, Vec<i32>, u64)>("album", raw.value())?;
+            send(Item::Album {
+                user: UserId(user.value()),
+                group,
+                parts: parts.into_iter().map(MessageId).collect(),
+                since: Timestamp(since),
+            })?;
+        }
+        for entry in txn.open_table(OUTBOX).map_err(read)?.iter().map_err(read)? {
+            let (seq, raw) = entry.map_err(read)?;
+            let send_row: Outbound = self.decode("outbox", raw.value())?;
+            send(Item::Outbox {
+                seq: seq.value(),
+                send: send_row,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Each link once, from its original's side.
+    fn export_links(
+        &self,
+        txn: &ReadTransaction,
+        send: &impl Fn(Item) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        for entry in txn.open_table(LINKS).map_err(read)?.iter().map_err(read)? {
+            let (key, value) = entry.map_err(read)?;
+            let ((chat, message), (copy_chat, copy_message, at, original)) =
+                (key.value(), value.value());
+            if original {
+                send(Item::Link {
+                    original: Counterpart {
+                        chat: UserId(chat),
+                        message: MessageId(message),
+                    },
+                    copy: Counterpart {
+                        chat: UserId(copy_chat),
+                        message: MessageId(copy_message),
+                    },
+                    at: Timestamp(at),
+                })?;
+            }
+        }
+        Ok(())
+    }
+}

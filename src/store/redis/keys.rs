@@ -1,0 +1,127 @@
+//! The key layout of the Redis store, in one place.
+//!
+//! Every key starts with the configured prefix (`REDIS_PREFIX`, default
+//! `randchat:`), so several bots can share one server. Values that are
+//! plain integers are decimal strings (readable with `redis-cli`); the rest
+//! are postcard bytes, exactly as the embedded store encodes them.
+//!
+//! | Key | Type | Holds |
+//! | --- | --- | --- |
+//! | `meta` | hash | `schema_version`, `last_update_id`, `maintenance` (`0`/`1`) |
+//! | `seen:first`, `seen:last` | hash | user → unix seconds |
+//! | `pairs` | hash | user → `partner:since`, both directions |
+//! | `waiting` | hash | ticket → `user:since` |
+//! | `last_partner` | hash | user → `partner:ended_at` |
+//! | `albums` | hash | user → postcard `(group, parts, since)` |
+//! | `bans` | hash | user → postcard `Ban` |
+//! | `profiles` | hash | user → postcard `Profile` |
+//! | `reports` | hash | id → postcard `Report` |
+//! | `reports:seq` | string | the last report id |
+//! | `reports:by_time` | zset | id, scored by the report's time |
+//! | `counters` | hash | counter name → count |
+//! | `outbox` | hash | send sequence number → postcard `Outbound` |
+//! | `link:<chat>:<message>` | string | `chat:message:at:1` (the other side; `1` if the key is the original, `0` if it is the copy), expiring 48 h after `at` |
+//! | `links:by_time` | zset | `<chat>:<message>`, scored by link time, for pruning |
+//! | `waiting:user` | hash | user → ticket (the matching primitives only) |
+//! | `queue` | zset | user, scored by ticket (the matching primitives only) |
+//! | `ticket:seq` | string | the last ticket the primitives handed out |
+
+use crate::engine::effect::Counterpart;
+
+/// Default of `REDIS_PREFIX`.
+pub const DEFAULT_PREFIX: &str = "randchat:";
+
+/// The full names of the store's keys under one prefix.
+#[derive(Clone, Debug)]
+pub struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    pub fn new(prefix: &str) -> Self {
+        Keys {
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    fn named(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+
+    pub fn meta(&self) -> String {
+        self.named("meta")
+    }
+    pub fn seen_first(&self) -> String {
+        self.named("seen:first")
+    }
+    pub fn seen_last(&self) -> String {
+        self.named("seen:last")
+    }
+    pub fn pairs(&self) -> String {
+        self.named("pairs")
+    }
+    pub fn waiting(&self) -> String {
+        self.named("waiting")
+    }
+    pub fn last_partner(&self) -> String {
+        self.named("last_partner")
+    }
+    pub fn albums(&self) -> String {
+        self.named("albums")
+    }
+    pub fn bans(&self) -> String {
+        self.named("bans")
+    }
+    pub fn profiles(&self) -> String {
+        self.named("profiles")
+    }
+    pub fn reports(&self) -> String {
+        self.named("reports")
+    }
+    pub fn report_seq(&self) -> String {
+        self.named("reports:seq")
+    }
+    pub fn reports_by_time(&self) -> String {
+        self.named("reports:by_time")
+    }
+    pub fn counters(&self) -> String {
+        self.named("counters")
+    }
+    pub fn outbox(&self) -> String {
+        self.named("outbox")
+    }
+    /// What every link key starts with; the rest is [`Keys::link_member`].
+    pub fn link_prefix(&self) -> String {
+        self.named("link:")
+    }
+    pub fn link(&self, message: &Counterpart) -> String {
+        format!("{}{}", self.link_prefix(), Self::link_member(message))
+    }
+    /// A message as a member of [`Keys::links_by_time`].
+    pub fn link_member(message: &Counterpart) -> String {
+        format!("{}:{}", message.chat.0, message.message.0)
+    }
+    pub fn links_by_time(&self) -> String {
+        self.named("links:by_time")
+    }
+    pub fn waiting_by_user(&self) -> String {
+        self.named("waiting:user")
+    }
+    pub fn queue(&self) -> String {
+        self.named("queue")
+    }
+    pub fn ticket_seq(&self) -> String {
+        self.named("ticket:seq")
+    }
+}
+
+/// `meta` field: the layout version (see [`super::SCHEMA_VERSION`]).
+pub const META_SCHEMA_VERSION: &str = "schema_version";
+/// `meta` field: the highest Telegram update id applied.
+pub const META_LAST_UPDATE_ID: &str = "last_update_id";
+/// `meta` field: `1` while maintenance mode is on.
+pub const META_MAINTENANCE: &str = "maintenance";

@@ -1,0 +1,573 @@
+//! The cases, each generic over the backend.
+
+use super::harness::Harness;
+use randchat::domain::{MessageId, Ticket, Timestamp, UserId};
+use randchat::engine::effect::Counterpart;
+use randchat::engine::event::Linked;
+use randchat::engine::{
+    AgeRange, Ban, BanReason, Counter, Gender, Outbound, Profile, Record, Report, ReportReason,
+};
+use randchat::i18n::{Lang, Text};
+use randchat::store::{Batch, Snapshot, Stats, RECENT_REPORTS_SECS};
+
+fn u(id: i64) -> UserId {
+    UserId(id)
+}
+
+fn t(secs: u64) -> Timestamp {
+    Timestamp(secs)
+}
+
+fn batch(records: Vec<Record>) -> Batch {
+    Batch {
+        records,
+        ..Batch::default()
+    }
+}
+
+fn seen(user: i64, at: u64) -> Record {
+    Record::Seen {
+        user: u(user),
+        at: t(at),
+    }
+}
+
+fn tell(user: i64) -> Outbound {
+    Outbound::Tell {
+        user: u(user),
+        text: Text::PartnerFound,
+    }
+}
+
+/// A profile with every field away from its default.
+fn settled_profile() -> Profile {
+    Profile {
+        gender: Some(Gender::Other),
+        age: Some(42),
+        language: Some(Lang::Ru),
+        wants_gender: Some(Gender::Female),
+        wants_age: Some(AgeRange { min: 30, max: 50 }),
+        same_language_only: true,
+        refused_media: 0b101,
+        protect_content: Some(true),
+        captcha_passed: true,
+    }
+}
+
+/// One batch using every record variant that shows in a snapshot, and the
+/// snapshot `load` must give back.
+fn every_record() -> (Batch, Snapshot) {
+    let outbox = vec![
+        (1, tell(1)),
+        (
+            2,
+            Outbound::Relay {
+                from: u(1),
+                to: u(2),
+                message: MessageId(42),
+            },
+        ),
+    ];
+    let now = Timestamp::now().0;
+    let report = |reporter, reported, at, reason| {
+        Record::Report(Report {
+            reporter: u(reporter),
+            reported: u(reported),
+            at: t(at),
+            reason,
+        })
+    };
+    let records = vec![
+        seen(1, 10),
+        seen(1, 5),
+        seen(2, 11),
+        Record::Enqueue {
+            ticket: Ticket(1),
+            user: u(1),
+            since: t(10),
+        },
+        Record::Enqueue {
+            ticket: Ticket(12),
+            user: u(3),
+            since: t(12),
+        },
+        Record::Enqueue {
+            ticket: Ticket(3),
+            user: u(4),
+            since: t(13),
+        },
+        Record::Dequeue {
+            ticket: Ticket(1),
+            user: u(1),
+        },
+        Record::Pair {
+            a: u(2),
+            b: u(1),
+            since: t(20),
+        },
+        Record::Pair {
+            a: u(5),
+            b: u(6),
+            since: t(21),
+        },
+        Record::Unpair { a: u(6), b: u(5) },
+        Record::LastPartner {
+            user: u(6),
+            partner: u(5),
+            ended_at: t(30),
+        },
+        Record::LastPartner {
+            user: u(5),
+            partner: u(6),
+            ended_at: t(30),
+        },
+        report(5, 6, now - 2, ReportReason::Spam),
+        report(6, 5, now - 1, ReportReason::Underage),
+        Record::Count {
+            counter: Counter::Matches,
+            delta: 2,
+        },
+        Record::Count {
+            counter: Counter::Matches,
+            delta: 1,
+        },
+        Record::Count {
+            counter: Counter::Reports,
+            delta: 2,
+        },
+        Record::Ban {
+            user: u(-100),
+            ban: Ban {
+                until: t(0),
+                count: 1,
+                reason: BanReason::Admin("spam links".into()),
+            },
+        },
+        Record::Album {
+            user: u(7),
+            group: "g7".into(),
+            parts: vec![MessageId(70), MessageId(71)],
+            since: t(40),
+        },
+        Record::Maintenance { on: true },
+        Record::Profile {
+            user: u(3),
+            profile: Profile {
+                age: Some(20),
+                ..Profile::default()
+            },
+        },
+        Record::Profile {
+            user: u(3),
+            profile: settled_profile(),
+        },
+    ];
+    let snapshot = Snapshot {
+        pairs: vec![(u(1), u(2), t(20))],
+        waiting: vec![(Ticket(3), u(4), t(13)), (Ticket(12), u(3), t(12))],
+        last_partners: vec![(u(5), u(6), t(30)), (u(6), u(5), t(30))],
+        bans: vec![(
+            u(-100),
+            Ban {
+                until: t(0),
+                count: 1,
+                reason: BanReason::Admin("spam links".into()),
+            },
+        )],
+        recent_reports: vec![
+            Report {
+                reporter: u(5),
+                reported: u(6),
+                at: t(now - 2),
+                reason: ReportReason::Spam,
+            },
+            Report {
+                reporter: u(6),
+                reported: u(5),
+                at: t(now - 1),
+                reason: ReportReason::Underage,
+            },
+        ],
+        albums: vec![(u(7), "g7".into(), vec![MessageId(70), MessageId(71)], t(40))],
+        last_update_id: Some(900),
+        maintenance: true,
+        outbox: outbox.clone(),
+        profiles: vec![(u(3), settled_profile())],
+    };
+    let batch = Batch {
+        records,
+        last_update_id: Some(900),
+        outbox_add: outbox,
+        outbox_done: vec![],
+    };
+    (batch, snapshot)
+}
+
+pub async fn an_empty_store_loads_empty<H: Harness>() {
+    let mut h = H::new().await;
+    let store = h.open().await;
+    assert_eq!(store.clone().load().await.unwrap(), Snapshot::default());
+    assert_eq!(store.clone().stats().await.unwrap(), Stats::default());
+    let message = Counterpart {
+        chat: u(1),
+        message: MessageId(1),
+    };
+    assert_eq!(store.linked(vec![message]).await.unwrap(), vec![None]);
+}
+
+pub async fn every_record_round_trips<H: Harness>() {
+    let mut h = H::new().await;
+    let store = h.open().await;
+    let (batch, expected) = every_record();
+    store.clone().commit(batch).await.unwrap();
+    assert_eq!(store.load().await.unwrap(), expected);
+}
+
+pub async fn every_record_survives_a_restart<H: Harness>() {
+    let mut h = H::new().await;
+    let (batch, expected) = every_record();
+    h.open().await.commit(batch).await.unwrap();
+    let store = h.reopen().await;
+    assert_eq!(store.clone().load().await.unwrap(), expected);
+
+    // `None` leaves the stored update id; performed sends leave the outbox.
+    let clear = Batch {
+        outbox_done: expected.outbox.iter().map(|(seq, _)| *seq).collect(),
+        ..Batch::default()
+    };
+    store.commit(clear).await.unwrap();
+    let store = h.reopen().await;
+    let snapshot = store.load().await.unwrap();
+    assert_eq!(snapshot.last_update_id, Some(900));
+    assert!(snapshot.outbox.is_empty());
+    assert_eq!(snapshot.pairs, expected.pairs);
+}
+
+pub async fn a_failing_batch_applies_nothing<H: Harness>() {
+    let mut h = H::new().await;
+    let store = h.open().await;
+    let first = Batch {
+        records: vec![seen(1, 1)],
+        last_update_id: Some(1),
+        ..Batch::default()
+    };
+    store.clone().commit(first).await.unwrap();
+    let before = store.clone().load().await.unwrap();
+    drop(store);
+
+    let store = h.sabotage_seen_of(9).await;
+    // The sabotaged record comes last, after writes to every other kind of
+    // state: none of them may stay.
+    let failing = Batch {
+        records: vec![
+            Record::Pair {
+                a: u(1),
+                b: u(2),
+                since: t(2),
+            },
+            Record::Enqueue {
+                ticket: Ticket(7),
+                user: u(3),
+                since: t(2),
+            },
+            Record::Maintenance { on: true },
+            Record::Ban {
+                user: u(4),
+                ban: Ban {
+                    until: t(0),
+                    count: 1,
+                    reason: BanReason::Reports,
+                },
+            },
+            seen(9, 2),
+        ],
+        last_update_id: Some(2),
+        outbox_add: vec![(1, tell(1))],
+        outbox_done: vec![],
+    };
+    store.clone().commit(failing).await.unwrap_err();
+    assert_eq!(store.clone().load().await.unwrap(), before);
+    drop(store);
+    let store = h.reopen().await;
+    assert_eq!(store.load().await.unwrap(), before);
+}
+
+pub async fn stats_count_everything<H: Harness>() {
+    let mut h = H::new().await;
+    let store = h.open().await;
+    let (batch, _) = every_record();
+    store.clone().commit(batch).await.unwrap();
+    let stats = store.stats().await.unwrap();
+    assert_eq!(
+        stats,
+        Stats {
+            users: 2,
+            pairs: 1,
+            waiting: 2,
+            reports: 2,
+            counters: vec![("matches".into(), 3), ("reports".into(), 2)],
+        }
+    );
+}
+
+pub async fn counts_folded_into_one_batch_add_up<H: Harness>() {
+    let mut h = H::new().await;
+    let store = h.open().await;
+    store
+        .clone()
+        .commit(batch(vec![seen(1, 10)]))
+        .await
+        .unwrap();
+    let relayed = |delta| Record::Count {
+        counter: Counter::Relayed,
+        delta,
+    };
+    let mut folded = batch(vec![seen(1, 30)]);
+    folded.absorb(batch(vec![relayed(2), relayed(3)]));
+    folded.absorb(batch(vec![seen(1, 25), seen(2, 40), seen(2, 35)]));
+    store.clone().commit(folded).await.unwrap();
+    store.clone().commit(batch(vec![relayed(1)])).await.unwrap();
+    let stats = store.stats().await.unwrap();
+    assert_eq!(stats.users, 2);
+    assert_eq!(stats.counters, vec![("relayed".into(), 6)]);
+}
+
+pub async fn pairing_again_drops_stale_reverse_entries<H: Harness>() {
+    let mut h = H::new().await;
+    let store = h.open().await;
+    let records = vec![
+        Record::Pair {
+            a: u(1),
+            b: u(2),
+            since: t(1),
+        },
+        // 1 is re-paired without an Unpair: 2 must not keep pointing at 1.
+        Record::Pair {
+            a: u(1),
+            b: u(3),
+            since: t(2),
+        },
+        // Unpair only removes entries that point at each other.
+        Record::Unpair { a: u(2), b: u(3) },
+    ];
+    store.clone().commit(batch(records)).await.unwrap();
+    let snapshot = store.clone().load().await.unwrap();
+    assert_eq!(snapshot.pairs, vec![(u(1), u(3), t(2))]);
+    assert_eq!(store.stats().await.unwrap().pairs, 1);
+}
+
+pub async fn a_forgotten_last_partner_is_gone_after_a_restart<H: Harness>() {
+    let mut h = H::new().await;
+    let store = h.open().await;
+    let last = |user, partner| Record::LastPartner {
+        user: u(user),
+        partner: u(partner),
+        ended_at: t(5),
+    };
+    store
+        .clone()
+        .commit(batch(vec![last(1, 2), last(2, 1)]))
+        .await
+        .unwrap();
+    store
+        .commit(batch(vec![Record::ForgetLastPartner { user: u(1) }]))
+        .await
+        .unwrap();
+    let snapshot = h.reopen().await.load().await.unwrap();
+    assert_eq!(snapshot.last_partners, vec![(u(2), u(1), t(5))]);
+}
+
+pub async fn bans_and_recent_reports_survive_a_restart<H: Harness>() {
+    let mut h = H::new().await;
+    let now = Timestamp::now().0;
+    let report = |reporter, at, reason| {
+        Record::Report(Report {
+            reporter: u(reporter),
+            reported: u(9),
+            at: t(at),
+            reason,
+        })
+    };
+    let ban = |until, count, reason| Ban {
+        until: t(until),
+        count,
+        reason,
+    };
+    let records = vec![
+        report(1, now - RECENT_REPORTS_SECS - 10, ReportReason::Spam),
+        report(2, now - 60, ReportReason::Scam),
+        report(3, now, ReportReason::Nudity),
+        Record::Ban {
+            user: u(9),
+            ban: ban(now + 3600, 2, BanReason::Reports),
+        },
+        Record::Ban {
+            user: u(8),
+            ban: ban(0, 1, BanReason::Admin("spam links".into())),
+        },
+        Record::Ban {
+            user: u(7),
+            ban: ban(now, 1, BanReason::Reports),
+        },
+        Record::Unban { user: u(7) },
+    ];
+    h.open().await.commit(batch(records)).await.unwrap();
+    let store = h.reopen().await;
+    let snapshot = store.clone().load().await.unwrap();
+    assert_eq!(
+        snapshot.bans,
+        vec![
+            (u(8), ban(0, 1, BanReason::Admin("spam links".into()))),
+            (u(9), ban(now + 3600, 2, BanReason::Reports)),
+        ]
+    );
+    let reasons: Vec<_> = snapshot
+        .recent_reports
+        .iter()
+        .map(|r| (r.reporter, r.reason))
+        .collect();
+    assert_eq!(
+        reasons,
+        vec![(u(2), ReportReason::Scam), (u(3), ReportReason::Nudity)],
+        "oldest first, only within the horizon"
+    );
+    assert_eq!(store.stats().await.unwrap().reports, 3);
+}
+
+pub async fn an_album_being_gathered_survives_a_restart_until_done<H: Harness>() {
+    let mut h = H::new().await;
+    let album = |parts: Vec<i32>| Record::Album {
+        user: u(1),
+        group: "g".into(),
+        parts: parts.into_iter().map(MessageId).collect(),
+        since: t(3),
+    };
+    h.open()
+        .await
+        .commit(batch(vec![album(vec![10]), album(vec![10, 11])]))
+        .await
+        .unwrap();
+    let store = h.reopen().await;
+    assert_eq!(
+        store.clone().load().await.unwrap().albums,
+        vec![(u(1), "g".into(), vec![MessageId(10), MessageId(11)], t(3))]
+    );
+    store
+        .clone()
+        .commit(batch(vec![Record::AlbumDone { user: u(1) }]))
+        .await
+        .unwrap();
+    assert!(store.load().await.unwrap().albums.is_empty());
+}
+
+pub async fn links_are_found_both_ways_and_pruned<H: Harness>() {
+    let mut h = H::new().await;
+    let message = |chat, id| Counterpart {
+        chat: u(chat),
+        message: MessageId(id),
+    };
+    // Real times: the Redis store also lets links expire 48 h after `at`.
+    let now = Timestamp::now().0;
+    let link = |o: Counterpart, c: Counterpart, at| Record::Link {
+        original: o,
+        copy: c,
+        at: t(at),
+    };
+    let (old_o, old_c) = (message(1, 10), message(2, 20));
+    let (new_o, new_c) = (message(2, 21), message(1, 11));
+    h.open()
+        .await
+        .commit(batch(vec![
+            link(old_o, old_c, now - 100),
+            link(new_o, new_c, now - 10),
+        ]))
+        .await
+        .unwrap();
+    let store = h.reopen().await;
+    let asked = vec![old_o, old_c, new_c, message(1, 99)];
+    let found = store.clone().linked(asked.clone()).await.unwrap();
+    assert_eq!(
+        found,
+        vec![
+            Some(Linked {
+                other: old_c,
+                original: true
+            }),
+            Some(Linked {
+                other: old_o,
+                original: false
+            }),
+            Some(Linked {
+                other: new_o,
+                original: false
+            }),
+            None,
+        ]
+    );
+    let prune = Record::PruneLinks {
+        before: t(now - 50),
+    };
+    store.clone().commit(batch(vec![prune])).await.unwrap();
+    let found = store.linked(asked).await.unwrap();
+    assert_eq!(
+        found[..2],
+        [None, None],
+        "links older than `before` are gone"
+    );
+    assert!(found[2].is_some(), "newer links stay");
+}
+
+pub async fn the_outbox_keeps_order_and_forgets_done_sends<H: Harness>() {
+    let mut h = H::new().await;
+    let store = h.open().await;
+    let add = |seqs: &[u64]| Batch {
+        outbox_add: seqs.iter().map(|&s| (s, tell(s as i64))).collect(),
+        ..Batch::default()
+    };
+    store.clone().commit(add(&[1, 2, 3, 10, 11])).await.unwrap();
+    let done = Batch {
+        outbox_done: vec![2, 10],
+        ..add(&[12])
+    };
+    store.commit(done).await.unwrap();
+    let snapshot = h.reopen().await.load().await.unwrap();
+    let seqs: Vec<u64> = snapshot.outbox.iter().map(|(s, _)| *s).collect();
+    assert_eq!(seqs, vec![1, 3, 11, 12]);
+    assert_eq!(snapshot.outbox[1].1, tell(3));
+}
+
+pub async fn profiles_and_maintenance_replace_what_was_there<H: Harness>() {
+    let mut h = H::new().await;
+    let store = h.open().await;
+    let profile = |user, age| Record::Profile {
+        user: u(user),
+        profile: Profile {
+            age: Some(age),
+            ..Profile::default()
+        },
+    };
+    store
+        .clone()
+        .commit(batch(vec![
+            profile(2, 30),
+            profile(1, 20),
+            Record::Maintenance { on: true },
+        ]))
+        .await
+        .unwrap();
+    store
+        .commit(batch(vec![
+            profile(1, 21),
+            Record::Maintenance { on: false },
+        ]))
+        .await
+        .unwrap();
+    let snapshot = h.reopen().await.load().await.unwrap();
+    let ages: Vec<_> = snapshot
+        .profiles
+        .iter()
+        .map(|(user, p)| (*user, p.age))
+        .collect();
+    assert_eq!(ages, vec![(u(1), Some(21)), (u(2), Some(30))]);
+    assert!(!snapshot.maintenance);
+}
