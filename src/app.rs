@@ -31,7 +31,14 @@ pub struct Settings {
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let opened = OpenStore::open(&settings.store, &settings.data_dir).await?;
     let metrics = Arc::new(crate::metrics::Metrics::new());
-    let service = crate::service::start(&settings.service, opened.clone(), metrics.clone()).await?;
+    let (submitter, requests) = crate::submit::channel();
+    let service = crate::service::start(
+        &settings.service,
+        opened.clone(),
+        metrics.clone(),
+        submitter,
+    )
+    .await?;
     let store: Arc<dyn Backend> = opened.backend();
     let names = Pseudonymizer::from_secret(&settings.token);
     let bot = crate::telegram::bot(&settings.token, settings.api_url, settings.poll_timeout)?;
@@ -44,7 +51,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         metrics,
     };
     let source = update_source(&settings.webhook, settings.poll_timeout).await?;
-    let poller = Poller::start_with_source(bot, store, names, loop_settings, source).await?;
+    let poller = Poller::start_with_source(bot, store, names, loop_settings, source)
+        .await?
+        .accept(requests);
     service.readiness.set_ready();
     let readiness = service.readiness.clone();
     let stopping = async move {

@@ -6,6 +6,7 @@
 //! them together; `config` and `telemetry` serve them all. `service` runs
 //! the operator side of a live bot (`http` probes, the `control` socket),
 //! and `cli` holds the operator commands (`check-config`, `stats`, …).
+//! `submit` carries dashboard actions into the update loop.
 
 pub mod app;
 pub mod cli;
@@ -18,6 +19,7 @@ pub mod i18n;
 pub mod metrics;
 pub mod service;
 pub mod store;
+pub mod submit;
 pub mod telegram;
 pub mod telemetry;
 #[cfg(feature = "testing")]

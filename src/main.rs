@@ -188,6 +188,7 @@ fn run(config: Config) -> ExitCode {
         service: randchat::service::ServiceSettings {
             admin_listen: config.admin_listen,
             data_dir: config.data_dir.clone(),
+            admin_token: config.admin_token.clone(),
         },
         moderation: randchat::engine::ModerationConfig {
             admins: config.admin_ids.clone(),

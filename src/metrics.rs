@@ -3,6 +3,11 @@
 //! The bot's hot path only bumps atomics; `/metrics` renders the text
 //! exposition format when scraped. No metric carries a user id or any
 //! content: only counts, gauges and one latency histogram.
+//!
+//! [`history`] keeps a day of per-minute samples of the same numbers for
+//! the dashboard's charts; [`Metrics::sample`] is called once a minute.
+
+pub mod history;
 
 use crate::engine::{Counter, Outbound, Record};
 use std::collections::BTreeMap;
@@ -29,6 +34,9 @@ pub struct Metrics {
     commit_sum_micros: AtomicU64,
     update_lag_secs: AtomicU64,
     updates: AtomicU64,
+    history: history::History,
+    /// Dashboard logins: [accepted, refused].
+    logins: [AtomicU64; 2],
 }
 
 impl std::fmt::Debug for Metrics {
@@ -95,6 +103,39 @@ impl Metrics {
     pub fn update_applied(&self, lag_secs: u64) {
         self.updates.fetch_add(1, Ordering::Relaxed);
         self.update_lag_secs.store(lag_secs, Ordering::Relaxed);
+    }
+
+    /// A dashboard login attempt; many refusals mean someone is guessing.
+    pub fn dashboard_login(&self, accepted: bool) {
+        let slot = if accepted { 0 } else { 1 };
+        self.logins[slot].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Users searching and chats running, as last set.
+    pub fn presence(&self) -> (u64, u64) {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        (load(&self.searching), load(&self.chats))
+    }
+
+    /// Messages relayed since start, all kinds.
+    pub fn relayed_total(&self) -> u64 {
+        self.relayed.iter().map(|a| a.load(Ordering::Relaxed)).sum()
+    }
+
+    /// Takes this minute's sample for the charts.
+    pub fn sample(&self, at: u64) {
+        let (searching, chats) = self.presence();
+        let relayed = self.relayed_total();
+        self.history.record(at, searching, chats, relayed);
+    }
+
+    /// The day's samples, oldest first, and what one taken `at` would say.
+    pub fn history(&self, at: u64) -> (Vec<history::Sample>, history::Sample) {
+        let (searching, chats) = self.presence();
+        let live = self
+            .history
+            .peek(at, searching, chats, self.relayed_total());
+        (self.history.samples(), live)
     }
 
     /// The text exposition format, version 0.0.4.
@@ -164,6 +205,12 @@ impl Metrics {
             let _ = writeln!(out, "randchat_api_errors_total{{code=\"{code}\"}} {value}");
         }
         self.render_commit_histogram(&mut out);
+        let name = "randchat_dashboard_logins_total";
+        let _ = writeln!(out, "# HELP {name} Dashboard login attempts, by result.");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        for (result, value) in ["accepted", "refused"].iter().zip(&self.logins) {
+            let _ = writeln!(out, "{name}{{result=\"{result}\"}} {}", load(value));
+        }
         out
     }
 

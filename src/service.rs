@@ -6,6 +6,9 @@
 //! signals). Probes, backups and, later, a dashboard and metrics are about
 //! running the product, and grow on their own.
 //!
+//! The dashboard (on when `ADMIN_TOKEN` is set) also gets its per-minute
+//! chart sampler here.
+//!
 //! Failure policy: a taken `ADMIN_LISTEN` port stops start-up, because the
 //! operator asked for it and the platform's health checks rely on it. A
 //! control socket that cannot be bound (for instance, a `DATA_DIR` path too
@@ -13,6 +16,8 @@
 //! and `randchat stats`/`backup` say clearly that they cannot reach it.
 
 use crate::control::server::ControlServer;
+use crate::http::auth::Auth;
+use crate::http::dashboard::Dashboard;
 use crate::http::{AdminServer, AdminState, Readiness};
 use crate::store::OpenStore;
 use std::net::SocketAddr;
@@ -24,7 +29,12 @@ use std::sync::Arc;
 pub struct ServiceSettings {
     pub admin_listen: Option<SocketAddr>,
     pub data_dir: PathBuf,
+    /// Opens the dashboard (`ADMIN_TOKEN`); `None` leaves it off.
+    pub admin_token: Option<crate::config::AdminToken>,
 }
+
+/// How often the dashboard's charts get a sample.
+const SAMPLE_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The running operator side. Dropping it removes the control socket file;
 /// the servers themselves end with the runtime.
@@ -35,16 +45,27 @@ pub struct Service {
 
 /// Binds the admin server and the control socket and serves them in
 /// background tasks. Call after the store is open, inside the runtime.
+/// `submitter` carries dashboard actions into the update loop.
 pub async fn start(
     settings: &ServiceSettings,
     store: OpenStore,
     metrics: Arc<crate::metrics::Metrics>,
+    submitter: crate::submit::Submitter,
 ) -> anyhow::Result<Service> {
     let readiness = Readiness::new();
     if let Some(addr) = settings.admin_listen {
+        let dashboard = settings.admin_token.as_ref().map(|token| Dashboard {
+            auth: Arc::new(Auth::new(token.expose())),
+            submitter,
+            metrics: metrics.clone(),
+        });
+        if dashboard.is_some() {
+            tokio::spawn(sample_every_minute(metrics.clone()));
+        }
         let state = AdminState {
             readiness: readiness.clone(),
             metrics,
+            dashboard,
         };
         let server = AdminServer::bind(addr, state).await?;
         let bound = server.local_addr()?;
@@ -56,6 +77,15 @@ pub async fn start(
     }
     let socket = bind_control(&settings.data_dir, store);
     Ok(Service { readiness, socket })
+}
+
+/// Feeds the dashboard's charts: a sample now, then once a minute.
+async fn sample_every_minute(metrics: Arc<crate::metrics::Metrics>) {
+    let mut every = tokio::time::interval(SAMPLE_EVERY);
+    loop {
+        every.tick().await;
+        metrics.sample(crate::domain::Timestamp::now().0);
+    }
 }
 
 fn bind_control(data_dir: &Path, store: OpenStore) -> Option<PathBuf> {

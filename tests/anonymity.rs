@@ -117,3 +117,120 @@ async fn no_request_carries_the_partners_identity_and_logs_are_clean() {
         assert!(!logs.contains(secret), "the logs contain {secret:?}");
     }
 }
+
+const ADMIN: i64 = 6_600_778_899;
+const DASHBOARD_TOKEN: &str = "anonymity-dashboard-token-0123456789";
+
+/// Report handling and the dashboard add admin-only views of users. Only
+/// admins see ids, the reported user never learns who reported them, and
+/// the debug-level JSON logs of the whole run hold no id, name, username,
+/// message text, ban reason or secret.
+#[tokio::test]
+async fn reports_and_the_dashboard_keep_reporters_hidden_and_logs_clean() {
+    use reqwest::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+    use support::{spawn_app_with, Delivery};
+
+    let admin_ids = ADMIN.to_string();
+    let mut app = spawn_app_with(&[
+        ("ADMIN_IDS", admin_ids.as_str()),
+        ("ADMIN_TOKEN", DASHBOARD_TOKEN),
+    ])
+    .await;
+    let fake = app.fake.clone();
+    let a = fake.user(ALICE, "Alicia Zephyrine", Some("alicia_zeph"));
+    let b = fake.user(BOB, "Bartholomew Quill", Some("bart_quill"));
+    let (mut to_a, mut to_b) = (Inbox::new(&fake, ALICE), Inbox::new(&fake, BOB));
+    a.send_command("/chat");
+    b.send_command("/chat");
+    to_a.expect_text(Text::PartnerFound).await;
+    to_b.expect_copy(ALICE, a.send_text(SECRET_TEXT)).await;
+    support::report_with_reason(&a, &mut to_a, "report:abuse").await;
+
+    // The admin bans Bob from the report card.
+    let admin = fake.user(ADMIN, "Moderatrix Ulm", Some("mod_ulm"));
+    let mut to_admin = Inbox::new(&fake, ADMIN);
+    admin.send_command("/reports");
+    let card = to_admin
+        .expect(
+            "the card",
+            |d| matches!(d, Delivery::Text { text, .. } if text.contains("Report #1")),
+        )
+        .await;
+    let Delivery::Text { sent_id, text } = card else {
+        unreachable!()
+    };
+    assert!(
+        text.contains(&ALICE.to_string()),
+        "admins do see the reporter"
+    );
+    admin.press_button(sent_id, "rep:ban:1");
+    to_b.expect(
+        "the ban",
+        |d| matches!(d, Delivery::Text { text, .. } if text.starts_with("🚫")),
+    )
+    .await;
+
+    // The dashboard: log in, look, unban Bob.
+    let base = app.admin_url();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let login = http
+        .post(format!("{base}/login"))
+        .form(&[("token", DASHBOARD_TOKEN)])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()[SET_COOKIE].to_str().unwrap();
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let page = http.get(format!("{base}/")).header(COOKIE, &session);
+    assert_eq!(page.send().await.unwrap().status(), 200);
+    let unban = http
+        .post(format!("{base}/actions/unban"))
+        .header(AUTHORIZATION, format!("Bearer {DASHBOARD_TOKEN}"))
+        .form(&[("target", BOB.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unban.status(), 200);
+    to_b.expect_text(Text::Unbanned).await;
+    assert!(app.terminate().await.success());
+
+    // Bob never received anything naming Alice.
+    for delivery in fake.received(BOB) {
+        if let Delivery::Text { text, .. } = delivery {
+            for identity in [ALICE.to_string(), "Alicia".into(), "alicia_zeph".into()] {
+                assert!(
+                    !text.contains(&identity),
+                    "{identity} reached Bob: {text:?}"
+                );
+            }
+        }
+    }
+
+    let logs = app.logs();
+    assert!(
+        logs.contains("dashboard action committed"),
+        "the run was logged"
+    );
+    let session_id = session.split_once('=').unwrap().1.to_owned();
+    for secret in [
+        ALICE.to_string(),
+        BOB.to_string(),
+        ADMIN.to_string(),
+        "Alicia".into(),
+        "Zephyrine".into(),
+        "alicia_zeph".into(),
+        "Bartholomew".into(),
+        "bart_quill".into(),
+        "Moderatrix".into(),
+        "mod_ulm".into(),
+        SECRET_TEXT.into(),
+        DASHBOARD_TOKEN.into(),
+        session_id,
+        "AAFakeToken".into(),
+    ] {
+        assert!(!logs.contains(&secret), "the logs contain {secret:?}");
+    }
+}

@@ -77,6 +77,7 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
             take(l, "WEBHOOK_SECRET", t, super::webhook::secret)?,
             take(l, "WEBHOOK_LISTEN", t, super::webhook::listen)?,
         )?,
+        admin_token: take(l, "ADMIN_TOKEN", t, super::deploy::admin_token)?.flatten(),
         // store: resolved below, once REDIS_URL is known.
         store: d.store,
         bot_token: token.clone(),
@@ -338,6 +339,7 @@ impl Config {
             moderation: ModerationConfig::default(),
             store: StoreChoice::Embedded,
             webhook: None,
+            admin_token: None,
         }
     }
 
@@ -441,6 +443,10 @@ impl Config {
             (
                 "BAN_DURATION",
                 format!("{}s", self.moderation.ban_duration.as_secs()),
+            ),
+            (
+                "ADMIN_TOKEN",
+                super::deploy::show_admin_token(self.admin_token.as_ref()),
             ),
         ]
         .into_iter()

@@ -1,5 +1,5 @@
 //! Keys for running randchat as a service: where the admin HTTP server
-//! listens.
+//! listens, and the token that opens its dashboard.
 //!
 //! Kept apart from the product keys so that deployment settings and chat
 //! settings can grow without stepping on each other.
@@ -10,6 +10,11 @@
 //! container image does with `0.0.0.0:8080`) must be a deliberate choice.
 //! Port 0 asks the kernel for a free port; the bound address is logged
 //! ("admin server listening", field `addr`), which is how tests find it.
+//!
+//! `ADMIN_TOKEN` opens the dashboard at `/`; unset, the dashboard is off.
+//! It is a secret like the bot token: [`AdminToken`] never prints it, and an
+//! error about it says what is wrong without quoting it. It must be long
+//! enough that guessing it over HTTP is hopeless.
 
 use super::Raw;
 use std::net::SocketAddr;
@@ -42,6 +47,57 @@ pub(super) fn admin_listen(raw: Raw) -> Result<Option<SocketAddr>, String> {
             "expected ip:port such as {DEFAULT_ADMIN_LISTEN} or 0.0.0.0:8080, or \"off\", got {s:?}"
         )
     })
+}
+
+/// The shortest `ADMIN_TOKEN` accepted.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 16;
+
+/// The dashboard's shared secret. `Debug` and `Display` mask it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken(String);
+
+impl AdminToken {
+    /// The secret itself, for comparing with what a client presents.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***masked***")
+    }
+}
+
+/// Parses `ADMIN_TOKEN`: empty means unset (dashboard off); otherwise at
+/// least [`MIN_ADMIN_TOKEN_CHARS`] printable characters without spaces.
+pub(super) fn admin_token(raw: Raw) -> Result<Option<AdminToken>, String> {
+    let s = match raw {
+        Raw::Text(s) => s.trim().to_owned(),
+        Raw::List(_) => return Err("expected a single value, got a list".into()),
+        Raw::Other(what) => return Err(format!("expected a single value, got {what}")),
+    };
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces or control characters".into());
+    }
+    let chars = s.chars().count();
+    if chars < MIN_ADMIN_TOKEN_CHARS {
+        return Err(format!(
+            "too short ({chars} characters); use at least {MIN_ADMIN_TOKEN_CHARS}, e.g. the output of `openssl rand -hex 32`"
+        ));
+    }
+    Ok(Some(AdminToken(s)))
+}
+
+/// How `check-config` shows `ADMIN_TOKEN`.
+pub(super) fn show_admin_token(value: Option<&AdminToken>) -> String {
+    match value {
+        Some(_) => "***masked*** (dashboard on)".to_owned(),
+        None => "(not set: dashboard off)".to_owned(),
+    }
 }
 
 /// How `check-config` shows the value.
@@ -97,6 +153,32 @@ mod tests {
             assert!(e.starts_with("config error: ADMIN_LISTEN: "), "{e}");
             assert!(e.contains("\"off\""), "{e}");
             assert!(!e.contains('\n'), "{e}");
+        }
+    }
+
+    fn load_token(value: &str) -> Result<super::super::Config, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let env: Vec<(OsString, OsString)> = vec![
+            ("BOT_TOKEN".into(), TOKEN.into()),
+            ("ADMIN_TOKEN".into(), value.into()),
+        ];
+        load_from(&CliOverrides::default(), env, dir.path()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn admin_token_is_optional_checked_and_never_shown() {
+        assert!(load(None).unwrap().admin_token.is_none());
+        assert!(load_token("").unwrap().admin_token.is_none());
+        let secret = "s3cret-dashboard-token-0123456789";
+        let config = load_token(secret).unwrap();
+        assert_eq!(config.admin_token.as_ref().unwrap().expose(), secret);
+        assert!(!config.masked_summary().contains(secret));
+        assert!(!format!("{config:?}").contains(secret));
+        for bad in ["q7Zk", "has a space in it 0123456789"] {
+            let e = load_token(bad).unwrap_err();
+            assert!(e.starts_with("config error: ADMIN_TOKEN"), "{e}");
+            assert!(!e.contains(bad), "the error quotes the secret: {e}");
+            assert_eq!(e.lines().count(), 1);
         }
     }
 }

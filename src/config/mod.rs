@@ -42,7 +42,7 @@ mod token;
 
 // deploy: operator-facing keys (admin HTTP server).
 mod deploy;
-pub use deploy::DEFAULT_ADMIN_LISTEN;
+pub use deploy::{AdminToken, DEFAULT_ADMIN_LISTEN, MIN_ADMIN_TOKEN_CHARS};
 
 // store: where state lives (STORE, REDIS_URL, REDIS_PREFIX).
 mod store;
@@ -82,7 +82,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 28] = [
+const KEYS: [&str; 29] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -114,6 +114,7 @@ const KEYS: [&str; 28] = [
     "WEBHOOK_URL",
     "WEBHOOK_SECRET",
     "WEBHOOK_LISTEN",
+    "ADMIN_TOKEN",
 ];
 
 /// The effective configuration.
@@ -155,6 +156,8 @@ pub struct Config {
     pub store: StoreChoice,
     /// Webhook mode; `None` (no `WEBHOOK_URL`) means long polling.
     pub webhook: Option<WebhookConfig>,
+    /// Opens the admin dashboard (`ADMIN_TOKEN`); `None` turns it off.
+    pub admin_token: Option<AdminToken>,
 }
 
 /// How log lines are written.

@@ -1,4 +1,5 @@
-//! Admin commands: /admin, /stats, /ban, /unban, /warn.
+//! Admin commands: /admin, /stats, /ban, /unban, /warn, /maintenance,
+//! /reports (handled in [`super::reports`]).
 //!
 //! They are parsed with their arguments here so the rules never see raw
 //! text, and a malformed command becomes a variant the rules answer with a
@@ -28,6 +29,8 @@ pub enum AdminCommand {
     Warn(Option<(UserId, String)>),
     /// `/maintenance on|off`.
     Maintenance(Option<bool>),
+    /// `/reports`: the latest open reports, with buttons.
+    Reports,
 }
 
 /// `/ban <id> <duration|perm> <reason>`.
@@ -49,6 +52,7 @@ impl AdminCommand {
             "ban" => AdminCommand::Ban(parse_ban(args)),
             "unban" => AdminCommand::Unban(only_user(args)),
             "warn" => AdminCommand::Warn(parse_warn(args)),
+            "reports" => AdminCommand::Reports,
             "maintenance" => {
                 AdminCommand::Maintenance(match args.trim().to_ascii_lowercase().as_str() {
                     "on" => Some(true),
@@ -157,10 +161,11 @@ impl Engine {
                 out.tell(user, done);
             }
             AdminCommand::Maintenance(None) => out.tell(user, Text::AdminMaintenanceUsage),
+            AdminCommand::Reports => self.list_reports(user, out),
         }
     }
 
-    fn is_admin(&self, user: UserId) -> bool {
+    pub(super) fn is_admin(&self, user: UserId) -> bool {
         self.moderation.admins.contains(&user)
     }
 
@@ -172,6 +177,26 @@ impl Engine {
     }
 
     fn admin_ban(&self, user: UserId, order: BanOrder, now: Timestamp, out: &mut Outcome) {
+        let until = self.ban_as_admin(order, now, out);
+        out.tell_with(user, Text::AdminBanDone, vec![Arg::Until(until.0)]);
+    }
+
+    fn admin_unban(&self, user: UserId, target: UserId, now: Timestamp, out: &mut Outcome) {
+        if !self.unban_as_admin(target, now, out) {
+            return out.tell(user, Text::AdminNotBanned);
+        }
+        out.tell(user, Text::AdminUnbanDone);
+    }
+
+    /// A moderator's ban, from /ban, a report button or the dashboard:
+    /// records it, ends the target's chat or search and tells them why and
+    /// until when. Returns the end (`Timestamp(0)`: never).
+    pub(super) fn ban_as_admin(
+        &self,
+        order: BanOrder,
+        now: Timestamp,
+        out: &mut Outcome,
+    ) -> Timestamp {
         let until = order.secs.map_or(Timestamp(0), |secs| {
             Timestamp(now.0.saturating_add(secs).max(1))
         });
@@ -184,15 +209,17 @@ impl Engine {
         self.impose(order.target, ban, now, out);
         let args = vec![Arg::Until(until.0), Arg::Plain(order.reason)];
         out.tell_with(order.target, Text::BannedByAdmin, args);
-        out.tell_with(user, Text::AdminBanDone, vec![Arg::Until(until.0)]);
+        until
     }
 
-    fn admin_unban(&self, user: UserId, target: UserId, now: Timestamp, out: &mut Outcome) {
-        if !self.lift(target, now, out) {
-            return out.tell(user, Text::AdminNotBanned);
+    /// A moderator's unban: lifts a ban in force and tells the user.
+    /// Returns false if there was none.
+    pub(super) fn unban_as_admin(&self, target: UserId, now: Timestamp, out: &mut Outcome) -> bool {
+        let lifted = self.lift(target, now, out);
+        if lifted {
+            out.tell(target, Text::Unbanned);
         }
-        out.tell(target, Text::Unbanned);
-        out.tell(user, Text::AdminUnbanDone);
+        lifted
     }
 }
 

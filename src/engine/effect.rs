@@ -6,6 +6,7 @@
 
 use super::moderation::{Ban, ReportReason};
 use super::profile::Profile;
+use super::reports::{OpenReport, ReportId, ReportStatus};
 use crate::domain::{ChatId, MessageId, Ticket, Timestamp, UserId};
 use crate::engine::event::Change;
 use crate::i18n::{Arg, Text};
@@ -72,6 +73,10 @@ pub enum Record {
     Unban { user: UserId },
     /// `user`'s settings are now `profile` (replaces what was recorded).
     Profile { user: UserId, profile: Profile },
+    /// A report filed under the engine's `id`, open until handled.
+    FiledReport { id: ReportId, report: Report },
+    /// Report `id` was handled (or reopened).
+    ReportStatus { id: ReportId, status: ReportStatus },
 }
 
 /// A message in a user's private chat with the bot.
@@ -201,6 +206,17 @@ pub enum Outbound {
         refused: u16,
         edit: Option<MessageId>,
     },
+    // Report handling (appended).
+    /// Show an admin an open report, with Ban and Dismiss buttons.
+    ReportCard { admin: UserId, entry: OpenReport },
+    /// Replace a report card (`message` in `admin`'s chat) with what was
+    /// done, removing its buttons.
+    EditReportCard {
+        admin: UserId,
+        message: MessageId,
+        text: Text,
+        args: Vec<Arg>,
+    },
 }
 
 impl Outbound {
@@ -215,6 +231,7 @@ impl Outbound {
             | Outbound::RevealPartner { user, .. }
             | Outbound::ShowLanguages { user }
             | Outbound::ShowMedia { user, .. } => user.0,
+            Outbound::ReportCard { admin, .. } | Outbound::EditReportCard { admin, .. } => admin.0,
             Outbound::Relay { to, .. }
             | Outbound::RelayReply { to, .. }
             | Outbound::EditCopy { to, .. }

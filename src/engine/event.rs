@@ -6,6 +6,7 @@
 //! the admin commands read their arguments ([`AdminCommand::parse`]).
 
 pub use super::admin::{AdminCommand, BanOrder};
+pub use super::dashboard::DashboardAction;
 use crate::domain::{ChatId, MessageId, UserId};
 use crate::engine::choice::Choice;
 use crate::engine::effect::Counterpart;
@@ -95,6 +96,16 @@ pub enum Event {
         message: MessageId,
         choice: Choice,
     },
+    /// A press on a report card's button (callback data with the `rep:`
+    /// prefix), under `card` in the presser's chat. `data` is untrusted.
+    ReportButton {
+        user: UserId,
+        query_id: String,
+        card: Option<MessageId>,
+        data: String,
+    },
+    /// A moderator's action from the HTTP dashboard (no Telegram user).
+    Dashboard(DashboardAction),
 }
 
 /// What an edit changed. Formatting entities travel as Telegram's JSON.
@@ -134,11 +145,15 @@ impl Event {
             | Event::AlbumPart { user, .. }
             | Event::Share { user, .. }
             | Event::Choose { user, .. }
-            | Event::Callback { user, .. } => Some(*user),
+            | Event::Callback { user, .. }
+            | Event::ReportButton { user, .. } => Some(*user),
             // A language hint rides along with the update's own event,
             // which is the one that counts as the user's action.
             Event::Speaks { .. } => None,
-            Event::NotPrivate { .. } | Event::Unreachable { .. } | Event::Tick => None,
+            Event::NotPrivate { .. }
+            | Event::Unreachable { .. }
+            | Event::Tick
+            | Event::Dashboard(_) => None,
         }
     }
 }

@@ -17,7 +17,9 @@
 //! flood control ([`limits`]).
 //!
 //! Moderation ([`moderation`], [`admin`]) keeps reports within their window
-//! and bans, and refuses /chat and /next to a banned user.
+//! and bans, and refuses /chat and /next to a banned user; [`reports`] keeps
+//! the open reports moderators act on, from Telegram or the dashboard
+//! ([`dashboard`]).
 //!
 //! Per-user choices live in [`profile`]: the language spoken to each user
 //! ([`language`]) and the kinds of message they refuse ([`media`]). /link
@@ -36,6 +38,7 @@ mod admin;
 mod albums;
 pub mod choice;
 pub mod config;
+pub mod dashboard;
 mod deadlines;
 pub mod effect;
 pub mod event;
@@ -47,6 +50,7 @@ mod messenger;
 pub mod moderation;
 pub mod profile;
 pub mod queue;
+pub mod reports;
 mod rules;
 pub mod sharing;
 mod timeouts;
@@ -58,6 +62,7 @@ pub use event::{AdminCommand, BanOrder, Command, Event};
 pub use media::Media;
 pub use moderation::{Ban, BanReason, ModerationConfig, ReportReason};
 pub use profile::{AgeRange, Gender, Profile};
+pub use reports::{OpenReport, ReportAction, ReportId, ReportStatus};
 pub use sharing::Contact;
 
 use crate::domain::{Ticket, Timestamp, UserId};
@@ -115,6 +120,8 @@ pub struct Engine {
     /// Askers whose /link was declined, with the chat's serial: they may
     /// not ask again in that chat.
     declined: UserMap<u64>,
+    /// Open reports and report numbering (see [`reports`]).
+    reports: reports::ReportDesk,
 }
 
 /// Spreads user ids over shards and stripes. Telegram ids are sequential-ish,
@@ -170,6 +177,7 @@ impl Engine {
         }
         engine.restore_sanctions(&snapshot.bans, &snapshot.recent_reports);
         engine.restore_profiles(&snapshot.profiles);
+        engine.restore_reports(&snapshot.open_reports, snapshot.last_report_id);
         engine
             .maintenance
             .store(snapshot.maintenance, std::sync::atomic::Ordering::SeqCst);
@@ -255,6 +263,13 @@ impl Engine {
                 ref group,
                 media,
             } => self.album_part(user, message, group, media, now, &mut out),
+            Event::ReportButton {
+                user,
+                ref query_id,
+                card,
+                ref data,
+            } => self.report_button(user, query_id, card, data, now, &mut out),
+            Event::Dashboard(ref action) => self.dashboard(action, now, &mut out),
         }
         out
     }
@@ -332,6 +347,8 @@ mod choice_tests;
 mod limit_tests;
 #[cfg(test)]
 mod moderation_tests;
+#[cfg(test)]
+mod report_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -215,12 +215,13 @@ impl Engine {
         let Some(reported) = self.reportable_partner(user, now) else {
             return out.tell(user, Text::NothingToReport);
         };
-        out.record(Record::Report(Report {
+        let report = Report {
             reporter: user,
             reported,
             at: now,
             reason,
-        }));
+        };
+        self.file(report, out);
         out.record(Record::Count {
             counter: Counter::Reports,
             delta: 1,
@@ -316,6 +317,17 @@ impl Engine {
     pub fn bans_in_force(&self, now: Timestamp) -> usize {
         let bans = self.sanctions.bans.iter();
         bans.filter(|entry| entry.value().in_force(now)).count()
+    }
+
+    /// Every ban in force at `now`, soonest to end first (permanent last).
+    pub fn bans_list(&self, now: Timestamp) -> Vec<(UserId, Ban)> {
+        let bans = self.sanctions.bans.iter();
+        let mut list: Vec<_> = bans
+            .filter(|entry| entry.value().in_force(now))
+            .map(|entry| (*entry.key(), entry.value().clone()))
+            .collect();
+        list.sort_by_key(|(user, ban)| (ban.until.0.wrapping_sub(1), *user));
+        list
     }
 
     /// Forgets reports older than the window, at most once a minute.

@@ -6,11 +6,11 @@ use super::*;
 use crate::i18n::{Arg, Text};
 use std::time::Duration;
 
-const HOUR: u64 = 3600;
-const ADMIN: i64 = 900;
-const TARGET: i64 = 100;
+pub(super) const HOUR: u64 = 3600;
+pub(super) const ADMIN: i64 = 900;
+pub(super) const TARGET: i64 = 100;
 
-fn engine() -> Engine {
+pub(super) fn engine() -> Engine {
     Engine::with_config(EngineConfig::unlimited()).with_moderation(ModerationConfig {
         report_ban_threshold: 3,
         report_window: Duration::from_secs(HOUR),
@@ -19,7 +19,7 @@ fn engine() -> Engine {
     })
 }
 
-fn at(offset: u64) -> Timestamp {
+pub(super) fn at(offset: u64) -> Timestamp {
     Timestamp(NOW.0 + offset)
 }
 
@@ -30,18 +30,18 @@ fn pair(engine: &Engine, a: i64, b: i64, now: Timestamp) {
 }
 
 /// `reporter` chats with [`TARGET`], leaves, and reports them.
-fn chat_then_report(engine: &Engine, reporter: i64, now: Timestamp) -> Outcome {
+pub(super) fn chat_then_report(engine: &Engine, reporter: i64, now: Timestamp) -> Outcome {
     pair(engine, reporter, TARGET, now);
     cmd_at(engine, reporter, Command::Stop, now);
     press(engine, reporter, "report:spam", now)
 }
 
-fn admin(engine: &Engine, user: i64, text: &str, now: Timestamp) -> Outcome {
+pub(super) fn admin(engine: &Engine, user: i64, text: &str, now: Timestamp) -> Outcome {
     let command = Command::parse(text, "bot").expect("a command");
     cmd_at(engine, user, command, now)
 }
 
-fn ban_record(out: &Outcome) -> Option<Ban> {
+pub(super) fn ban_record(out: &Outcome) -> Option<Ban> {
     out.records.iter().find_map(|r| match r {
         Record::Ban { ban, .. } => Some(ban.clone()),
         _ => None,
@@ -49,7 +49,7 @@ fn ban_record(out: &Outcome) -> Option<Ban> {
 }
 
 /// The catalog texts (with arguments) told to `user`.
-fn told_with(out: &Outcome, user: i64) -> Vec<(Text, Vec<Arg>)> {
+pub(super) fn told_with(out: &Outcome, user: i64) -> Vec<(Text, Vec<Arg>)> {
     out.sends
         .iter()
         .filter_map(|send| match send {
@@ -70,7 +70,7 @@ fn every_reason_is_recorded_and_odd_data_is_answered_politely() {
     for reason in ReportReason::ALL {
         let out = press(&engine, 1, &reason.callback_data(), NOW);
         let recorded = out.records.iter().any(|r| {
-            matches!(r, Record::Report(rep) if rep.reason == reason && rep.reported == UserId(2))
+            matches!(r, Record::FiledReport { report: rep, .. } if rep.reason == reason && rep.reported == UserId(2))
         });
         assert!(recorded, "{reason:?}");
     }
@@ -83,7 +83,10 @@ fn every_reason_is_recorded_and_odd_data_is_answered_politely() {
         "🙂",
     ] {
         let out = press(&engine, 1, data, NOW);
-        assert!(out.records.iter().all(|r| !matches!(r, Record::Report(_))));
+        assert!(out
+            .records
+            .iter()
+            .all(|r| !matches!(r, Record::FiledReport { .. })));
         assert!(out.sends.contains(&Outbound::AnswerCallback {
             user: UserId(1),
             query_id: "q1".into(),

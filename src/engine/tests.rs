@@ -240,23 +240,28 @@ fn report_asks_why_then_targets_the_current_or_last_partner() {
         out.sends,
         vec![Outbound::AskReportReason { user: UserId(1) }]
     );
-    assert!(out.records.iter().all(|r| !matches!(r, Record::Report(_))));
-    let out = press(&engine, 1, "report:abuse", NOW);
-    assert_eq!(told(&out, 1), vec![Text::ReportThanks]);
-    assert!(told(&out, 2).is_empty(), "the reported user is never told");
-    assert!(out.records.contains(&Record::Report(Report {
-        reporter: UserId(1),
-        reported: UserId(2),
-        at: NOW,
-        reason: ReportReason::Abuse,
-    })));
-
-    cmd(&engine, 2, Command::Stop);
-    let out = press(&engine, 1, "report:spam", NOW);
     assert!(out
         .records
         .iter()
-        .any(|r| matches!(r, Record::Report(rep) if rep.reported == UserId(2))));
+        .all(|r| !matches!(r, Record::FiledReport { .. })));
+    let out = press(&engine, 1, "report:abuse", NOW);
+    assert_eq!(told(&out, 1), vec![Text::ReportThanks]);
+    assert!(told(&out, 2).is_empty(), "the reported user is never told");
+    assert!(out.records.contains(&Record::FiledReport {
+        id: ReportId(1),
+        report: Report {
+            reporter: UserId(1),
+            reported: UserId(2),
+            at: NOW,
+            reason: ReportReason::Abuse,
+        }
+    }));
+
+    cmd(&engine, 2, Command::Stop);
+    let out = press(&engine, 1, "report:spam", NOW);
+    assert!(out.records.iter().any(
+        |r| matches!(r, Record::FiledReport { report: rep, .. } if rep.reported == UserId(2))
+    ));
 }
 
 /// A press of the button with `data`; asserts the query is answered.
@@ -337,10 +342,9 @@ fn restore_resumes_pairs_queue_and_last_partners() {
         Presence::Searching(Ticket(9))
     );
     let out = press(&restored, 3, "report:other", NOW);
-    assert!(out
-        .records
-        .iter()
-        .any(|r| matches!(r, Record::Report(rep) if rep.reported == UserId(4))));
+    assert!(out.records.iter().any(
+        |r| matches!(r, Record::FiledReport { report: rep, .. } if rep.reported == UserId(4))
+    ));
     let out = cmd(&restored, 6, Command::Chat);
     assert_eq!(told(&out, 5), vec![Text::PartnerFound]);
 }

@@ -13,11 +13,17 @@
 //!   signal. A failing readiness probe means "not yet / not any more", not
 //!   "restart me".
 //!
-//! The server is deliberately small, but shaped for what comes next: routes
-//! are grouped by concern ([`probes`]), and everything a handler may need
-//! lives in [`AdminState`]. An admin dashboard or `/metrics` is another
-//! router merged in [`router`], reading the store through a field added to
-//! `AdminState`.
+//! Routes are grouped by concern: the probes and `/metrics` here, the admin
+//! dashboard (behind `ADMIN_TOKEN`) in [`dashboard`] with its pages
+//! ([`page`], [`chart`]), sign-in ([`auth`]) and actions ([`api`]). The
+//! dashboard reads and changes the bot only through the update loop
+//! ([`crate::submit`]), never the store directly.
+
+pub mod api;
+pub mod auth;
+pub mod chart;
+pub mod dashboard;
+pub mod page;
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -78,11 +84,17 @@ impl Readiness {
 pub struct AdminState {
     pub readiness: Readiness,
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    /// The dashboard, when `ADMIN_TOKEN` is set.
+    pub dashboard: Option<dashboard::Dashboard>,
 }
 
 /// Every route of the admin server.
 pub fn router(state: AdminState) -> Router {
-    Router::new().merge(probes()).with_state(state)
+    let pages = match state.dashboard.clone() {
+        Some(enabled) => dashboard::routes(enabled),
+        None => dashboard::disabled(),
+    };
+    Router::new().merge(probes()).with_state(state).merge(pages)
 }
 
 /// Liveness and readiness.
@@ -164,6 +176,7 @@ mod tests {
         let state = AdminState {
             readiness: readiness.clone(),
             metrics: Default::default(),
+            dashboard: None,
         };
         let server = AdminServer::bind("127.0.0.1:0".parse().unwrap(), state)
             .await
@@ -196,6 +209,7 @@ mod tests {
         let state = AdminState {
             readiness: Readiness::new(),
             metrics: Default::default(),
+            dashboard: None,
         };
         let error = AdminServer::bind(addr, state).await.err().unwrap();
         assert!(error.to_string().contains("ADMIN_LISTEN="), "{error}");

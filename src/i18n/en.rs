@@ -80,6 +80,7 @@ pub(super) fn text(key: Text) -> &'static str {
             /unban <user id> — lift a ban\n\
             /warn <user id> <reason> — send a user a warning\n\
             /maintenance on|off — refuse new searches (running chats go on)\n\
+            /reports — the latest open reports, with ban and dismiss buttons\n\
             /admin — this list",
         Text::AdminStats => "📊 Searching: {0}\nChats: {1}\nBans in force: {2}",
         Text::AdminBanDone => "Banned {0}.",
@@ -115,6 +116,13 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::MediaRefused => "🚫 Your partner doesn't accept {0}, so this wasn't sent.",
         Text::MediaSaved => "Saved.",
         Text::ShareNotAgain => "Your partner already declined to exchange usernames in this chat.",
+        Text::AdminNoOpenReports => "No open reports.",
+        Text::ReportCard => "🛡 Report #{0} · {1}\nReported user: {2}\nReported by: {3}\nAt: {4}",
+        Text::ReportBanButton => "Ban",
+        Text::ReportDismissButton => "Dismiss",
+        Text::ReportBanned => "🛡 Report #{0}: the user is banned {1}.",
+        Text::ReportDismissed => "🛡 Report #{0}: dismissed.",
+        Text::ReportNotOpen => "🛡 Report #{0} was already handled.",
     }
 }
 

@@ -81,6 +81,7 @@ pub(super) fn text(key: Text) -> &'static str {
             /unban <id de usuario> — levantar un bloqueo\n\
             /warn <id de usuario> <motivo> — enviar un aviso a un usuario\n\
             /maintenance on|off — rechazar búsquedas nuevas (los chats en curso siguen)\n\
+            /reports — las últimas denuncias abiertas, con botones para bloquear o descartar\n\
             /admin — esta lista",
         Text::AdminStats => "📊 Buscando: {0}\nChats: {1}\nBloqueos vigentes: {2}",
         Text::AdminBanDone => "Bloqueado {0}.",
@@ -116,6 +117,13 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::MediaRefused => "🚫 Tu compañero no acepta {0}, así que esto no se envió.",
         Text::MediaSaved => "Guardado.",
         Text::ShareNotAgain => "Tu compañero ya rechazó intercambiar nombres de usuario en este chat.",
+        Text::AdminNoOpenReports => "No hay denuncias abiertas.",
+        Text::ReportCard => "🛡 Denuncia #{0} · {1}\nUsuario denunciado: {2}\nDenunciado por: {3}\nFecha: {4}",
+        Text::ReportBanButton => "Bloquear",
+        Text::ReportDismissButton => "Descartar",
+        Text::ReportBanned => "🛡 Denuncia #{0}: el usuario queda bloqueado {1}.",
+        Text::ReportDismissed => "🛡 Denuncia #{0}: descartada.",
+        Text::ReportNotOpen => "🛡 La denuncia #{0} ya fue atendida.",
     }
 }
 

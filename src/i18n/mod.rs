@@ -132,11 +132,27 @@ pub enum Text {
     MediaSaved,
     /// To a user who sends /link again after their partner declined.
     ShareNotAgain,
+    // Report handling (appended).
+    /// Answer to /reports when none is open.
+    AdminNoOpenReports,
+    /// {0}: report number; {1}: reason; {2}: reported user id; {3}:
+    /// reporter id; {4}: when, in UTC. Admins only.
+    ReportCard,
+    /// Button under a report card.
+    ReportBanButton,
+    /// Button under a report card.
+    ReportDismissButton,
+    /// {0}: report number; {1}: a rendered [`Arg::Until`].
+    ReportBanned,
+    /// {0}: report number.
+    ReportDismissed,
+    /// {0}: report number.
+    ReportNotOpen,
 }
 
 impl Text {
     /// Every key, for catalog completeness tests.
-    pub const ALL: [Text; 79] = [
+    pub const ALL: [Text; 86] = [
         Text::Welcome,
         Text::Help,
         Text::Searching,
@@ -216,6 +232,13 @@ impl Text {
         Text::MediaRefused,
         Text::MediaSaved,
         Text::ShareNotAgain,
+        Text::AdminNoOpenReports,
+        Text::ReportCard,
+        Text::ReportBanButton,
+        Text::ReportDismissButton,
+        Text::ReportBanned,
+        Text::ReportDismissed,
+        Text::ReportNotOpen,
     ];
 
     /// The sentence in the default language (English).

@@ -81,6 +81,7 @@ pub(super) fn text(key: Text) -> &'static str {
             /unban <id пользователя> — снять блокировку\n\
             /warn <id пользователя> <причина> — отправить предупреждение\n\
             /maintenance on|off — не принимать новые поиски (идущие чаты продолжаются)\n\
+            /reports — последние открытые жалобы с кнопками «забанить» и «отклонить»\n\
             /admin — этот список",
         Text::AdminStats => "📊 Ищут: {0}\nЧатов: {1}\nДействующих блокировок: {2}",
         Text::AdminBanDone => "Заблокирован {0}.",
@@ -116,6 +117,13 @@ pub(super) fn text(key: Text) -> &'static str {
         Text::MediaRefused => "🚫 Собеседник не принимает {0}, поэтому это не отправлено.",
         Text::MediaSaved => "Сохранено.",
         Text::ShareNotAgain => "Собеседник уже отказался обмениваться юзернеймами в этом чате.",
+        Text::AdminNoOpenReports => "Открытых жалоб нет.",
+        Text::ReportCard => "🛡 Жалоба #{0} · {1}\nНа пользователя: {2}\nОт: {3}\nКогда: {4}",
+        Text::ReportBanButton => "Забанить",
+        Text::ReportDismissButton => "Отклонить",
+        Text::ReportBanned => "🛡 Жалоба #{0}: пользователь забанен {1}.",
+        Text::ReportDismissed => "🛡 Жалоба #{0}: отклонена.",
+        Text::ReportNotOpen => "🛡 Жалоба #{0} уже рассмотрена.",
     }
 }
 

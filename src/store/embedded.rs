@@ -20,12 +20,13 @@
 
 use super::schema::{
     self, UserRow, ALBUMS, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID,
-    META_MAINTENANCE, OUTBOX, PAIRS, PROFILES, REPORTS, USERS, WAITING,
+    META_MAINTENANCE, OUTBOX, PAIRS, PROFILES, REPORTS, REPORT_STATUS, USERS, WAITING,
 };
 use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
 use crate::engine::effect::{Counterpart, Outbound, Record};
 use crate::engine::event::Linked;
+use crate::engine::ReportStatus;
 use parking_lot::RwLock;
 use redb::{
     Builder, Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
@@ -197,6 +198,7 @@ impl EmbeddedStore {
         let mut reports = txn.open_table(REPORTS).map_err(write)?;
         let mut bans = txn.open_table(BANS).map_err(write)?;
         let mut profiles = txn.open_table(PROFILES).map_err(write)?;
+        let mut report_status = txn.open_table(REPORT_STATUS).map_err(write)?;
         let mut counters = txn.open_table(COUNTERS).map_err(write)?;
         let mut meta = txn.open_table(META).map_err(write)?;
 
@@ -298,6 +300,18 @@ impl EmbeddedStore {
                         .insert(id, encode(report)?.as_slice())
                         .map_err(write)?;
                 }
+                Record::FiledReport { id, report } => {
+                    reports
+                        .insert(id.0, encode(report)?.as_slice())
+                        .map_err(write)?;
+                    let open = encode(&ReportStatus::Open)?;
+                    report_status.insert(id.0, open.as_slice()).map_err(write)?;
+                }
+                Record::ReportStatus { id, status } => {
+                    report_status
+                        .insert(id.0, encode(status)?.as_slice())
+                        .map_err(write)?;
+                }
                 Record::Ban { user, ban } => {
                     bans.insert(user.0, encode(ban)?.as_slice())
                         .map_err(write)?;
@@ -394,6 +408,7 @@ impl EmbeddedStore {
                 .push((UserId(user.value()), group, parts, Timestamp(since)));
         }
         snapshot.profiles = self.load_profiles(&txn)?;
+        (snapshot.open_reports, snapshot.last_report_id) = self.load_open_reports(&txn)?;
         let outbox = txn.open_table(OUTBOX).map_err(read)?;
         for entry in outbox.iter().map_err(read)? {
             let (seq, raw) = entry.map_err(read)?;

@@ -98,6 +98,10 @@ pub struct Snapshot {
     pub outbox: Vec<(u64, Outbound)>,
     /// Settings of every user who chose any.
     pub profiles: Vec<(UserId, Profile)>,
+    /// Reports still open, oldest first.
+    pub open_reports: Vec<crate::engine::OpenReport>,
+    /// The highest report id ever used (0: none).
+    pub last_report_id: u64,
 }
 
 /// Counts for operators (`randchat stats`, /stats, metrics). Serializable

@@ -39,6 +39,10 @@ pub const REPORTS: TableDefinition<u64, &[u8]> = TableDefinition::new("reports")
 pub const BANS: TableDefinition<i64, &[u8]> = TableDefinition::new("bans");
 /// user id → postcard [`crate::engine::Profile`]: a user's settings.
 pub const PROFILES: TableDefinition<i64, &[u8]> = TableDefinition::new("profiles");
+/// report id → postcard [`crate::engine::ReportStatus`]: whether a report
+/// filed with an id by the engine is open, dismissed or acted on. Reports
+/// from before report handling have no row and are not open.
+pub const REPORT_STATUS: TableDefinition<u64, &[u8]> = TableDefinition::new("report_status");
 /// counter name (`Counter::name`) → value.
 pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 
@@ -203,7 +207,7 @@ pub(crate) fn write_version(txn: &WriteTransaction, version: u32) -> Result<(), 
 }
 
 /// Tables every database of this version has; [`create_tables`] makes them.
-const TABLE_NAMES: [&str; 12] = [
+const TABLE_NAMES: [&str; 13] = [
     "meta",
     "users",
     "pairs",
@@ -216,6 +220,7 @@ const TABLE_NAMES: [&str; 12] = [
     "bans",
     "counters",
     "profiles",
+    "report_status",
 ];
 
 fn missing_tables(txn: &WriteTransaction) -> Result<bool, redb::Error> {
@@ -238,6 +243,7 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(BANS)?;
     txn.open_table(COUNTERS)?;
     txn.open_table(PROFILES)?;
+    txn.open_table(REPORT_STATUS)?;
     Ok(())
 }
 

@@ -15,7 +15,8 @@ use super::keyboards;
 use super::outbound::Courier;
 use crate::domain::{ChatId, MessageId, UserId};
 use crate::engine::event::Change;
-use crate::engine::{Outbound, ReportReason};
+use crate::engine::reports::card_args as report_card_args;
+use crate::engine::{Outbound, ReportAction, ReportId, ReportReason};
 use crate::i18n::{Lang, Text};
 use teloxide::payloads::{
     AnswerCallbackQuerySetters, CopyMessageSetters, CopyMessagesSetters, EditMessageCaptionSetters,
@@ -165,6 +166,27 @@ impl Courier {
                 self.bot.leave_chat(TgChat(*id)).await?;
                 Ok(Vec::new())
             }
+            Outbound::ReportCard { admin, entry } => {
+                let text = Text::ReportCard.render_with(&report_card_args(entry));
+                let request = self.bot.send_message(chat(*admin), text);
+                request.reply_markup(report_keyboard(entry.id)).await?;
+                Ok(Vec::new())
+            }
+            Outbound::EditReportCard {
+                admin,
+                message,
+                text,
+                args,
+            } => {
+                let text = text.render_with(args);
+                let request = self
+                    .bot
+                    .edit_message_text(chat(*admin), TgMessage(message.0), text);
+                match request.await {
+                    Err(error) if not_modified(&error) => Ok(Vec::new()),
+                    other => other.map(|_| Vec::new()),
+                }
+            }
         }
     }
 
@@ -285,6 +307,18 @@ impl Courier {
             Err(error) => Err(error),
         }
     }
+}
+
+/// Ban and Dismiss under a report card.
+fn report_keyboard(id: ReportId) -> teloxide::types::InlineKeyboardMarkup {
+    use teloxide::types::InlineKeyboardButton;
+    let button = |label: Text, action: ReportAction| {
+        InlineKeyboardButton::callback(label.render(), action.callback_data(id))
+    };
+    teloxide::types::InlineKeyboardMarkup::new([[
+        button(Text::ReportBanButton, ReportAction::Ban),
+        button(Text::ReportDismissButton, ReportAction::Dismiss),
+    ]])
 }
 
 /// One button per report reason, two to a row.

@@ -87,6 +87,14 @@ fn classify_callback(query: &CallbackQuery) -> Option<Event> {
     }
     let user = UserId(query.from.id.0 as i64);
     let data = query.data.clone().unwrap_or_default();
+    if data.starts_with(crate::engine::reports::CALLBACK_PREFIX) {
+        return Some(Event::ReportButton {
+            user,
+            query_id: query.id.0.clone(),
+            card: Some(MessageId(message.id().0)),
+            data,
+        });
+    }
     Some(match Choice::parse(&data, || contact_of(&query.from)) {
         Some(choice) => Event::Choose {
             user,

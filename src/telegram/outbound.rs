@@ -219,6 +219,8 @@ fn kind_name(send: &Outbound) -> &'static str {
         Outbound::RevealPartner { .. } => "reveal_partner",
         Outbound::ShowLanguages { .. } => "show_languages",
         Outbound::ShowMedia { .. } => "show_media",
+        Outbound::ReportCard { .. } => "report_card",
+        Outbound::EditReportCard { .. } => "edit_report_card",
     }
 }
 

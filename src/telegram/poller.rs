@@ -14,6 +14,8 @@
 //!
 //! Each user's last-seen time goes to the store at most once a minute
 //! (`seen`), not with every update.
+//! Dashboard actions ([`crate::submit`]) come into the same task as events
+//! and go the same way: engine, commit, dispatch, and only then an answer.
 //!
 //! Finished sends come back to the same task: their outbox entries are
 //! removed, and their links recorded, by the next commit the loop makes
@@ -57,6 +59,7 @@ use crate::i18n::{Lang, Text};
 use crate::metrics::Metrics;
 use crate::store::group_commit::GroupCommit;
 use crate::store::{Backend, Batch, LINK_TTL_SECS};
+use crate::submit::Requests;
 use crate::telemetry::Pseudonymizer;
 use anyhow::{bail, Context};
 use std::future::{Future, IntoFuture};
@@ -120,7 +123,11 @@ pub struct Poller {
     /// whose reply was lost may have landed all the same; the next reload
     /// sends those that it finds in the outbox.
     unsure: Vec<u64>,
+    /// Events from the dashboard ([`crate::submit`]), if it is wired.
+    requests: Option<Requests>,
 }
+
+mod requests;
 
 impl Poller {
     /// Connects to the Bot API, registers the command menu, restores the
@@ -195,7 +202,14 @@ impl Poller {
             seen: SeenThisMinute::default(),
             stale: false,
             unsure: Vec::new(),
+            requests: None,
         })
+    }
+
+    /// Takes dashboard events from `requests` too (see [`crate::submit`]).
+    pub fn accept(mut self, requests: Requests) -> Self {
+        self.requests = Some(requests);
+        self
     }
 
     /// Runs until `shutdown` completes, then finishes the sends in flight
@@ -224,6 +238,7 @@ impl Poller {
                 }
                 Some(done) = self.finished.recv() => self.on_done(done).await?,
                 _ = sleep_until(self.deferred.due()) => self.flush_deferred().await,
+                request = next_request(&mut self.requests) => self.serve(request).await?,
                 _ = housekeeping.tick() => self.housekeeping().await?,
             }
         }
@@ -631,6 +646,14 @@ async fn register_commands(bot: &Bot) -> anyhow::Result<()> {
             .context("setMyCommands failed")?;
     }
     Ok(())
+}
+
+/// The next dashboard request, or never if the dashboard is not wired.
+async fn next_request(requests: &mut Option<Requests>) -> crate::submit::Request {
+    match requests {
+        Some(requests) => requests.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Records that only keep books (counters, last seen): losing them to a

@@ -15,8 +15,8 @@
 //!    same loop that serves long polling ([`super::source`]);
 //! 4. the handler waits for the loop's answer: 200 once the update's effects
 //!    (records, its update id and its sends in the outbox) are committed,
-//!    500 if the commit failed (Telegram retries), 503 if the bot is
-//!    stopping. An update already applied (a retry whose first 200 got
+//!    500 if the commit failed or the store can't be read (Telegram
+//!    retries), 503 if the bot is stopping. An update already applied (a retry whose first 200 got
 //!    lost) is recognised by its update id and answered 200 unapplied.
 //!
 //! `setWebhook` is called with `max_connections = 1`: Telegram then sends

@@ -5,7 +5,8 @@ use randchat::domain::{MessageId, Ticket, Timestamp, UserId};
 use randchat::engine::effect::Counterpart;
 use randchat::engine::event::Linked;
 use randchat::engine::{
-    AgeRange, Ban, BanReason, Counter, Gender, Outbound, Profile, Record, Report, ReportReason,
+    AgeRange, Ban, BanReason, Counter, Gender, OpenReport, Outbound, Profile, Record, Report,
+    ReportId, ReportReason, ReportStatus,
 };
 use randchat::i18n::{Lang, Text};
 use randchat::store::{Batch, Snapshot, Stats, RECENT_REPORTS_SECS};
@@ -123,6 +124,18 @@ fn every_record() -> (Batch, Snapshot) {
         },
         report(5, 6, now - 2, ReportReason::Spam),
         report(6, 5, now - 1, ReportReason::Underage),
+        Record::FiledReport {
+            id: ReportId(3),
+            report: filed_report(now),
+        },
+        Record::FiledReport {
+            id: ReportId(4),
+            report: filed_report(now),
+        },
+        Record::ReportStatus {
+            id: ReportId(4),
+            status: ReportStatus::Dismissed,
+        },
         Record::Count {
             counter: Counter::Matches,
             delta: 2,
@@ -187,12 +200,19 @@ fn every_record() -> (Batch, Snapshot) {
                 at: t(now - 1),
                 reason: ReportReason::Underage,
             },
+            filed_report(now),
+            filed_report(now),
         ],
         albums: vec![(u(7), "g7".into(), vec![MessageId(70), MessageId(71)], t(40))],
         last_update_id: Some(900),
         maintenance: true,
         outbox: outbox.clone(),
         profiles: vec![(u(3), settled_profile())],
+        open_reports: vec![OpenReport {
+            id: ReportId(3),
+            report: filed_report(now),
+        }],
+        last_report_id: 4,
     };
     let batch = Batch {
         records,
@@ -201,6 +221,17 @@ fn every_record() -> (Batch, Snapshot) {
         outbox_done: vec![],
     };
     (batch, snapshot)
+}
+
+/// A report filed with an engine id (ids follow time, as the engine's
+/// do), open for moderators until its status says otherwise.
+fn filed_report(now: u64) -> Report {
+    Report {
+        reporter: u(7),
+        reported: u(8),
+        at: t(now),
+        reason: ReportReason::Scam,
+    }
 }
 
 pub async fn an_empty_store_loads_empty<H: Harness>() {
@@ -304,7 +335,7 @@ pub async fn stats_count_everything<H: Harness>() {
             users: 2,
             pairs: 1,
             waiting: 2,
-            reports: 2,
+            reports: 4,
             counters: vec![("matches".into(), 3), ("reports".into(), 2)],
         }
     );

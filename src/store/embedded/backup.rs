@@ -14,11 +14,13 @@
 
 use super::super::schema::{
     UserRow, ALBUMS, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID,
-    META_SCHEMA_VERSION, OUTBOX, PAIRS, PROFILES, REPORTS, SCHEMA_VERSION, USERS, WAITING,
+    META_SCHEMA_VERSION, OUTBOX, PAIRS, PROFILES, REPORTS, REPORT_STATUS, SCHEMA_VERSION, USERS,
+    WAITING,
 };
 use super::super::{Stats, StoreError};
 use super::{classify, panic_message, read, EmbeddedStore, CACHE_SIZE};
 use crate::engine::effect::{Outbound, Report};
+use crate::engine::ReportStatus;
 use parking_lot::RwLock;
 use redb::{
     Builder, Key, ReadTransaction, ReadableDatabase, ReadableTable, TableDefinition, TableHandle,
@@ -106,6 +108,7 @@ impl EmbeddedStore {
         self.decode_rows::<u64, Outbound>(&txn, OUTBOX, "outbox row")?;
         self.decode_rows::<i64, UserRow>(&txn, USERS, "users row")?;
         self.decode_rows::<u64, Report>(&txn, REPORTS, "reports row")?;
+        self.decode_rows::<u64, ReportStatus>(&txn, REPORT_STATUS, "report_status row")?;
         drop((meta, txn));
         self.load_blocking()?;
         self.stats_blocking()
@@ -158,6 +161,7 @@ fn copy_tables(
     copy_table(src, dst, REPORTS, dest, &mut copied)?;
     copy_table(src, dst, COUNTERS, dest, &mut copied)?;
     copy_table(src, dst, PROFILES, dest, &mut copied)?;
+    copy_table(src, dst, REPORT_STATUS, dest, &mut copied)?;
     let present = src.list_tables().map_err(read)?;
     let present: Vec<String> = present.map(|t| t.name().to_owned()).collect();
     if let Some(missed) = present.iter().find(|name| !copied.contains(*name)) {

@@ -1,5 +1,6 @@
 //! Loading what moderation and matching need at start-up: every ban, the
-//! reports recent enough to count towards one, and every user's settings.
+//! reports recent enough to count towards one, the reports still open for
+//! moderators, and every user's settings.
 //!
 //! Reports are only ever appended with the engine's clock, so their ids are
 //! in time order (give or take a clock step); reading the `reports` table
@@ -11,7 +12,8 @@ use super::{read, EmbeddedStore};
 use crate::domain::{Timestamp, UserId};
 use crate::engine::effect::Report;
 use crate::engine::{Ban, Profile};
-use crate::store::schema::{BANS, PROFILES, REPORTS};
+use crate::engine::{OpenReport, ReportId, ReportStatus};
+use crate::store::schema::{BANS, PROFILES, REPORTS, REPORT_STATUS};
 use crate::store::{StoreError, RECENT_REPORTS_SECS};
 use redb::{ReadTransaction, ReadableTable};
 
@@ -71,5 +73,37 @@ impl EmbeddedStore {
             ));
         }
         Ok(profiles)
+    }
+
+    /// Reports still open, oldest first, and the highest report id used.
+    /// Scans the status table, which holds one small row per report filed
+    /// since report handling began.
+    pub(super) fn load_open_reports(
+        &self,
+        txn: &ReadTransaction,
+    ) -> Result<(Vec<OpenReport>, u64), StoreError> {
+        let reports = txn.open_table(REPORTS).map_err(read)?;
+        let last_id = reports.last().map_err(read)?.map_or(0, |(k, _)| k.value());
+        let statuses = match txn.open_table(REPORT_STATUS) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok((Vec::new(), last_id)),
+            Err(e) => return Err(read(e)),
+        };
+        let mut open = Vec::new();
+        for entry in statuses.iter().map_err(read)? {
+            let (id, raw) = entry.map_err(read)?;
+            let status: ReportStatus = self.decode("report_status row", raw.value())?;
+            if status != ReportStatus::Open {
+                continue;
+            }
+            let Some(raw) = reports.get(id.value()).map_err(read)? else {
+                continue;
+            };
+            open.push(OpenReport {
+                id: ReportId(id.value()),
+                report: self.decode("reports row", raw.value())?,
+            });
+        }
+        Ok((open, last_id))
     }
 }

@@ -5,7 +5,9 @@
 use super::*;
 use crate::domain::{MessageId, Ticket};
 use crate::engine::effect::{Counter, Report};
-use crate::engine::{AgeRange, Ban, BanReason, Gender, Profile, ReportReason};
+use crate::engine::{
+    AgeRange, Ban, BanReason, Gender, OpenReport, Profile, ReportId, ReportReason, ReportStatus,
+};
 use crate::i18n::Lang;
 use crate::i18n::Text;
 
@@ -114,6 +116,18 @@ pub(super) fn every_record() -> (Batch, Snapshot) {
                 at: t(32),
                 reason: ReportReason::Underage,
             }),
+            Record::FiledReport {
+                id: ReportId(3),
+                report: filed_report(),
+            },
+            Record::FiledReport {
+                id: ReportId(4),
+                report: filed_report(),
+            },
+            Record::ReportStatus {
+                id: ReportId(4),
+                status: ReportStatus::Dismissed,
+            },
             Record::Count {
                 counter: Counter::Matches,
                 delta: 2,
@@ -149,9 +163,24 @@ pub(super) fn every_record() -> (Batch, Snapshot) {
         last_update_id: Some(900),
         outbox,
         profiles: vec![(u(3), settled_profile())],
+        open_reports: vec![OpenReport {
+            id: ReportId(3),
+            report: filed_report(),
+        }],
+        last_report_id: 4,
         ..Snapshot::default()
     };
     (batch, snapshot)
+}
+
+/// A report filed with an id (open until a status says otherwise).
+fn filed_report() -> Report {
+    Report {
+        reporter: u(7),
+        reported: u(8),
+        at: t(33),
+        reason: ReportReason::Scam,
+    }
 }
 
 /// A profile with every field away from its default.
@@ -218,7 +247,11 @@ async fn every_record_round_trips() {
         .unwrap()
         .map(|r| r.unwrap().0.value())
         .collect();
-    assert_eq!(ids, vec![1, 2], "sequential ids from 1");
+    assert_eq!(
+        ids,
+        vec![1, 2, 3, 4],
+        "sequential ids from 1, then the engine's"
+    );
     let second: Report = postcard::from_bytes(reports.get(2).unwrap().unwrap().value()).unwrap();
     assert_eq!(second.reporter, u(6));
 }
@@ -266,7 +299,7 @@ async fn stats_count_everything() {
             users: 2,
             pairs: 1,
             waiting: 2,
-            reports: 2,
+            reports: 4,
             counters: vec![("matches".into(), 3), ("reports".into(), 2)],
         }
     );

@@ -7,7 +7,7 @@
 //!
 //! | Key | Type | Holds |
 //! | --- | --- | --- |
-//! | `meta` | hash | `schema_version`, `last_update_id`, `maintenance` (`0`/`1`) |
+//! | `meta` | hash | `schema_version`, `last_update_id`, `maintenance` (`0`/`1`), `last_report_id` (the highest engine-given report id) |
 //! | `seen:first`, `seen:last` | hash | user → unix seconds |
 //! | `pairs` | hash | user → `partner:since`, both directions |
 //! | `waiting` | hash | ticket → `user:since` |
@@ -18,6 +18,7 @@
 //! | `reports` | hash | id → postcard `Report` |
 //! | `reports:seq` | string | the last report id |
 //! | `reports:by_time` | zset | id, scored by the report's time |
+//! | `reports:status` | hash | id → postcard `ReportStatus` (reports filed with an engine id) |
 //! | `counters` | hash | counter name → count |
 //! | `outbox` | hash | send sequence number → postcard `Outbound` |
 //! | `link:<chat>:<message>` | string | `chat:message:at:1` (the other side; `1` if the key is the original, `0` if it is the copy), expiring 48 h after `at` |
@@ -85,6 +86,9 @@ impl Keys {
     pub fn report_seq(&self) -> String {
         self.named("reports:seq")
     }
+    pub fn report_status(&self) -> String {
+        self.named("reports:status")
+    }
     pub fn reports_by_time(&self) -> String {
         self.named("reports:by_time")
     }
@@ -124,4 +128,6 @@ pub const META_SCHEMA_VERSION: &str = "schema_version";
 /// `meta` field: the highest Telegram update id applied.
 pub const META_LAST_UPDATE_ID: &str = "last_update_id";
 /// `meta` field: `1` while maintenance mode is on.
+pub const META_LAST_REPORT_ID: &str = "last_report_id";
+/// `meta` field: maintenance mode, `0` or `1`.
 pub const META_MAINTENANCE: &str = "maintenance";

@@ -6,11 +6,12 @@
 //! Hashes have no order, so each list is sorted here into the order the
 //! embedded store gives (by user id, ticket or sequence number).
 
-use super::keys::{META_LAST_UPDATE_ID, META_MAINTENANCE};
+use super::keys::{META_LAST_REPORT_ID, META_LAST_UPDATE_ID, META_MAINTENANCE};
 use super::RedisStore;
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
 use crate::engine::effect::{Counterpart, Report};
 use crate::engine::event::Linked;
+use crate::engine::{OpenReport, ReportId, ReportStatus};
 use crate::store::{Snapshot, Stats, StoreError, RECENT_REPORTS_SECS};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -89,7 +90,51 @@ impl RedisStore {
         snapshot.last_partners.sort_by_key(|(user, _, _)| *user);
         snapshot.outbox.sort_by_key(|(seq, _)| *seq);
         snapshot.recent_reports = self.recent_reports(Timestamp::now()).await?;
+        let filed = meta.get(META_LAST_REPORT_ID);
+        let filed = filed.map(|raw| self.id::<u64>(&String::from_utf8_lossy(raw)));
+        (snapshot.open_reports, snapshot.last_report_id) =
+            self.open_reports(filed.transpose()?).await?;
         Ok(snapshot)
+    }
+
+    /// Reports still open, oldest first, and the highest report id used
+    /// (engine-given or, from before report handling, by `reports:seq`).
+    async fn open_reports(&self, filed: Option<u64>) -> Result<(Vec<OpenReport>, u64), StoreError> {
+        let mut conn = self.conn.clone();
+        let (statuses, seq): (Hash, Option<u64>) = ::redis::pipe()
+            .hgetall(self.keys.report_status())
+            .get(self.keys.report_seq())
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| self.read_error(e))?;
+        let last = filed.unwrap_or(0).max(seq.unwrap_or(0));
+        let mut open: Vec<u64> = Vec::new();
+        for (id, raw) in &statuses {
+            if self.decode::<ReportStatus>(raw, "reports:status")? == ReportStatus::Open {
+                open.push(self.id(id)?);
+            }
+        }
+        if open.is_empty() {
+            return Ok((Vec::new(), last));
+        }
+        open.sort_unstable();
+        let raws: Vec<Option<Vec<u8>>> = ::redis::cmd("HMGET")
+            .arg(self.keys.reports())
+            .arg(&open)
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| self.read_error(e))?;
+        let mut reports = Vec::new();
+        for (id, raw) in open.into_iter().zip(raws) {
+            if let Some(raw) = raw {
+                let report = self.decode(&raw, "reports")?;
+                reports.push(OpenReport {
+                    id: ReportId(id),
+                    report,
+                });
+            }
+        }
+        Ok((reports, last))
     }
 
     /// Reports made at or after `now` minus [`RECENT_REPORTS_SECS`], oldest

@@ -9,8 +9,9 @@
 //! Everything is rendered to bytes here, so the script never encodes
 //! anything: it only moves the values it is given.
 
-use super::keys::{Keys, META_LAST_UPDATE_ID, META_MAINTENANCE};
+use super::keys::{Keys, META_LAST_REPORT_ID, META_LAST_UPDATE_ID, META_MAINTENANCE};
 use crate::engine::effect::Record;
+use crate::engine::ReportStatus;
 use crate::store::{Batch, StoreError, LINK_TTL_SECS};
 
 /// One argument of the script: a key, a field or a value.
@@ -121,6 +122,18 @@ fn record_ops(keys: &Keys, record: &Record, ops: &mut Ops) -> Result<(), StoreEr
         Record::Unban { user } => ops.hdel(keys.bans(), user.0.to_string()),
         Record::Profile { user, profile } => {
             ops.hset(keys.profiles(), user.0.to_string(), encode(profile)?)
+        }
+        Record::FiledReport { id, report } => {
+            // The engine numbers these, continuing from `last_report_id`.
+            ops.hset(keys.reports(), id.0.to_string(), encode(report)?);
+            ops.op("ZADD", [keys.reports_by_time()]);
+            ops.more([report.at.0.to_string(), id.0.to_string()]);
+            ops.hset(keys.meta(), META_LAST_REPORT_ID, id.0.to_string());
+            let open = encode(&ReportStatus::Open)?;
+            ops.hset(keys.report_status(), id.0.to_string(), open);
+        }
+        Record::ReportStatus { id, status } => {
+            ops.hset(keys.report_status(), id.0.to_string(), encode(status)?)
         }
     }
     Ok(())
