@@ -25,8 +25,19 @@
 //! Finished sends come back to the same task: their outbox entries are
 //! removed, and their links recorded, by the next commit the loop makes
 //! anyway (or by one of their own ~10 ms later, see `deferred`); failures
-//! (403, a refused copy) become engine events at once. A crash at any point loses nothing committed: unsent
-//! sends are replayed from the outbox at start-up.
+//! (403, a refused copy) become engine events at once. A crash at any
+//! point loses nothing committed: unsent sends are replayed from the outbox
+//! at start-up.
+//!
+//! With long polling, why getUpdates for batch N+1 waits until batch N is
+//! durable, rather than being polled while N commits: Telegram confirms every update below a
+//! call's offset the moment the call arrives, so the call that fetches N+1
+//! is what acknowledges N, and it may leave only once N is on disk. Polling
+//! early with N's own offset instead would only hand back N again (a call
+//! returns at most 100 updates, and under load N is a full 100), so it
+//! buys nothing and costs a second parse. What does overlap: sends go out
+//! while later batches are polled and committed, and finished sends'
+//! bookkeeping rides in the batch commits instead of needing its own.
 //!
 //! If a commit fails (disk full, read-only disk, Redis down), the engine is
 //! rebuilt from what is durable, users whose action changed state are told
