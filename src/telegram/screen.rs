@@ -107,6 +107,10 @@ impl Screener {
 fn carries_text(event: &Event) -> bool {
     matches!(
         event,
-        Event::Message { .. } | Event::Reply { .. } | Event::AlbumPart { .. } | Event::Edit { .. }
+        Event::Message { .. }
+            | Event::ShortText { .. }
+            | Event::Reply { .. }
+            | Event::AlbumPart { .. }
+            | Event::Edit { .. }
     )
 }
