@@ -65,6 +65,23 @@ async fn edits_reach_the_copy_and_an_uneditable_copy_gets_the_new_version_as_a_r
     })
     .await;
 
+    // A replaced photo replaces the photo in the copy (editMessageMedia).
+    a.replace_photo(photo, "AgACAgIAAxkBAAnewphoto", "another view");
+    to_b.expect("the media edit", |d| {
+        matches!(d, Delivery::Edit { message_id, text } if *message_id == photo_copy && text == "another view")
+    })
+    .await;
+    let copy = fake.message(12_102, photo_copy).expect("the copy");
+    assert_eq!(
+        copy["photo"][0]["file_id"], "AgACAgIAAxkBAAnewphoto",
+        "{copy}"
+    );
+    assert_eq!(
+        fake.requests_for("editMessageMedia").len(),
+        2,
+        "the caption edit and the new photo"
+    );
+
     fake.fail_next(
         "editMessageText",
         support::Fault::Api {

@@ -160,6 +160,26 @@ pub enum Change {
     },
     /// The media itself (or something else the bot can't re-apply).
     Media,
+    /// A photo, video, GIF, document or audio file, replaced or
+    /// re-captioned (Telegram's edit doesn't say which): the copy gets the
+    /// new file and caption with editMessageMedia. `file` is Telegram's
+    /// file id; `entities` the caption's, as JSON.
+    NewMedia {
+        kind: EditableMedia,
+        file: String,
+        caption: String,
+        entities: String,
+    },
+}
+
+/// The kinds of media editMessageMedia can put into a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum EditableMedia {
+    Photo,
+    Video,
+    Animation,
+    Document,
+    Audio,
 }
 
 /// The other side of a message a user pointed at, as the store knows it.

@@ -15,7 +15,7 @@ use super::keyboards;
 use super::outbound::Courier;
 use crate::domain::{ChatId, MessageId, UserId};
 use crate::engine::captcha::{self, Animal};
-use crate::engine::event::Change;
+use crate::engine::event::{Change, EditableMedia};
 use crate::engine::reports::card_args as report_card_args;
 use crate::engine::{Outbound, ReportAction, ReportId, ReportReason};
 use crate::i18n::{Arg, Lang, Text};
@@ -388,6 +388,18 @@ impl Courier {
                     .await
                     .map(drop)
             }
+            Change::NewMedia {
+                kind,
+                file,
+                caption,
+                entities: json,
+            } => {
+                let media = input_media(*kind, file, caption, entities(json));
+                let request = self
+                    .bot
+                    .edit_message_media(chat(to), TgMessage(copy.0), media);
+                request.await.map(drop)
+            }
             Change::Media => Err(RequestError::Api(ApiError::MessageCantBeEdited)),
         };
         match attempt {
@@ -399,7 +411,7 @@ impl Courier {
                     request.reply_parameters(reply_to(copy)).await?;
                     Ok(Vec::new())
                 }
-                Change::Caption { caption, .. } => {
+                Change::Caption { caption, .. } | Change::NewMedia { caption, .. } => {
                     self.copy(
                         from,
                         to,
@@ -417,6 +429,48 @@ impl Courier {
             },
             Err(error) => Err(error),
         }
+    }
+}
+
+/// The new media of an edit, by file id, with its caption.
+fn input_media(
+    kind: EditableMedia,
+    file: &str,
+    caption: &str,
+    entities: Vec<teloxide::types::MessageEntity>,
+) -> teloxide::types::InputMedia {
+    use teloxide::types::{
+        InputFile, InputMedia, InputMediaAnimation, InputMediaAudio, InputMediaDocument,
+        InputMediaPhoto, InputMediaVideo,
+    };
+    let file = InputFile::file_id(teloxide::types::FileId(file.to_owned()));
+    let caption = caption.to_owned();
+    match kind {
+        EditableMedia::Photo => InputMedia::Photo(
+            InputMediaPhoto::new(file)
+                .caption(caption)
+                .caption_entities(entities),
+        ),
+        EditableMedia::Video => InputMedia::Video(
+            InputMediaVideo::new(file)
+                .caption(caption)
+                .caption_entities(entities),
+        ),
+        EditableMedia::Animation => InputMedia::Animation(
+            InputMediaAnimation::new(file)
+                .caption(caption)
+                .caption_entities(entities),
+        ),
+        EditableMedia::Document => InputMedia::Document(
+            InputMediaDocument::new(file)
+                .caption(caption)
+                .caption_entities(entities),
+        ),
+        EditableMedia::Audio => InputMedia::Audio(
+            InputMediaAudio::new(file)
+                .caption(caption)
+                .caption_entities(entities),
+        ),
     }
 }
 

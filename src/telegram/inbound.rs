@@ -9,7 +9,7 @@
 //! kind of a message that /media can refuse is classified here too.
 
 use crate::domain::{ChatId, MessageId, UserId};
-use crate::engine::event::Change;
+use crate::engine::event::{Change, EditableMedia};
 use crate::engine::{Choice, Command, Contact, Event, Media};
 use crate::i18n::Lang;
 use teloxide::types::{
@@ -258,6 +258,26 @@ fn has_link(message: &Message) -> bool {
     })
 }
 
+/// The kind and file id of media that editMessageMedia can apply. A GIF
+/// carries `animation` and `document` both: it is an animation.
+fn editable_media(message: &Message) -> Option<(EditableMedia, String)> {
+    let id = |meta: &teloxide::types::FileMeta| meta.id.0.clone();
+    if let Some(sizes) = message.photo() {
+        return Some((EditableMedia::Photo, id(&sizes.last()?.file)));
+    }
+    if let Some(video) = message.video() {
+        return Some((EditableMedia::Video, id(&video.file)));
+    }
+    if let Some(animation) = message.animation() {
+        return Some((EditableMedia::Animation, id(&animation.file)));
+    }
+    if let Some(document) = message.document() {
+        return Some((EditableMedia::Document, id(&document.file)));
+    }
+    let audio = message.audio()?;
+    Some((EditableMedia::Audio, id(&audio.file)))
+}
+
 /// An edited message: its new text or caption, with formatting, or a
 /// change to the media itself.
 fn edit(message: &Message) -> Option<Event> {
@@ -269,6 +289,13 @@ fn edit(message: &Message) -> Option<Event> {
         Change::Text {
             text: text.to_owned(),
             entities: json(message.entities()),
+        }
+    } else if let Some((kind, file)) = editable_media(message) {
+        Change::NewMedia {
+            kind,
+            file,
+            caption: message.caption().unwrap_or_default().to_owned(),
+            entities: json(message.caption_entities()),
         }
     } else if let Some(caption) = message.caption() {
         Change::Caption {

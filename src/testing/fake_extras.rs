@@ -1,4 +1,5 @@
-//! The fake's less common message methods: caption edits and reactions.
+//! The fake's less common message methods: caption and media edits, and
+//! reactions.
 //!
 //! Kept apart from `fake_methods` so each file stays readable; the rules
 //! are Telegram's: only the bot's own messages can be edited, a caption
@@ -60,4 +61,54 @@ pub(super) fn set_message_reaction(st: &mut State, p: &Value) -> Result<Value, A
         },
     );
     Ok(json!(true))
+}
+
+/// editMessageMedia with a file id: the message's media is replaced (its
+/// old media keys removed) and its caption set; the user sees an edit.
+pub(super) fn edit_message_media(st: &mut State, p: &Value) -> Result<Value, ApiErr> {
+    let chat_id = required_chat(p, "chat_id")?;
+    let mid = int(p, "message_id").ok_or_else(|| ApiErr::bad("message_id is empty"))?;
+    let media: Value = match &p["media"] {
+        Value::String(raw) => {
+            serde_json::from_str(raw).map_err(|_| ApiErr::bad("can't parse media"))?
+        }
+        other => other.clone(),
+    };
+    let kind = media["type"]
+        .as_str()
+        .ok_or_else(|| ApiErr::bad("media type is empty"))?;
+    let file = media["media"]
+        .as_str()
+        .ok_or_else(|| ApiErr::bad("media is empty"))?;
+    let caption = media["caption"].as_str().unwrap_or_default().to_owned();
+    let msg = st.messages.get_mut(&(chat_id, mid));
+    let msg = msg.ok_or_else(|| ApiErr::bad("message to edit not found"))?;
+    if msg["from"]["id"].as_i64() != Some(FakeBotApi::BOT_ID) {
+        return Err(ApiErr::bad("message can't be edited"));
+    }
+    if msg["text"].is_string() {
+        return Err(ApiErr::bad("there is no media in the message to edit"));
+    }
+    let obj = msg.as_object_mut().expect("object");
+    for key in ["photo", "video", "animation", "document", "audio"] {
+        obj.remove(key);
+    }
+    let meta = json!({"file_id": file, "file_unique_id": file});
+    let value = match kind {
+        "photo" => json!([meta]),
+        "video" | "animation" | "document" | "audio" => meta,
+        _ => return Err(ApiErr::bad("unsupported media type")),
+    };
+    obj.insert(kind.to_owned(), value);
+    obj.insert("caption".into(), json!(caption));
+    obj.insert("edit_date".into(), json!(now()));
+    let edited = msg.clone();
+    st.deliver(
+        chat_id,
+        Delivery::Edit {
+            message_id: mid,
+            text: caption,
+        },
+    );
+    Ok(edited)
 }

@@ -258,6 +258,7 @@ fn call(st: &mut FakeState, method: &str, p: &Value) -> Result<Value, ApiErr> {
         "editmessagetext" => fake_methods::edit_message_text(st, p),
         "deletemessage" => fake_methods::delete_message(st, p),
         "editmessagecaption" => super::fake_extras::edit_message_caption(st, p),
+        "editmessagemedia" => super::fake_extras::edit_message_media(st, p),
         "setmessagereaction" => super::fake_extras::set_message_reaction(st, p),
         _ => Err(ApiErr::not_found()),
     }

@@ -223,6 +223,18 @@ impl SimUser {
         self.fake.push_update(json!({ "edited_message": edited }))
     }
 
+    /// Replaces the photo of `message_id`, one of this user's photos, with
+    /// a new one (file id `file`) and `caption`.
+    pub fn replace_photo(&self, message_id: i64, file: &str, caption: &str) -> i64 {
+        let msg = self.stored(message_id);
+        let photo = json!([{"file_id": file, "file_unique_id": file, "width": 1280, "height": 960, "file_size": 98_765}]);
+        let edited = with(
+            msg,
+            json!({"photo": photo, "caption": caption, "edit_date": now()}),
+        );
+        self.fake.push_update(json!({ "edited_message": edited }))
+    }
+
     /// Sets this user's reaction on `message_id` in their chat; "" removes it.
     pub fn react(&self, message_id: i64, emoji: &str) -> i64 {
         let reaction: Vec<Value> = if emoji.is_empty() {
