@@ -27,17 +27,29 @@ impl Tmpfs {
     /// needs a new block now fails with ENOSPC. (A read-only remount is
     /// refused while the bot holds the database open for writing.)
     fn fill_up(&self) {
+        // The bot may write between `df` and the remount, and a tmpfs can't
+        // shrink below what it holds: measure again and retry.
+        for _ in 0..50 {
+            let size = format!("remount,size={}k", self.used_kib().max(4));
+            if try_mount(&["-o", &size], &self.0) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("could not shrink the tmpfs to its contents: this test needs root");
+    }
+
+    fn used_kib(&self) -> u64 {
         let used = Command::new("df")
             .args(["--output=used", "-k"])
             .arg(&self.0)
             .output()
             .expect("run df");
-        let used: u64 = String::from_utf8_lossy(&used.stdout)
+        String::from_utf8_lossy(&used.stdout)
             .lines()
             .nth(1)
             .and_then(|l| l.trim().parse().ok())
-            .expect("df prints the used size");
-        mount(&["-o", &format!("remount,size={}k", used.max(4))], &self.0);
+            .expect("df prints the used size")
     }
 
     fn make_room(&self) {
@@ -52,15 +64,20 @@ impl Drop for Tmpfs {
 }
 
 fn mount(args: &[&str], at: &Path) {
-    let status = Command::new("mount")
-        .args(args)
-        .arg(at)
-        .status()
-        .expect("run mount");
     assert!(
-        status.success(),
+        try_mount(args, at),
         "mount {args:?} failed: this test needs root"
     );
+}
+
+fn try_mount(args: &[&str], at: &Path) -> bool {
+    Command::new("mount")
+        .args(args)
+        .arg(at)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("run mount")
+        .success()
 }
 
 #[tokio::test]
