@@ -16,29 +16,11 @@ pub(super) fn edit_message_caption(st: &mut State, p: &Value) -> Result<Value, A
     let chat_id = required_chat(p, "chat_id")?;
     let mid = int(p, "message_id").ok_or_else(|| ApiErr::bad("message_id is empty"))?;
     let caption = string(p, "caption").unwrap_or_default();
-    let msg = st.messages.get_mut(&(chat_id, mid));
-    let msg = msg.ok_or_else(|| ApiErr::bad("message to edit not found"))?;
-    if msg["from"]["id"].as_i64() != Some(FakeBotApi::BOT_ID) {
-        return Err(ApiErr::bad("message can't be edited"));
-    }
-    if msg["text"].is_string() {
-        return Err(ApiErr::bad("there is no caption in the message to edit"));
-    }
+    let msg = bots_media_message(st, chat_id, mid, "caption")?;
     if msg["caption"] == json!(caption) {
         return Err(ApiErr::bad("message is not modified"));
     }
-    let obj = msg.as_object_mut().expect("object");
-    obj.insert("caption".into(), json!(caption));
-    obj.insert("edit_date".into(), json!(now()));
-    let edited = msg.clone();
-    st.deliver(
-        chat_id,
-        Delivery::Edit {
-            message_id: mid,
-            text: caption,
-        },
-    );
-    Ok(edited)
+    set_caption(st, chat_id, mid, caption)
 }
 
 pub(super) fn set_message_reaction(st: &mut State, p: &Value) -> Result<Value, ApiErr> {
@@ -81,14 +63,7 @@ pub(super) fn edit_message_media(st: &mut State, p: &Value) -> Result<Value, Api
         .as_str()
         .ok_or_else(|| ApiErr::bad("media is empty"))?;
     let caption = media["caption"].as_str().unwrap_or_default().to_owned();
-    let msg = st.messages.get_mut(&(chat_id, mid));
-    let msg = msg.ok_or_else(|| ApiErr::bad("message to edit not found"))?;
-    if msg["from"]["id"].as_i64() != Some(FakeBotApi::BOT_ID) {
-        return Err(ApiErr::bad("message can't be edited"));
-    }
-    if msg["text"].is_string() {
-        return Err(ApiErr::bad("there is no media in the message to edit"));
-    }
+    let msg = bots_media_message(st, chat_id, mid, "media")?;
     let obj = msg.as_object_mut().expect("object");
     for key in ["photo", "video", "animation", "document", "audio"] {
         obj.remove(key);
@@ -100,6 +75,34 @@ pub(super) fn edit_message_media(st: &mut State, p: &Value) -> Result<Value, Api
         _ => return Err(ApiErr::bad("unsupported media type")),
     };
     obj.insert(kind.to_owned(), value);
+    set_caption(st, chat_id, mid, caption)
+}
+
+/// One of the bot's own messages with media, to edit; `what` names what a
+/// text message lacks ("caption", "media"), as Telegram's error does.
+fn bots_media_message<'a>(
+    st: &'a mut State,
+    chat_id: i64,
+    mid: i64,
+    what: &str,
+) -> Result<&'a mut Value, ApiErr> {
+    let msg = st.messages.get_mut(&(chat_id, mid));
+    let msg = msg.ok_or_else(|| ApiErr::bad("message to edit not found"))?;
+    if msg["from"]["id"].as_i64() != Some(FakeBotApi::BOT_ID) {
+        return Err(ApiErr::bad("message can't be edited"));
+    }
+    if msg["text"].is_string() {
+        let problem = format!("there is no {what} in the message to edit");
+        return Err(ApiErr::bad(&problem));
+    }
+    Ok(msg)
+}
+
+/// Sets the caption of a message found by [`bots_media_message`], marks it
+/// edited, and shows the user the edit. Returns the edited message.
+fn set_caption(st: &mut State, chat_id: i64, mid: i64, caption: String) -> Result<Value, ApiErr> {
+    let msg = st.messages.get_mut(&(chat_id, mid)).expect("found above");
+    let obj = msg.as_object_mut().expect("object");
     obj.insert("caption".into(), json!(caption));
     obj.insert("edit_date".into(), json!(now()));
     let edited = msg.clone();
