@@ -20,7 +20,7 @@ use crate::engine::reports::card_args as report_card_args;
 use crate::engine::{Outbound, ReportAction, ReportId, ReportReason};
 use crate::i18n::{Arg, Lang, Text};
 use teloxide::payloads::{
-    AnswerCallbackQuerySetters, CopyMessageSetters, CopyMessagesSetters, EditMessageCaptionSetters,
+    AnswerCallbackQuerySetters, CopyMessagesSetters, EditMessageCaptionSetters,
     EditMessageTextSetters, SendMessageSetters, SetMessageReactionSetters,
 };
 use teloxide::prelude::Requester;
@@ -342,20 +342,15 @@ impl Courier {
         caption: Option<String>,
         protect: bool,
     ) -> Result<Vec<MessageId>, RequestError> {
-        let mut request = self
-            .bot
-            .copy_message(chat(to), chat(from), TgMessage(message.0));
-        if protect {
-            request = request.protect_content(true);
-        }
-        if let Some(reply) = reply {
-            request = request.reply_parameters(reply_to(reply));
-        }
-        if let Some(caption) = caption {
-            request = request.caption(caption);
-        }
-        let copy = request.await?;
-        Ok(vec![MessageId(copy.0)])
+        let copy = super::direct::Copy {
+            from,
+            to,
+            message,
+            reply_to: reply,
+            caption: caption.as_deref(),
+            protect,
+        };
+        Ok(vec![self.direct.copy_message(copy).await?])
     }
 
     async fn edit(

@@ -7,9 +7,12 @@
 
 mod calls;
 mod deferred;
+pub mod direct;
 pub mod dispatch;
 pub mod inbound;
+pub mod incoming;
 mod keyboards;
+pub mod lean;
 mod menus;
 pub mod outbound;
 pub mod poller;

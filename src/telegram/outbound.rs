@@ -90,6 +90,8 @@ fn classify_api(api: &ApiError) -> Failure {
 #[derive(Clone)]
 pub struct Courier {
     pub(super) bot: Bot,
+    /// copyMessage without teloxide's request machinery (the relay path).
+    pub(super) direct: super::direct::Direct,
     names: Pseudonymizer,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
@@ -132,6 +134,7 @@ impl Courier {
     /// ([`Outbound::Protected`]), so the courier needs no setting for it.
     pub fn new(bot: Bot, names: Pseudonymizer) -> Self {
         Courier {
+            direct: super::direct::Direct::new(&bot),
             bot,
             names,
             metrics: Default::default(),

@@ -52,8 +52,9 @@
 //! Telegram to retry instead of "temporarily unavailable".
 
 use super::deferred::Deferred;
+use super::direct::Direct;
 use super::dispatch::{Dispatcher, Done, Job};
-use super::inbound;
+use super::incoming::Incoming;
 use super::outbound::{self, Courier, Failure, Feedback};
 use super::screen::Screener;
 use super::seen::SeenThisMinute;
@@ -77,7 +78,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use teloxide::payloads::SetMyCommandsSetters;
 use teloxide::prelude::Requester;
-use teloxide::types::{BotCommand, Update};
+use teloxide::types::BotCommand;
 use teloxide::{Bot, RequestError};
 use tokio::sync::mpsc;
 
@@ -116,7 +117,8 @@ pub struct LoopSettings {
 }
 
 pub struct Poller {
-    bot: Bot,
+    /// getUpdates without teloxide's request machinery.
+    direct: Direct,
     engine: Engine,
     store: Arc<dyn Backend>,
     commits: GroupCommit,
@@ -228,7 +230,7 @@ impl Poller {
         );
         Ok(Poller {
             commits: GroupCommit::start(store.clone()),
-            bot,
+            direct: Direct::new(&bot),
             engine,
             store,
             dispatcher,
@@ -291,29 +293,29 @@ impl Poller {
 
     fn poll(&self) -> NextArrival {
         let offset = self.last_applied.map_or(0, |id| id + 1);
-        self.source.next(&self.bot, offset)
+        self.source.next(&self.direct, offset)
     }
 
     /// Applies one batch of updates: engine, commit, dispatch. Says whether
     /// its effects are durable (updates already applied count as durable).
-    async fn apply(&mut self, updates: &[Update]) -> anyhow::Result<Applied> {
+    async fn apply(&mut self, updates: &[Incoming]) -> anyhow::Result<Applied> {
         let now = Timestamp::now();
         let mut last = self.last_applied;
         let mut events = Vec::new();
         for update in updates {
-            let id = i64::from(update.id.0);
+            let id = update.id();
             if last.is_some_and(|applied| id <= applied) {
                 continue; // delivered again: already applied
             }
             last = Some(id);
-            if let teloxide::types::UpdateKind::Message(message) = &update.kind {
-                let lag = now.0.saturating_sub(message.date.timestamp().max(0) as u64);
+            if let Some(date) = update.message_date() {
+                let lag = now.0.saturating_sub(date.max(0) as u64);
                 self.metrics.update_applied(lag);
             }
-            let hint = inbound::spoken_language(update);
+            let hint = update.spoken_language();
             events.extend(hint.map(|event| (event, None)));
-            if let Some(event) = inbound::classify(update, &self.bot_username) {
-                events.push((event, inbound::written(update)));
+            if let Some(event) = update.classify(&self.bot_username) {
+                events.push((event, update.written()));
             }
         }
         if self.stale && last != self.last_applied && self.reload().await.is_none() {

@@ -18,13 +18,15 @@
 //! if it were new. A long poll cannot ask for a retry, so there the loop
 //! tells users "temporarily unavailable" (see `Poller::degrade`).
 
+use super::direct::Direct;
+use super::incoming::Incoming;
 use super::poller::call_with_patience;
 use super::webhook::WebhookFeed;
 use anyhow::Context;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
-use teloxide::payloads::{GetUpdatesSetters, SetWebhookSetters};
+use teloxide::payloads::SetWebhookSetters;
 use teloxide::prelude::Requester;
 use teloxide::types::{AllowedUpdate, Update};
 use teloxide::{Bot, RequestError};
@@ -43,12 +45,12 @@ pub enum Applied {
 /// A batch of updates, and who is waiting to hear that it is durable.
 #[derive(Default)]
 pub struct Arrival {
-    pub updates: Vec<Update>,
+    pub updates: Vec<Incoming>,
     acks: Vec<oneshot::Sender<Applied>>,
 }
 
 impl Arrival {
-    pub fn polled(updates: Vec<Update>) -> Self {
+    pub fn polled(updates: Vec<Incoming>) -> Self {
         Arrival {
             updates,
             acks: Vec::new(),
@@ -57,7 +59,7 @@ impl Arrival {
 
     /// One webhook update and its HTTP handler's reply channel.
     pub fn pushed(&mut self, update: Update, ack: oneshot::Sender<Applied>) {
-        self.updates.push(update);
+        self.updates.push(Incoming::from(update));
         self.acks.push(ack);
     }
 
@@ -82,16 +84,17 @@ pub enum UpdateSource {
 
 impl UpdateSource {
     /// The next batch. `offset` is the update id after the last applied one.
-    pub fn next(&self, bot: &Bot, offset: i64) -> NextArrival {
+    /// Long polling calls getUpdates through [`Direct`] (parsing plain
+    /// texts leanly, see [`super::lean`]).
+    pub fn next(&self, direct: &Direct, offset: i64) -> NextArrival {
         match self {
             UpdateSource::LongPolling { timeout } => {
-                let request = bot
-                    .get_updates()
-                    .offset(offset as i32)
-                    .timeout(timeout.as_secs() as u32)
-                    .allowed_updates(allowed_updates());
-                let polled = request.into_future();
-                Box::pin(async move { polled.await.map(Arrival::polled) })
+                let (direct, timeout) = (direct.clone(), *timeout);
+                Box::pin(async move {
+                    let allowed = allowed_updates();
+                    let updates = direct.get_updates(offset, timeout, &allowed).await?;
+                    Ok(Arrival::polled(updates))
+                })
             }
             UpdateSource::Webhook(feed) => {
                 let next = feed.next();
