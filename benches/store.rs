@@ -84,6 +84,14 @@ impl Backend for Counted {
         self.transactions.fetch_add(1, Ordering::Relaxed);
         self.inner.clone().commit(batch)
     }
+    // As the bot's store: the group commit commits in place, on its thread.
+    fn commits_in_place(&self) -> bool {
+        self.inner.commits_in_place()
+    }
+    fn commit_in_place(&self, batch: &Batch) -> Result<(), StoreError> {
+        self.transactions.fetch_add(1, Ordering::Relaxed);
+        self.inner.commit_in_place(batch)
+    }
     fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>> {
         self.inner.clone().stats()
     }

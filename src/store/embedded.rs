@@ -478,6 +478,22 @@ impl Backend for EmbeddedStore {
         ))
     }
 
+    fn commits_in_place(&self) -> bool {
+        true
+    }
+
+    /// A redb panic (a damaged file) becomes an error here too, as it does
+    /// through the blocking pool in [`Backend::commit`].
+    fn commit_in_place(&self, batch: &Batch) -> Result<(), StoreError> {
+        let commit = std::panic::AssertUnwindSafe(|| self.commit_blocking(batch));
+        std::panic::catch_unwind(commit).unwrap_or_else(|panic| {
+            Err(StoreError::Write(format!(
+                "redb panicked: {}",
+                panic_message(&*panic)
+            )))
+        })
+    }
+
     fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>> {
         Box::pin(blocking(move || self.stats_blocking(), StoreError::Read))
     }

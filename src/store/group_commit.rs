@@ -6,6 +6,13 @@
 //! then answers each submitter. Under load many batches share one fsync;
 //! when idle, a lone batch is committed at once. Nobody is answered before
 //! the transaction holding their batch has committed.
+//!
+//! For a store that commits in place (the embedded store: a redb commit is
+//! blocking work), the writer is a thread of its own that commits itself.
+//! Handing each transaction from a writer task to the blocking pool and
+//! back cost two more thread wake-ups per commit, and every wake-up on a
+//! busy machine is a chance to wait for a CPU: that was the tail of the
+//! commit wait. Other stores (Redis) keep an async writer task.
 
 use super::{Backend, Batch, StoreError};
 use std::sync::Arc;
@@ -23,10 +30,20 @@ pub struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer task over `backend`.
+    /// Starts the writer (a thread, or a task, see the module docs) over
+    /// `backend`.
     pub fn start(backend: Arc<dyn Backend>) -> Self {
         let (queue, inbox) = mpsc::unbounded_channel();
-        tokio::spawn(writer(backend, inbox));
+        if backend.commits_in_place() {
+            let thread = std::thread::Builder::new().name("group-commit".into());
+            let spawned = thread.spawn(move || writer_thread(&*backend, inbox));
+            if let Err(error) = spawned {
+                // Without a writer every commit fails ("stopped"): loud.
+                tracing::error!(%error, "cannot start the group-commit thread");
+            }
+        } else {
+            tokio::spawn(writer(backend, inbox));
+        }
         GroupCommit { queue }
     }
 
@@ -40,22 +57,46 @@ impl GroupCommit {
     }
 }
 
-async fn writer(backend: Arc<dyn Backend>, mut inbox: mpsc::UnboundedReceiver<(Batch, Reply)>) {
-    while let Some((mut batch, reply)) = inbox.recv().await {
-        let mut replies = vec![reply];
-        while replies.len() < MAX_FOLDED {
-            match inbox.try_recv() {
-                Ok((later, reply)) => {
-                    batch.absorb(later);
-                    replies.push(reply);
-                }
-                Err(_) => break,
+type Inbox = mpsc::UnboundedReceiver<(Batch, Reply)>;
+
+/// `first` and every batch waiting behind it (up to [`MAX_FOLDED`]), folded
+/// in order into one, with their submitters' replies.
+fn fold(first: (Batch, Reply), inbox: &mut Inbox) -> (Batch, Vec<Reply>) {
+    let (mut batch, reply) = first;
+    let mut replies = vec![reply];
+    while replies.len() < MAX_FOLDED {
+        match inbox.try_recv() {
+            Ok((later, reply)) => {
+                batch.absorb(later);
+                replies.push(reply);
             }
+            Err(_) => break,
         }
+    }
+    (batch, replies)
+}
+
+fn answer(replies: Vec<Reply>, result: Result<(), Arc<StoreError>>) {
+    for reply in replies {
+        let _ = reply.send(result.clone());
+    }
+}
+
+async fn writer(backend: Arc<dyn Backend>, mut inbox: Inbox) {
+    while let Some(first) = inbox.recv().await {
+        let (batch, replies) = fold(first, &mut inbox);
         let result = backend.clone().commit(batch).await.map_err(Arc::new);
-        for reply in replies {
-            let _ = reply.send(result.clone());
-        }
+        answer(replies, result);
+    }
+}
+
+/// The writer for a store that commits in place; ends when every
+/// [`GroupCommit`] handle is gone.
+fn writer_thread(backend: &dyn Backend, mut inbox: Inbox) {
+    while let Some(first) = inbox.blocking_recv() {
+        let (batch, replies) = fold(first, &mut inbox);
+        let result = backend.commit_in_place(&batch).map_err(Arc::new);
+        answer(replies, result);
     }
 }
 
@@ -94,6 +135,62 @@ mod tests {
         {
             Box::pin(async move { Ok(vec![None; messages.len()]) })
         }
+    }
+
+    /// Commits in place, counting its transactions, slowly enough that
+    /// batches pile up behind each one.
+    #[derive(Default)]
+    struct InPlace {
+        commits: Mutex<Vec<usize>>,
+    }
+
+    impl Backend for InPlace {
+        fn load(self: Arc<Self>) -> BoxFuture<'static, Result<Snapshot, StoreError>> {
+            Box::pin(async { Ok(Snapshot::default()) })
+        }
+        fn commit(self: Arc<Self>, _: Batch) -> BoxFuture<'static, Result<(), StoreError>> {
+            Box::pin(async { Err(StoreError::Write("committed in place only".into())) })
+        }
+        fn commits_in_place(&self) -> bool {
+            true
+        }
+        fn commit_in_place(&self, batch: &Batch) -> Result<(), StoreError> {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            self.commits.lock().push(batch.records.len());
+            Ok(())
+        }
+        fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>> {
+            Box::pin(async { Ok(Stats::default()) })
+        }
+        fn linked(
+            self: Arc<Self>,
+            messages: Vec<crate::engine::effect::Counterpart>,
+        ) -> BoxFuture<'static, Result<Vec<Option<crate::engine::event::Linked>>, StoreError>>
+        {
+            Box::pin(async move { Ok(vec![None; messages.len()]) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_store_that_commits_in_place_gets_a_writer_thread_that_folds_too() {
+        let backend = Arc::new(InPlace::default());
+        let commit = GroupCommit::start(backend.clone());
+        let tasks: Vec<_> = (0..200)
+            .map(|user| {
+                let commit = commit.clone();
+                tokio::spawn(async move { commit.commit(one_record(user)).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+        let commits = backend.commits.lock().clone();
+        assert_eq!(commits.iter().sum::<usize>(), 200, "every record once");
+        assert!(
+            commits.len() < 200,
+            "no folding: {} transactions",
+            commits.len()
+        );
     }
 
     fn one_record(user: i64) -> Batch {

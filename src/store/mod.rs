@@ -172,6 +172,24 @@ pub trait Backend: Send + Sync + 'static {
     /// batch survives a crash or power loss.
     fn commit(self: Arc<Self>, batch: Batch) -> BoxFuture<'static, Result<(), StoreError>>;
 
+    /// Whether [`Backend::commit_in_place`] commits (the embedded store,
+    /// whose commit is blocking work anyway): then the group commit runs
+    /// on a thread of its own and commits there, without handing each
+    /// transaction to the blocking pool and back.
+    fn commits_in_place(&self) -> bool {
+        false
+    }
+
+    /// [`Backend::commit`] on the calling thread, blocking it until the
+    /// batch is durable, for backends whose [`Backend::commits_in_place`]
+    /// says so.
+    fn commit_in_place(&self, batch: &Batch) -> Result<(), StoreError> {
+        let _ = batch;
+        Err(StoreError::Write(
+            "this store commits asynchronously".into(),
+        ))
+    }
+
     /// Counts for operators.
     fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>>;
 
