@@ -153,6 +153,7 @@ fn everything() -> Batch {
             ),
         ],
         outbox_done: Vec::new(),
+        update_ids: Vec::new(),
     }
 }
 

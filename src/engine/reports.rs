@@ -108,6 +108,20 @@ impl Engine {
         self.reports.next_id.store(last_id + 1, Ordering::SeqCst);
     }
 
+    /// A report another instance filed (see [`super::replica`]).
+    pub(super) fn replicate_filed(&self, id: ReportId, report: &Report) {
+        self.reports.open.lock().insert(id, report.clone());
+        self.reports.next_id.fetch_max(id.0 + 1, Ordering::SeqCst);
+    }
+
+    /// A report another instance handled. (A reopened report is not in
+    /// the record; it shows again after a restart.)
+    pub(super) fn replicate_status(&self, id: ReportId, status: ReportStatus) {
+        if status != ReportStatus::Open {
+            self.reports.open.lock().remove(&id);
+        }
+    }
+
     /// Files `report` as open under a new id.
     pub(super) fn file(&self, report: Report, out: &mut Outcome) -> ReportId {
         let id = ReportId(self.reports.next_id.fetch_add(1, Ordering::SeqCst).max(1));

@@ -151,6 +151,7 @@ pub struct Poller {
     requests: Option<Requests>,
 }
 
+mod replica_sync;
 mod requests;
 
 impl Poller {
@@ -298,51 +299,33 @@ impl Poller {
     /// its effects are durable (updates already applied count as durable).
     async fn apply(&mut self, updates: &[Update]) -> anyhow::Result<Applied> {
         let now = Timestamp::now();
-        let mut last = self.last_applied;
-        let mut events = Vec::new();
-        for update in updates {
-            let id = i64::from(update.id.0);
-            if last.is_some_and(|applied| id <= applied) {
-                continue; // delivered again: already applied
-            }
-            last = Some(id);
-            if let teloxide::types::UpdateKind::Message(message) = &update.kind {
-                let lag = now.0.saturating_sub(message.date.timestamp().max(0) as u64);
-                self.metrics.update_applied(lag);
-            }
-            let hint = inbound::spoken_language(update);
-            events.extend(hint.map(|event| (event, None)));
-            if let Some(event) = inbound::classify(update, &self.bot_username) {
-                events.push((event, inbound::written(update)));
-            }
-        }
-        if self.stale && last != self.last_applied && self.reload().await.is_none() {
-            if !self.source.redelivers_failures() {
-                self.last_applied = last;
-                let events: Vec<Event> = events.into_iter().map(|(event, _)| event).collect();
-                self.refuse(&events);
-            }
-            return Ok(Applied::NotDurable);
-        }
+        let ids: Vec<i64> = updates.iter().map(|u| i64::from(u.id.0)).collect();
+        let Ok(applied) = self.sync(&ids).await else {
+            return Ok(self.unavailable(updates, now));
+        };
+        let fresh = self.fresh(updates, applied.as_deref(), now);
         // Screened only now: while the store is unreadable no text goes to
         // the moderator.
         let engine = &self.engine;
         let chatting = |user| matches!(engine.presence_of(user), Presence::Chatting(_));
-        let mut events = self.screener.screen(events, chatting).await;
+        let mut events = self.screener.screen(fresh.events, chatting).await;
         self.resolve_links(&mut events).await?;
         let outcomes: Vec<_> = events
             .iter()
             .map(|event| (event.user(), self.engine.handle(event, now)))
             .collect();
-        if last == self.last_applied {
+        if fresh.ids.is_empty() {
+            self.end_turn().await;
             return Ok(Applied::Durable);
         }
-        let previous = std::mem::replace(&mut self.last_applied, last);
+        let previous = std::mem::replace(&mut self.last_applied, fresh.last);
         let mut outcome = Outcome::default();
         outcomes.iter().for_each(|(_, o)| outcome.extend(o.clone()));
-        if let Err(tried) = self.settle(outcome, last).await {
+        let settled = self.settle(outcome, fresh.last, fresh.ids.clone()).await;
+        self.end_turn().await;
+        if let Err(tried) = settled {
             if self.source.redelivers_failures() {
-                return Ok(self.unless_durable(previous, last).await);
+                return Ok(self.unless_durable(previous, fresh.last, fresh.ids).await);
             }
             self.degrade(outcomes, &tried).await?;
         }
@@ -418,6 +401,7 @@ impl Poller {
         &mut self,
         mut outcome: Outcome,
         last_update_id: Option<i64>,
+        update_ids: Vec<i64>,
     ) -> Result<(), Vec<u64>> {
         self.seen.filter(&mut outcome.records, Timestamp::now());
         let jobs: Vec<Job> = outcome
@@ -444,6 +428,7 @@ impl Poller {
             last_update_id,
             outbox_add: jobs.iter().map(|job| (job.seq, job.send.clone())).collect(),
             outbox_done: acked,
+            update_ids,
         };
         // Kept to put back if the commit fails (rare, so cloned then).
         let (done_back, links_back) = (
@@ -542,15 +527,17 @@ impl Poller {
 
     /// After a failed commit of updates Telegram will deliver again: reloads
     /// the engine, and unless the commit landed all the same (Redis applied
-    /// it, the reply was lost: the stored update id says so), forgets the
-    /// updates, so the retry is applied as new.
-    async fn unless_durable(&mut self, previous: Option<i64>, last: Option<i64>) -> Applied {
+    /// it, the reply was lost: the store says the updates are applied),
+    /// forgets the updates, so the retry is applied as new.
+    async fn unless_durable(
+        &mut self,
+        previous: Option<i64>,
+        last: Option<i64>,
+        ids: Vec<i64>,
+    ) -> Applied {
         self.stale = true;
-        if self.reload().await.is_some() {
-            let stored = self.store.clone().load().await.ok();
-            if stored.is_some_and(|s| s.last_update_id >= last) {
-                return Applied::Durable;
-            }
+        if self.reload().await.is_some() && self.landed(last, ids).await {
+            return Applied::Durable;
         }
         self.last_applied = previous;
         Applied::NotDurable
@@ -579,11 +566,10 @@ impl Poller {
         let mut next = Some(first);
         let (at, now) = (Timestamp::now(), tokio::time::Instant::now());
         let mut replayed = false;
+        let mut feedbacks = Vec::new();
         while let Some(done) = next {
             replayed |= done.seq != 0 && done.seq < self.replayed_below;
-            if let Some(feedback) = done.feedback {
-                outcome.extend(self.feedback(feedback));
-            }
+            feedbacks.extend(done.feedback);
             let links =
                 done.links
                     .into_iter()
@@ -591,13 +577,24 @@ impl Poller {
             self.deferred.note(done.seq, links, now);
             next = self.finished.try_recv().ok();
         }
+        if !feedbacks.is_empty() {
+            // Decided on the latest state; if the turn can't be had, the
+            // fenced commit refuses a stale decision.
+            let _ = self.sync(&[]).await;
+            for feedback in feedbacks {
+                outcome.extend(self.feedback(feedback));
+            }
+        }
         if outcome.records.is_empty() && outcome.sends.is_empty() {
+            self.end_turn().await;
             if replayed {
                 self.flush_deferred().await;
             }
             return Ok(()); // the bookkeeping rides with the next commit
         }
-        if let Err(tried) = self.settle(outcome.clone(), None).await {
+        let settled = self.settle(outcome.clone(), None, Vec::new()).await;
+        self.end_turn().await;
+        if let Err(tried) = settled {
             self.degrade(vec![(None, outcome)], &tried).await?;
         }
         Ok(())
@@ -627,7 +624,8 @@ impl Poller {
     /// Lets the engine end idle chats and long searches, and flushes
     /// pending outbox removals.
     async fn housekeeping(&mut self) -> anyhow::Result<()> {
-        if self.reload().await.is_none() {
+        self.heartbeat().await;
+        if self.sync(&[]).await.is_err() {
             return Ok(());
         }
         let now = Timestamp::now();
@@ -641,9 +639,12 @@ impl Poller {
             outcome.record(Record::PruneLinks { before });
         }
         if outcome.records.is_empty() && outcome.sends.is_empty() {
+            self.end_turn().await;
             return Ok(());
         }
-        if let Err(tried) = self.settle(outcome.clone(), None).await {
+        let settled = self.settle(outcome.clone(), None, Vec::new()).await;
+        self.end_turn().await;
+        if let Err(tried) = settled {
             self.degrade(vec![(None, outcome)], &tried).await?;
         }
         Ok(())
@@ -671,7 +672,7 @@ impl Poller {
     /// deferred for another try.
     async fn flush_deferred(&mut self) {
         if !self.deferred.is_empty() {
-            let _ = self.settle(Outcome::default(), None).await;
+            let _ = self.settle(Outcome::default(), None, Vec::new()).await;
         }
     }
 

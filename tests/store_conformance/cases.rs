@@ -228,6 +228,7 @@ fn every_record() -> (Batch, Snapshot) {
         last_update_id: Some(900),
         outbox_add: outbox,
         outbox_done: vec![],
+        update_ids: Vec::new(),
     };
     (batch, snapshot)
 }
@@ -341,6 +342,7 @@ pub async fn a_failing_batch_applies_nothing<H: Harness>() {
         last_update_id: Some(2),
         outbox_add: vec![(1, tell(1))],
         outbox_done: vec![],
+        update_ids: Vec::new(),
     };
     store.clone().commit(failing).await.unwrap_err();
     assert_eq!(store.clone().load().await.unwrap(), before);

@@ -155,6 +155,7 @@ pub(super) fn every_record() -> (Batch, Snapshot) {
         last_update_id: Some(900),
         outbox_add: outbox.clone(),
         outbox_done: vec![],
+        update_ids: Vec::new(),
     };
     let snapshot = Snapshot {
         pairs: vec![(u(1), u(2), t(20))],
@@ -415,6 +416,7 @@ async fn a_failing_batch_applies_nothing() {
             },
         )],
         outbox_done: vec![],
+        update_ids: Vec::new(),
     };
     let err = store.clone().commit(failing).await.unwrap_err();
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
