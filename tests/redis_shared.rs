@@ -230,9 +230,17 @@ async fn churn(store: Arc<RedisStore>, seed: u64, steps: usize) -> Engine {
         }
         tokio::task::yield_now().await;
     }
+    engine
+}
+
+/// A last turn, once every instance has stopped deciding.
+async fn catch_up(store: &Arc<RedisStore>, engine: Engine) -> Engine {
     let begun = store.clone().begin(vec![]).await.unwrap();
-    engine.apply_replicated(&begun.changes);
     store.clone().end().await.unwrap();
+    if begun.reload {
+        return engine.rebuilt_from(&store.clone().load().await.unwrap());
+    }
+    engine.apply_replicated(&begun.changes);
     engine
 }
 
@@ -244,7 +252,8 @@ async fn two_engines_racing_on_one_prefix_keep_the_invariants() {
         tokio::spawn(churn(a.clone(), 0x9E37_79B9, 300)),
         tokio::spawn(churn(b.clone(), 0x7F4A_7C15, 300)),
     );
-    let (ea, eb) = (ea.unwrap(), eb.unwrap());
+    let ea = catch_up(&a, ea.unwrap()).await;
+    let eb = catch_up(&b, eb.unwrap()).await;
     let stored = Engine::restore(&a.clone().load().await.unwrap());
     stored
         .check_invariants()

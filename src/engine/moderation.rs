@@ -288,10 +288,11 @@ impl Engine {
         self.drop_unreachable(user, now, out);
     }
 
-    /// A ban another instance recorded (see [`super::replica`]): as if
-    /// restored; the reports that led to it are spent.
+    /// A ban another instance recorded (see [`super::replica`]); the
+    /// reports that led to it are spent. Its end is announced by the
+    /// instance that imposed it, so not put on this one's clock.
     pub(super) fn replicate_ban(&self, user: UserId, ban: &Ban) {
-        self.restore_sanctions(&[(user, ban.clone())], &[]);
+        self.sanctions.bans.insert(user, ban.clone());
         self.sanctions.reports.remove(&user);
     }
 

@@ -12,8 +12,9 @@
 //!
 //! What is not replicated (it is in no record): flood windows, a pending
 //! /link request, an open age question in /settings, a captcha in
-//! progress, a relaxed search's wider wishes (each replica relaxes at the
-//! same time on its own clock), and a broadcast's progress (a broadcast
+//! progress, a relaxed search's wider wishes (the instance where the search
+//! started relaxes it), the announcement of a ban's end (made by the
+//! instance that imposed the ban), and a broadcast's progress (a broadcast
 //! runs on the instance where it started; the others only learn that it
 //! finished). docs/scaling.md lists what that means for users.
 
@@ -101,7 +102,8 @@ impl Engine {
         self.buckets.restore(ticket, user, class);
         self.presence.insert(user, Presence::Searching(ticket));
         self.watch_search(user, ticket, When::At(since));
-        self.watch_relax(user, ticket, &class, When::At(since));
+        // Not on the relax clock: relaxing is in no record, so only the
+        // instance where the search started relaxes it (and says so once).
     }
 
     fn replay_dequeue(&self, ticket: Ticket, user: UserId) {

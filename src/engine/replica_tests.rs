@@ -70,12 +70,17 @@ fn run(engine: &Engine, step: &Step, now: Timestamp) -> Outcome {
             now,
         ),
         Step::Wishes(u, seed) => {
+            // As /settings changes them: a waiter moves buckets and looks
+            // again.
             let mut out = Outcome::default();
             engine.update_profile(UserId(u), &mut out, |p| {
                 p.gender = [None, Some(Gender::Male), Some(Gender::Female)][seed as usize % 3];
                 p.wants_gender =
                     [None, Some(Gender::Male), Some(Gender::Female)][(seed as usize / 3) % 3];
             });
+            if let Some((ticket, class)) = engine.rebucket(UserId(u)) {
+                engine.rematch(UserId(u), ticket, &class, now, &mut out);
+            }
             out
         }
         Step::Ban(u, secs) => engine.handle(
