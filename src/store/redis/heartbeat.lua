@@ -9,8 +9,9 @@
 --
 -- Every outbox whose instance has given no sign of life within its time is
 -- moved into this instance's outbox, under fresh send numbers from ARGV[7]
--- on, in one go (so two instances can't both adopt it). Returns the moved
--- sends as a flat list { seq, send, seq, send, ... }.
+-- on, in one go (so two instances can't both adopt it). Returns how many
+-- other instances are alive, then the moved sends:
+-- { others, { seq, send, seq, send, ... } }.
 
 local alive, me, ms, instances = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local prefix, legacy = ARGV[5], ARGV[6]
@@ -20,6 +21,7 @@ local next_seq = tonumber(ARGV[7])
 redis.call('SET', alive .. me, '1', 'PX', ms)
 redis.call('SADD', instances, me)
 
+local others = 0
 local moved = {}
 local function adopt(key)
   local t = redis.call('TYPE', key)
@@ -45,9 +47,11 @@ for _, other in ipairs(redis.call('SMEMBERS', instances)) do
   if other ~= me and redis.call('EXISTS', alive .. other) == 0 then
     adopt(prefix .. other)
     redis.call('SREM', instances, other)
+  elseif other ~= me then
+    others = others + 1
   end
 end
 if legacy ~= mine then
   adopt(legacy)
 end
-return moved
+return { others, moved }

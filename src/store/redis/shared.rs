@@ -66,6 +66,9 @@ pub(super) struct Shared {
     pub version: AtomicU64,
     /// Whether `begin` took the lease and no fenced commit released it yet.
     pub holding: AtomicBool,
+    /// Whether the last heartbeat found no other instance alive: `begin`
+    /// then only reads (see [`RedisStore::begin_shared`]).
+    pub alone: AtomicBool,
 }
 
 impl Shared {
@@ -75,6 +78,7 @@ impl Shared {
             token: format!("{instance}:{:016x}", random_u64()),
             version: AtomicU64::new(0),
             holding: AtomicBool::new(false),
+            alone: AtomicBool::new(false),
         }
     }
 }
@@ -141,10 +145,22 @@ impl RedisStore {
     /// Takes the lease (waiting for another instance's for up to
     /// [`LEASE_WAIT`]) and reports what changed since this instance's
     /// version and which of `updates` are already applied.
+    ///
+    /// An instance that found no other alive at its last heartbeat first
+    /// only reads: if no lease is held and the version is its own, it
+    /// decides without taking the lease (the fenced commit still refuses
+    /// the decision if another instance took a turn meanwhile). So a single
+    /// instance writes nothing to begin a decision, and a stalled server
+    /// fails the commit, as before, rather than the begin.
     pub(super) async fn begin_shared(&self, updates: &[i64]) -> Result<Begun, StoreError> {
         let Some(shared) = &self.shared else {
             return Ok(Begun::default());
         };
+        if shared.alone.load(Ordering::SeqCst) {
+            if let Some(begun) = self.begin_alone(shared, updates).await? {
+                return Ok(begun);
+            }
+        }
         let deadline = Instant::now() + LEASE_WAIT;
         loop {
             let reply = self.begin_once(shared, updates).await?;
@@ -169,6 +185,52 @@ impl RedisStore {
                 }
             }
         }
+    }
+
+    /// The read-only begin of an instance alone: `None` if another
+    /// instance holds the lease or committed since (then the lease it is).
+    async fn begin_alone(
+        &self,
+        shared: &Shared,
+        updates: &[i64],
+    ) -> Result<Option<Begun>, StoreError> {
+        let k = &self.keys;
+        let mut pipe = ::redis::pipe();
+        pipe.get(k.lease()).get(k.version());
+        for id in updates {
+            pipe.exists(format!("{}{id}", k.update_prefix()));
+        }
+        let mut conn = self.conn.clone();
+        let (holder, version, found): (Option<String>, Option<u64>, Vec<bool>) = {
+            let reply: Vec<::redis::Value> = pipe
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| self.read_error(e))?;
+            let mut reply = reply.into_iter();
+            let mut next = || reply.next().unwrap_or(::redis::Value::Nil);
+            let holder = ::redis::from_redis_value(next()).map_err(|e| self.read_error(e))?;
+            let version = ::redis::from_redis_value(next()).map_err(|e| self.read_error(e))?;
+            let found = updates
+                .iter()
+                .map(|_| ::redis::from_redis_value(next()))
+                .collect::<Result<_, _>>()
+                .map_err(|e| self.read_error(e))?;
+            (holder, version, found)
+        };
+        let current = version.unwrap_or(0) == shared.version.load(Ordering::SeqCst);
+        if holder.is_some_and(|h| h != shared.token) || !current {
+            return Ok(None);
+        }
+        let applied = updates
+            .iter()
+            .zip(found)
+            .filter_map(|(id, yes)| yes.then_some(*id))
+            .collect();
+        Ok(Some(Begun {
+            changes: Vec::new(),
+            reload: false,
+            applied: Some(applied),
+        }))
     }
 
     /// One run of `begin.lua`: the reply, or how long the other
@@ -268,7 +330,7 @@ impl RedisStore {
         };
         let k = &self.keys;
         let mut conn = self.conn.clone();
-        let moved: Vec<(u64, Vec<u8>)> = self
+        let (others, moved): (u64, Vec<(u64, Vec<u8>)>) = self
             .heartbeat
             .arg(k.alive_prefix())
             .arg(&shared.instance)
@@ -280,6 +342,7 @@ impl RedisStore {
             .invoke_async(&mut conn)
             .await
             .map_err(|e| self.read_error(e))?;
+        shared.alone.store(others == 0, Ordering::SeqCst);
         moved
             .into_iter()
             .map(|(seq, raw)| Ok((seq, self.decode(&raw, "outbox")?)))
