@@ -38,6 +38,7 @@ pub struct ReportId(pub u64);
 
 /// Where a report stands. Stored by variant index: append only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ReportStatus {
     Open,
     Dismissed,
