@@ -180,7 +180,7 @@ fn a_replica_of_reports_and_album_parts_matches_the_origin() {
     let report = Event::Callback {
         user: UserId(1),
         query_id: "q".into(),
-        data: ReportReason::Spam.callback_data().into(),
+        data: ReportReason::Spam.callback_data(),
     };
     records.extend(origin.handle(&report, now).records);
     let part = Event::AlbumPart {
@@ -201,7 +201,7 @@ fn a_replica_of_reports_and_album_parts_matches_the_origin() {
     let next = Event::Callback {
         user: UserId(2),
         query_id: "q".into(),
-        data: ReportReason::Spam.callback_data().into(),
+        data: ReportReason::Spam.callback_data(),
     };
     let filed = |out: Outcome| {
         out.records.into_iter().find_map(|r| match r {

@@ -46,6 +46,12 @@
 //! every update is answered "temporarily unavailable" and nothing reaches
 //! the engine until a reload from the store succeeds.
 //!
+//! Before step 2, and wherever else the engine decides, the loop takes its
+//! turn on the store (`replica_sync`): with several instances on one Redis
+//! prefix this brings the engine up to date with the others' commits and
+//! tells which updates another instance already applied; with one process
+//! it costs nothing. What happens after a failed commit is in `failures`.
+//!
 //! Step 1 and the acknowledgement in step 5 are the [`UpdateSource`]'s: the
 //! same loop serves a webhook, where each update's HTTP 200 waits for its
 //! commit, and a failed commit (or a stale engine) is answered 5xx for
@@ -151,6 +157,7 @@ pub struct Poller {
     requests: Option<Requests>,
 }
 
+mod failures;
 mod replica_sync;
 mod requests;
 
@@ -454,110 +461,6 @@ impl Poller {
         }
     }
 
-    /// After a failed commit the engine is ahead of the store: rebuild it
-    /// from what is durable, tell the users whose action was lost, and still
-    /// deliver what changed no state (plain relays).
-    ///
-    /// A commit reported as failed may have landed (Redis applied it, the
-    /// reply was lost). If the reload finds its sends in the outbox, the
-    /// batch is durable as a whole and its sends are on their way: nobody
-    /// is told anything went wrong.
-    async fn degrade(
-        &mut self,
-        outcomes: Vec<(Option<UserId>, Outcome)>,
-        tried: &[u64],
-    ) -> anyhow::Result<()> {
-        self.stale = true;
-        let landed = self.reload().await.unwrap_or_default();
-        if landed.iter().any(|seq| tried.contains(seq)) {
-            return Ok(());
-        }
-        let mut jobs = Vec::new();
-        for (user, outcome) in outcomes {
-            if outcome.records.iter().all(is_bookkeeping) {
-                let engine = &self.engine;
-                jobs.extend(outcome.sends.into_iter().map(|send| job(engine, 0, send)));
-            } else if let Some(user) = user {
-                let send = Outbound::Tell {
-                    user,
-                    text: Text::TemporarilyUnavailable,
-                };
-                jobs.push(job(&self.engine, 0, send));
-            }
-        }
-        self.dispatcher.enqueue(jobs);
-        Ok(())
-    }
-
-    /// Rebuilds a stale engine from the store. Returns `None` while the
-    /// store can't be read; otherwise the outbox numbers of sends whose
-    /// commit was reported as failed but had landed, now being sent.
-    async fn reload(&mut self) -> Option<Vec<u64>> {
-        if !self.stale {
-            return Some(Vec::new());
-        }
-        match self.store.clone().load().await {
-            Ok(snapshot) => {
-                self.engine = self.engine.rebuilt_from(&snapshot);
-                self.stale = false;
-                let unsure = std::mem::take(&mut self.unsure);
-                let landed: Vec<Job> = snapshot
-                    .outbox
-                    .into_iter()
-                    .filter(|(seq, _)| unsure.contains(seq))
-                    .map(|(seq, send)| job(&self.engine, seq, send))
-                    .collect();
-                let seqs = landed.iter().map(|job| job.seq).collect();
-                if !landed.is_empty() {
-                    tracing::warn!(
-                        sends = landed.len(),
-                        "a commit reported as failed had landed; sending its messages"
-                    );
-                    self.dispatcher.enqueue(landed);
-                }
-                tracing::info!("state reloaded from the store; serving again");
-                Some(seqs)
-            }
-            Err(error) => {
-                tracing::error!(%error, "the store can't be read; refusing state changes until it can");
-                None
-            }
-        }
-    }
-
-    /// After a failed commit of updates Telegram will deliver again: reloads
-    /// the engine, and unless the commit landed all the same (Redis applied
-    /// it, the reply was lost: the store says the updates are applied),
-    /// forgets the updates, so the retry is applied as new.
-    async fn unless_durable(
-        &mut self,
-        previous: Option<i64>,
-        last: Option<i64>,
-        ids: Vec<i64>,
-    ) -> Applied {
-        self.stale = true;
-        if self.reload().await.is_some() && self.landed(last, ids).await {
-            return Applied::Durable;
-        }
-        self.last_applied = previous;
-        Applied::NotDurable
-    }
-
-    /// Answers every user of `events` "temporarily unavailable", once each.
-    fn refuse(&self, events: &[Event]) {
-        let mut users: Vec<UserId> = events.iter().filter_map(Event::user).collect();
-        users.sort_by_key(|u| u.0);
-        users.dedup();
-        let jobs = users.into_iter().map(|user| {
-            let send = Outbound::Tell {
-                user,
-                text: Text::TemporarilyUnavailable,
-            };
-            job(&self.engine, 0, send)
-        });
-        self.dispatcher.enqueue(jobs);
-    }
-
     /// Sends finished: defer their outbox removals and links to the next
     /// commit, and let the engine react at once to any that failed for good.
     async fn on_done(&mut self, first: Done) -> anyhow::Result<()> {
@@ -736,12 +639,6 @@ async fn next_request(requests: &mut Option<Requests>) -> crate::submit::Request
         Some(requests) => requests.next().await,
         None => std::future::pending().await,
     }
-}
-
-/// Records that only keep books (counters, last seen): losing them to a
-/// failed commit changes nobody's chat.
-fn is_bookkeeping(record: &Record) -> bool {
-    matches!(record, Record::Seen { .. } | Record::Count { .. })
 }
 
 /// Completes at `deadline`; never, if there is none.
