@@ -23,6 +23,13 @@
 //! users the bot is temporarily unavailable (its degraded mode) and carries
 //! on when the server answers again.
 //!
+//! **Several instances.** A store opened with [`RedisStore::open_instance`]
+//! (the running bot, named by `INSTANCE_ID`) takes turns with the other
+//! instances on its prefix: [`Backend::begin`] before a decision, a fenced
+//! commit after it, and an outbox of its own ([`shared`]). A store opened
+//! with [`RedisStore::open`] (the CLI, the tests of the store itself)
+//! commits as before.
+//!
 //! The key layout is in [`keys`]; the mapping from records to script
 //! operations in [`ops`]; loading, stats and links in [`load`].
 
