@@ -242,6 +242,12 @@ pub trait Backend: Send + Sync + 'static {
         Box::pin(async { Ok(Vec::new()) })
     }
 
+    /// Whether [`Backend::begin`] says which updates are applied (several
+    /// instances); otherwise the last applied update id tells.
+    fn tracks_updates(&self) -> bool {
+        false
+    }
+
     /// Which of `updates` are applied, for a store that tracks update ids
     /// (`None`: it goes by `last_update_id`).
     fn applied_updates(

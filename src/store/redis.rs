@@ -293,6 +293,10 @@ impl Backend for RedisStore {
         Box::pin(async move { self.heartbeat_shared(next_seq).await })
     }
 
+    fn tracks_updates(&self) -> bool {
+        self.shared.is_some()
+    }
+
     fn applied_updates(
         self: Arc<Self>,
         updates: Vec<i64>,

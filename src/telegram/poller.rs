@@ -306,17 +306,23 @@ impl Poller {
     /// its effects are durable (updates already applied count as durable).
     async fn apply(&mut self, updates: &[Update]) -> anyhow::Result<Applied> {
         let now = Timestamp::now();
-        let ids: Vec<i64> = updates.iter().map(|u| i64::from(u.id.0)).collect();
-        let Ok(applied) = self.sync(&ids).await else {
+        // While the store is unreadable nothing is decided, and no text
+        // goes to the moderator.
+        if self.reload().await.is_none() {
             return Ok(self.unavailable(updates, now));
-        };
-        let fresh = self.fresh(updates, applied.as_deref(), now);
-        // Screened only now: while the store is unreadable no text goes to
-        // the moderator.
+        }
+        let mut fresh = self.fresh(updates, now);
+        // Screened and linked before this instance takes its turn, so that
+        // other instances never wait for the moderator or a link.
         let engine = &self.engine;
         let chatting = |user| matches!(engine.presence_of(user), Presence::Chatting(_));
-        let mut events = self.screener.screen(fresh.events, chatting).await;
+        let written = std::mem::take(&mut fresh.events);
+        let mut events = self.screener.screen(written, chatting).await;
         self.resolve_links(&mut events).await?;
+        let Ok(applied) = self.sync(&fresh.ids).await else {
+            return Ok(self.unavailable(updates, now));
+        };
+        let events = fresh.without(events, applied.as_deref());
         let outcomes: Vec<_> = events
             .iter()
             .map(|event| (event.user(), self.engine.handle(event, now)))

@@ -12,10 +12,14 @@
 //! `end` do nothing and cost nothing. See `src/store/redis/shared.rs`.
 //!
 //! Which updates are new: a store shared by instances behind a load
-//! balancer says which of a batch's update ids any instance applied
-//! already (a webhook update retried on another instance, whose ids are not
-//! in order); the embedded store goes by the last applied id, as long
-//! polling and a single webhook deliver in order.
+//! balancer says, when the turn begins, which of a batch's update ids any
+//! instance applied already (a webhook update retried on another instance,
+//! whose ids are not in order); the embedded store goes by the last applied
+//! id, as long polling and a single webhook deliver in order.
+//!
+//! The turn is taken after the batch is screened (the AI moderator may take
+//! seconds) and its links are looked up, so other instances never wait for
+//! those.
 
 use super::{inbound, job, Poller};
 use crate::domain::Timestamp;
@@ -32,6 +36,26 @@ pub(super) struct Fresh {
     pub last: Option<i64>,
     /// Their events, with what was written, for the screener.
     pub events: Vec<(Event, Option<Written>)>,
+    /// The update id of each event.
+    origins: Vec<i64>,
+}
+
+impl Fresh {
+    /// `events` (the screened [`Fresh::events`], in order) without those
+    /// of updates another instance turned out to have applied; those
+    /// updates leave [`Fresh::ids`] too.
+    pub fn without(&mut self, events: Vec<Event>, applied: Option<&[i64]>) -> Vec<Event> {
+        let Some(applied) = applied.filter(|a| !a.is_empty()) else {
+            return events;
+        };
+        self.ids.retain(|id| !applied.contains(id));
+        events
+            .into_iter()
+            .zip(&self.origins)
+            .filter(|(_, id)| !applied.contains(id))
+            .map(|(event, _)| event)
+            .collect()
+    }
 }
 
 impl Poller {
@@ -99,25 +123,21 @@ impl Poller {
         self.dispatcher.enqueue(jobs.collect::<Vec<_>>());
     }
 
-    /// The updates of `updates` not applied before: not in `applied` when
-    /// the store keeps track, else above the last applied id.
-    pub(super) fn fresh(
-        &self,
-        updates: &[Update],
-        applied: Option<&[i64]>,
-        now: Timestamp,
-    ) -> Fresh {
+    /// The updates of `updates` not applied before, as far as this
+    /// process knows: above the last applied id, or, when the store keeps
+    /// track of applied updates, all of them (the store says which are
+    /// applied once this instance has its turn; see [`Fresh::without`]).
+    pub(super) fn fresh(&self, updates: &[Update], now: Timestamp) -> Fresh {
+        let by_store = self.store.tracks_updates();
         let mut fresh = Fresh {
             ids: Vec::new(),
             last: self.last_applied,
             events: Vec::new(),
+            origins: Vec::new(),
         };
         for update in updates {
             let id = i64::from(update.id.0);
-            let seen = match applied {
-                Some(applied) => applied.contains(&id),
-                None => self.last_applied.is_some_and(|last| id <= last),
-            };
+            let seen = !by_store && self.last_applied.is_some_and(|last| id <= last);
             fresh.last = fresh.last.max(Some(id));
             if seen {
                 continue; // delivered again: already applied
@@ -132,6 +152,8 @@ impl Poller {
             if let Some(event) = inbound::classify(update, &self.bot_username) {
                 fresh.events.push((event, inbound::written(update)));
             }
+            let added = fresh.events.len() - fresh.origins.len();
+            fresh.origins.extend(std::iter::repeat_n(id, added));
         }
         fresh
     }
@@ -143,7 +165,7 @@ impl Poller {
     /// unavailable, as before.
     pub(super) fn unavailable(&mut self, updates: &[Update], now: Timestamp) -> Applied {
         if !self.source.redelivers_failures() {
-            let fresh = self.fresh(updates, None, now);
+            let fresh = self.fresh(updates, now);
             if fresh.ids.is_empty() {
                 return Applied::Durable;
             }
