@@ -100,8 +100,9 @@ pub(super) fn is_replicated(record: &Record) -> bool {
     )
 }
 
-/// The arguments in front of a fenced batch's ops (see `apply.lua`), and
-/// whether the batch appends to the log.
+/// The arguments in front of a fenced batch's ops (see `apply.lua`): the
+/// lease and version to check, the change-log entry (its replicated
+/// records; empty if it has none) and the update ids to mark.
 pub(super) fn fence_args(
     keys: &Keys,
     shared: &Shared,
