@@ -70,7 +70,15 @@ verdict() {
         *) echo "" ;;
     esac
 }
-store_line() { grep -E "^$1" "$LOGS/store.log" 2>/dev/null | head -1; }
+# store_line STORE PATTERN: the first line starting with PATTERN in the
+# section of the store bench's output for STORE (embedded or redis).
+store_line() {
+    awk -v want="$1" -v pat="^$2" '
+        /^== embedded store/ { in_store = "embedded" }
+        /^== Redis store/ { in_store = "redis" }
+        in_store == want && $0 ~ pat { print; exit }
+    ' "$LOGS/store.log" 2>/dev/null
+}
 
 row() { printf '| %-44s | %-22s | %-52s |\n' "$1" "$2" "$3"; }
 
@@ -86,10 +94,12 @@ row() { printf '| %-44s | %-22s | %-52s |\n' "$1" "$2" "$3"; }
     row "Engine /next churn (calls)" "—" "$(engine_rate next_churn/ops)"
     row "Engine relay (messages)" "—" "$(engine_rate relay/message)"
     row "Engine mixed, 1 thread (calls)" "—" "$(engine_rate mixed/threads/1)"
-    tp=$(store_line 'throughput:')
-    row "Store: durable state changes/s" "≥ 100,000/s" "$(sed -e 's/throughput: //' -e 's/ durable.*//' <<<"$tp") $(verdict "$tp")"
-    paced=$(store_line 'paced at')
-    row "Store: commit wait p99 at 10,000/s" "≤ 5 ms" "$(grep -oE 'p99 [0-9.]+ ms' <<<"$paced") $(verdict "$paced")"
+    for store in embedded redis; do
+        tp=$(store_line $store 'throughput:')
+        row "Store ($store): durable state changes/s" "≥ 100,000/s" "$(sed -e 's/throughput: //' -e 's/ durable.*//' <<<"$tp") $(verdict "$tp")"
+        paced=$(store_line $store 'paced at')
+        row "Store ($store): commit wait p99 at 10,000/s" "≤ 5 ms" "$(grep -oE 'p99 [0-9.]+ ms' <<<"$paced") $(verdict "$paced")"
+    done
     l=$(grep -F 'relayed messages/s' "$LOGS/loadgen.log" 2>/dev/null | head -1)
     row "Loadgen: relayed messages/s, 10,000 users" "≥ 20,000/s" "$(loadgen_value loadgen 'relayed messages/s' | sed 's/ *\[.*//') $(verdict "$l")"
     l=$(grep -F 'bot CPU per relayed message' "$LOGS/loadgen.log" 2>/dev/null | head -1)
