@@ -175,12 +175,15 @@ fn texts() -> Vec<String> {
     out
 }
 
+/// A change to a plain text update.
+type Edit = Box<dyn Fn(&mut Value)>;
+
 /// Variations of the envelope: odd values where teloxide is strict.
 fn odd_texts() -> Vec<String> {
     let base =
         || -> Value { serde_json::from_str(&private(300, json!({"text": "hello"}))).unwrap() };
     let mut out = Vec::new();
-    let mut edits: Vec<Box<dyn Fn(&mut Value)>> = vec![
+    let mut edits: Vec<Edit> = vec![
         Box::new(|u| u["update_id"] = json!(-1)),
         Box::new(|u| u["update_id"] = json!(u64::from(u32::MAX) + 1)),
         Box::new(|u| u["message"]["date"] = json!(-5)),
