@@ -23,10 +23,27 @@ type Reply = oneshot::Sender<Result<(), Arc<StoreError>>>;
 /// The most batches folded into one transaction.
 const MAX_FOLDED: usize = 1024;
 
-/// A handle to the writer task. Cheap to clone.
+/// A handle to the writer. Cheap to clone.
 #[derive(Clone)]
 pub struct GroupCommit {
+    // Dropped first: the last handle closes the queue, then waits for the
+    // writer thread (if any) to see that and let go of the store.
     queue: mpsc::UnboundedSender<(Batch, Reply)>,
+    _thread: Option<Arc<Joined>>,
+}
+
+/// The writer thread, joined when the last handle goes: the store it holds
+/// (and redb's lock on its file) is released before the loop that owned
+/// the handles is gone, as it was when the writer was a task, so a bot
+/// restarted in the same process finds the file free.
+struct Joined(Option<std::thread::JoinHandle<()>>);
+
+impl Drop for Joined {
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 impl GroupCommit {
@@ -34,17 +51,26 @@ impl GroupCommit {
     /// `backend`.
     pub fn start(backend: Arc<dyn Backend>) -> Self {
         let (queue, inbox) = mpsc::unbounded_channel();
-        if backend.commits_in_place() {
-            let thread = std::thread::Builder::new().name("group-commit".into());
-            let spawned = thread.spawn(move || writer_thread(&*backend, inbox));
-            if let Err(error) = spawned {
+        if !backend.commits_in_place() {
+            tokio::spawn(writer(backend, inbox));
+            return GroupCommit {
+                queue,
+                _thread: None,
+            };
+        }
+        let thread = std::thread::Builder::new().name("group-commit".into());
+        let thread = match thread.spawn(move || writer_thread(&*backend, inbox)) {
+            Ok(thread) => Some(thread),
+            Err(error) => {
                 // Without a writer every commit fails ("stopped"): loud.
                 tracing::error!(%error, "cannot start the group-commit thread");
+                None
             }
-        } else {
-            tokio::spawn(writer(backend, inbox));
+        };
+        GroupCommit {
+            queue,
+            _thread: Some(Arc::new(Joined(thread))),
         }
-        GroupCommit { queue }
     }
 
     /// Commits `batch` durably, sharing the transaction with whatever else
@@ -190,6 +216,12 @@ mod tests {
             commits.len() < 200,
             "no folding: {} transactions",
             commits.len()
+        );
+        drop(commit);
+        assert_eq!(
+            Arc::strong_count(&backend),
+            1,
+            "the last handle gone, the writer thread has let go of the store"
         );
     }
 
