@@ -296,12 +296,10 @@ impl Courier {
         }
     }
 
-    async fn say(
-        &self,
-        to: TgChat,
-        text: impl Into<String>,
-    ) -> Result<Vec<MessageId>, RequestError> {
-        self.bot.send_message(to, text).await?;
+    /// A plain text, through [`super::direct`] (these notices go out with
+    /// every /chat, /next and /stop).
+    async fn say(&self, to: TgChat, text: impl AsRef<str>) -> Result<Vec<MessageId>, RequestError> {
+        self.direct.send_text(ChatId(to.0), text.as_ref()).await?;
         Ok(Vec::new())
     }
 

@@ -1,13 +1,14 @@
-//! The two Bot API calls of the relay path, without teloxide's request
-//! machinery: getUpdates and copyMessage.
+//! The Bot API calls made for (nearly) every update, without teloxide's
+//! request machinery: getUpdates, copyMessage, and sendMessage of a plain
+//! text (the notices of /chat, /next and /stop).
 //!
 //! Why: every teloxide call builds its method URL afresh (a URL parse with
 //! IDNA), serializes a payload struct, decodes the answer with
 //! `from_utf8_lossy` and then through an untagged enum that buffers it,
 //! and for getUpdates parses every update with teloxide's heaviest type.
-//! These two calls are made once per relayed message (or batch), so here
-//! they use URLs built once, write their JSON bodies directly, parse
-//! copyMessage's answer down to `message_id` only, and parse getUpdates
+//! These calls are made once per relayed message (or batch), so here they
+//! use URLs built once, write their JSON bodies directly, read the sent
+//! message in an answer down to its `message_id`, and parse getUpdates
 //! with [`super::incoming`] (leanly where it can).
 //!
 //! What stays the same: the same reqwest client (and connection pool and
@@ -18,7 +19,7 @@
 //! so `outbound::classify` and the throttle work unchanged.
 
 use super::incoming::{self, Incoming};
-use crate::domain::{MessageId, UserId};
+use crate::domain::{ChatId, MessageId, UserId};
 use serde::de::Error as _;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -36,6 +37,7 @@ pub struct Direct {
     client: reqwest::Client,
     get_updates: reqwest::Url,
     copy_message: reqwest::Url,
+    send_message: reqwest::Url,
 }
 
 /// One copyMessage call.
@@ -65,6 +67,7 @@ impl Direct {
             client: bot.client().clone(),
             get_updates: url("GetUpdates"),
             copy_message: url("CopyMessage"),
+            send_message: url("SendMessage"),
         }
     }
 
@@ -92,6 +95,17 @@ impl Direct {
     /// copyMessage; returns the copy's id.
     pub async fn copy_message(&self, copy: Copy<'_>) -> Result<MessageId, RequestError> {
         let answer = self.answer(&self.copy_message, copy_body(&copy)).await?;
+        as_text(answer.as_ref(), |text| {
+            decode(text, |sent: Sent| Ok(MessageId(sent.message_id)))
+        })
+    }
+
+    /// sendMessage of a plain text (no markup, no entities); returns the
+    /// message's id.
+    pub async fn send_text(&self, to: ChatId, text: &str) -> Result<MessageId, RequestError> {
+        let text = serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into());
+        let body = format!(r#"{{"chat_id":{},"text":{text}}}"#, to.0);
+        let answer = self.answer(&self.send_message, body).await?;
         as_text(answer.as_ref(), |text| {
             decode(text, |sent: Sent| Ok(MessageId(sent.message_id)))
         })
@@ -126,7 +140,7 @@ fn as_text<T>(bytes: &[u8], read: impl FnOnce(&str) -> T) -> T {
     }
 }
 
-/// What copyMessage answers, as far as the bot reads it.
+/// What copyMessage and sendMessage answer, as far as the bot reads it.
 #[derive(Deserialize)]
 struct Sent {
     message_id: i32,
