@@ -62,16 +62,18 @@ impl Engine {
             Event::Unreachable { user } => Some(user),
             _ => None,
         };
-        let ended = out.records.iter().filter_map(|record| match *record {
+        // Straight from records to sends: no list in between, since every
+        // chat's end passes here (see docs/matching.md, Performance).
+        let Outcome { records, sends } = out;
+        let ended = records.iter().filter_map(|record| match *record {
             Record::Unpair { a, b } => Some([a, b]),
             _ => None,
         });
-        let asks: Vec<_> = ended
+        let asks = ended
             .flatten()
             .filter(|user| Some(*user) != unreachable)
-            .map(|user| Outbound::AskRating { user, chat: now })
-            .collect();
-        out.sends.extend(asks);
+            .map(|user| Outbound::AskRating { user, chat: now });
+        sends.extend(asks);
     }
 
     /// A press on a rating button.
