@@ -4,6 +4,7 @@
 //! cargo bench --bench loadgen                       # max throughput, 10,000 users
 //! cargo bench --bench loadgen -- --rate 2000        # fixed rate: the latency target
 //! cargo bench --bench loadgen -- --dataset          # 1M users, 100k chats: memory, start-up
+//! cargo bench --bench loadgen -- --store redis     # the same on the Redis store (private redis-server)
 //! cargo bench --bench loadgen -- --users 1000 --seconds 5 --ceiling-seconds 2
 //! ```
 //!
@@ -44,14 +45,15 @@ mod model;
 use bot::{mib, Bot};
 use model::Model;
 use randchat::telegram::poller::MAX_IN_FLIGHT;
-use randchat::testing::{FakeBotApi, Track};
+use randchat::testing::{FakeBotApi, RedisServer, Track};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "usage: cargo bench --bench loadgen -- [--users N (10000)] \
 [--seconds S (10)] [--rate MESSAGES_PER_SECOND (max)] [--warmup-seconds S (2)] \
-[--ceiling-seconds S (3)] [--dataset [--dataset-users N (1000000)] [--dataset-chats N (100000)]]";
+[--ceiling-seconds S (3)] [--store embedded|redis (embedded)] \
+[--dataset [--dataset-users N (1000000)] [--dataset-chats N (100000)]]";
 
 #[derive(Clone, Debug)]
 pub struct Args {
@@ -64,6 +66,9 @@ pub struct Args {
     pub dataset_chats: usize,
     pub ceiling_seconds: f64,
     pub warmup_seconds: f64,
+    /// Run the bot on the Redis store (a private redis-server with
+    /// `appendfsync always`) instead of the embedded one.
+    pub redis: bool,
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
@@ -86,6 +91,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         dataset_chats: 100_000,
         ceiling_seconds: 3.0,
         warmup_seconds: 2.0,
+        redis: false,
     };
     let mut it = raw.into_iter();
     while let Some(flag) = it.next() {
@@ -104,11 +110,21 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--dataset-chats" => args.dataset_chats = value("--dataset-chats")? as usize,
             "--ceiling-seconds" => args.ceiling_seconds = value("--ceiling-seconds")?,
             "--warmup-seconds" => args.warmup_seconds = value("--warmup-seconds")?,
+            "--store" => {
+                args.redis = match it.next().as_deref() {
+                    Some("embedded") => false,
+                    Some("redis") => true,
+                    _ => return Err("--store takes embedded or redis".into()),
+                }
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
     if args.users < 2 || args.seconds <= 0.0 || args.rate.is_some_and(|r| r <= 0.0) {
         return Err("need --users >= 2, --seconds > 0, --rate > 0".into());
+    }
+    if args.dataset && args.redis {
+        return Err("--dataset measures the embedded store only".into());
     }
     Ok(Some(args))
 }
@@ -285,7 +301,15 @@ async fn throughput(args: &Args) -> bool {
 
     let dir = tempfile::tempdir().expect("temp dir");
     let data_dir = dir.path().join("data");
-    let mut bot = Bot::start(&fake, &data_dir, &dir.path().join("bot.log"));
+    let redis = args.redis.then(RedisServer::start_persistent);
+    if let Some(redis) = &redis {
+        println!(
+            "store: Redis, redis-server with appendfsync always on {}",
+            redis.url()
+        );
+    }
+    let redis_url = redis.as_ref().map(RedisServer::url);
+    let mut bot = Bot::start(&fake, &data_dir, &dir.path().join("bot.log"), redis_url);
     let started = Instant::now();
     while fake.lean_first_poll().is_none() {
         if let Err(e) = bot.check_alive() {

@@ -6,8 +6,8 @@
 #
 # Builds the release binary and the benches, then runs, one after another:
 # the engine bench (a subset, shortened), the store bench (group commit),
-# the load generator at full speed, at a fixed 2,000 msg/s, and on the
-# 1M-user data set. Each run's full output is kept under $MEASURE_LOGS
+# the load generator at full speed (on the embedded store, then on Redis),
+# at a fixed 2,000 msg/s, and on the 1M-user data set. Each run's full output is kept under $MEASURE_LOGS
 # (default: a temp dir, printed); a summary table comes last, with the
 # target and whether it was met. Run it on a quiet machine: anything else
 # using the CPU moves every number except CPU time per message, and even
@@ -45,6 +45,7 @@ run engine cargo bench --bench engine -- --warm-up-time 1 --measurement-time 3 \
     'pair_unpair/cycle|next_churn/ops|relay/message|mixed/threads/1|filtered/match|filtered/cycle'
 run store cargo bench --bench store -- --seconds 5
 run loadgen cargo bench --bench loadgen
+run loadgen_redis cargo bench --bench loadgen -- --store redis
 run loadgen_rate cargo bench --bench loadgen -- --rate 2000
 run loadgen_dataset cargo bench --bench loadgen -- --dataset
 
@@ -70,7 +71,15 @@ verdict() {
         *) echo "" ;;
     esac
 }
-store_line() { grep -E "^$1" "$LOGS/store.log" 2>/dev/null | head -1; }
+# store_line STORE PATTERN: the first line starting with PATTERN in the
+# section of the store bench's output for STORE (embedded or redis).
+store_line() {
+    awk -v want="$1" -v pat="^$2" '
+        /^== embedded store/ { in_store = "embedded" }
+        /^== Redis store/ { in_store = "redis" }
+        in_store == want && $0 ~ pat { print; exit }
+    ' "$LOGS/store.log" 2>/dev/null
+}
 
 row() { printf '| %-44s | %-22s | %-52s |\n' "$1" "$2" "$3"; }
 
@@ -88,10 +97,12 @@ row() { printf '| %-44s | %-22s | %-52s |\n' "$1" "$2" "$3"; }
     row "Engine mixed, 1 thread (calls)" "—" "$(engine_rate mixed/threads/1)"
     row "Engine matches, 8 filter buckets, 1 thread" "≥ 1,000,000/s" "$(engine_rate filtered/match)"
     row "Engine match+/stop+requeue, 8 buckets" "—" "$(engine_rate filtered/cycle)"
-    tp=$(store_line 'throughput:')
-    row "Store: durable state changes/s" "≥ 100,000/s" "$(sed -e 's/throughput: //' -e 's/ durable.*//' <<<"$tp") $(verdict "$tp")"
-    paced=$(store_line 'paced at')
-    row "Store: commit wait p99 at 10,000/s" "≤ 5 ms" "$(grep -oE 'p99 [0-9.]+ ms' <<<"$paced") $(verdict "$paced")"
+    for store in embedded redis; do
+        tp=$(store_line $store 'throughput:')
+        row "Store ($store): durable state changes/s" "≥ 100,000/s" "$(sed -e 's/throughput: //' -e 's/ durable.*//' <<<"$tp") $(verdict "$tp")"
+        paced=$(store_line $store 'paced at')
+        row "Store ($store): commit wait p99 at 10,000/s" "≤ 5 ms" "$(grep -oE 'p99 [0-9.]+ ms' <<<"$paced") $(verdict "$paced")"
+    done
     l=$(grep -F 'relayed messages/s' "$LOGS/loadgen.log" 2>/dev/null | head -1)
     row "Loadgen: relayed messages/s, 10,000 users" "≥ 20,000/s" "$(loadgen_value loadgen 'relayed messages/s' | sed 's/ *\[.*//') $(verdict "$l")"
     l=$(grep -F 'bot CPU per relayed message' "$LOGS/loadgen.log" 2>/dev/null | head -1)
@@ -101,6 +112,11 @@ row() { printf '| %-44s | %-22s | %-52s |\n' "$1" "$2" "$3"; }
     l=$(grep -F 'messages followed' "$LOGS/loadgen.log" 2>/dev/null | head -1)
     row "Loadgen: followed / lost / dup / misrouted" "x / 0 / 0 / 0" "$(loadgen_value loadgen 'messages followed' | sed 's/ *\[.*//') $(verdict "$l")"
     row "Loadgen: bot peak RSS, 10,000 users" "—" "$(loadgen_value loadgen 'bot peak RSS')"
+    l=$(grep -F 'relayed messages/s' "$LOGS/loadgen_redis.log" 2>/dev/null | head -1)
+    row "Loadgen on Redis: relayed messages/s" "—" "$(loadgen_value loadgen_redis 'relayed messages/s' | sed 's/ *\[.*//')"
+    row "Loadgen on Redis: bot CPU per message" "—" "$(loadgen_value loadgen_redis 'bot CPU per relayed message' | sed 's/ (.*//') (redis-server's own CPU not counted)"
+    l=$(grep -F 'messages followed' "$LOGS/loadgen_redis.log" 2>/dev/null | head -1)
+    row "Loadgen on Redis: followed / lost / dup / misrouted" "x / 0 / 0 / 0" "$(loadgen_value loadgen_redis 'messages followed' | sed 's/ *\[.*//') $(verdict "$l")"
     l=$(grep -F 'added latency p50 / p99 (from injection)' "$LOGS/loadgen_rate.log" 2>/dev/null | head -1)
     row "Latency p50 / p99 at 2,000 msg/s" "p99 ≤ 5 ms" "$(loadgen_value loadgen_rate 'added latency p50 / p99 (from injection)' | sed 's/ (max.*//') $(verdict "$l")"
     row "  (bot CPU per message at 2,000 msg/s)" "—" "$(loadgen_value loadgen_rate 'bot CPU per relayed message' | sed 's/ (.*//')"

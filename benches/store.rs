@@ -3,14 +3,20 @@
 //! ```sh
 //! cargo bench --bench store
 //! cargo bench --bench store -- --users 10000 --submitters 256 --seconds 5 --rate 10000
+//! cargo bench --bench store -- --store redis     # only one store (default: both)
 //! ```
 //!
 //! 10,000 simulated users churn: they queue (Enqueue), give up (Dequeue),
 //! pair with a waiter (Dequeue + Pair) and leave (Unpair). Each change is a
 //! `Record` in a `Batch` with its update id, submitted to
-//! `randchat::store::group_commit::GroupCommit` over an `EmbeddedStore` in a
-//! fresh directory (under TMPDIR, or `--dir`), exactly as the bot commits.
-//! Two phases:
+//! `randchat::store::group_commit::GroupCommit`, exactly as the bot commits,
+//! over each store in turn, in the same run:
+//! - the embedded store, in a fresh directory (under TMPDIR, or `--dir`);
+//! - the Redis store, on a private `redis-server` (on a unix socket) that
+//!   writes every change to its append-only file with `appendfsync always`
+//!   before it answers: the same durability as the embedded store's fsync.
+//!
+//! Two phases per store:
 //! 1. throughput: many concurrent submitters, each waiting for its commit
 //!    before the next; durable state changes per second (target ≥ 100,000);
 //! 2. paced: 10,000 changes a second arriving on a steady clock; the wait
@@ -22,7 +28,10 @@
 use randchat::domain::{Ticket, Timestamp, UserId};
 use randchat::engine::Record;
 use randchat::store::group_commit::GroupCommit;
-use randchat::store::{Backend, Batch, BoxFuture, EmbeddedStore, Snapshot, Stats, StoreError};
+use randchat::store::{
+    Backend, Batch, BoxFuture, EmbeddedStore, RedisStore, Snapshot, Stats, StoreError,
+};
+use randchat::testing::RedisServer;
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -34,6 +43,13 @@ struct Args {
     seconds: f64,
     rate: f64,
     dir: Option<std::path::PathBuf>,
+    stores: Vec<StoreKind>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum StoreKind {
+    Embedded,
+    Redis,
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
@@ -47,6 +63,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         seconds: 5.0,
         rate: 10_000.0,
         dir: None,
+        stores: vec![StoreKind::Embedded, StoreKind::Redis],
     };
     let mut it = raw.into_iter();
     while let Some(flag) = it.next() {
@@ -61,6 +78,14 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--seconds" => args.seconds = value("--seconds")?,
             "--rate" => args.rate = value("--rate")?,
             "--dir" => args.dir = Some(it.next().ok_or("--dir needs a value")?.into()),
+            "--store" => {
+                args.stores = match it.next().as_deref() {
+                    Some("embedded") => vec![StoreKind::Embedded],
+                    Some("redis") => vec![StoreKind::Redis],
+                    Some("both") => vec![StoreKind::Embedded, StoreKind::Redis],
+                    _ => return Err("--store takes embedded, redis or both".into()),
+                }
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -72,7 +97,7 @@ fn parse_args() -> Result<Option<Args>, String> {
 
 /// The store, counting its transactions.
 struct Counted {
-    inner: Arc<EmbeddedStore>,
+    inner: Arc<dyn Backend>,
     transactions: AtomicU64,
 }
 
@@ -282,26 +307,49 @@ fn verdict(met: bool, target: &str) -> String {
 }
 
 async fn run(args: Args) {
-    let tmp = match &args.dir {
-        Some(dir) => tempfile::tempdir_in(dir),
-        None => tempfile::tempdir(),
+    for &kind in &args.stores {
+        // Kept until the store's phases are done.
+        let (store, _place): (Arc<dyn Backend>, Box<dyn std::any::Any>) = match kind {
+            StoreKind::Embedded => {
+                let tmp = match &args.dir {
+                    Some(dir) => tempfile::tempdir_in(dir),
+                    None => tempfile::tempdir(),
+                }
+                .expect("temp dir");
+                println!("\n== embedded store, database in {}", tmp.path().display());
+                (
+                    EmbeddedStore::open(tmp.path()).expect("open the store"),
+                    Box::new(tmp),
+                )
+            }
+            StoreKind::Redis => {
+                let server = RedisServer::start_persistent();
+                println!(
+                    "\n== Redis store, redis-server with appendfsync always on {}",
+                    server.url()
+                );
+                let store = RedisStore::open(&server.url(), "bench:")
+                    .await
+                    .expect("open Redis");
+                (store, Box::new(server))
+            }
+        };
+        run_phases(store, &args).await;
     }
-    .expect("temp dir");
-    let store = EmbeddedStore::open(tmp.path()).expect("open the store");
+}
+
+async fn run_phases(store: Arc<dyn Backend>, args: &Args) {
     let counted = Arc::new(Counted {
         inner: store.clone(),
         transactions: AtomicU64::new(0),
     });
     let commits = GroupCommit::start(counted.clone());
     println!(
-        "store bench: {} users, {} submitters, {}s per phase, database in {}",
-        args.users,
-        args.submitters,
-        args.seconds,
-        tmp.path().display()
+        "store bench: {} users, {} submitters, {}s per phase",
+        args.users, args.submitters, args.seconds,
     );
 
-    let (elapsed, changes, waits) = throughput(&commits, &args).await;
+    let (elapsed, changes, waits) = throughput(&commits, args).await;
     let transactions = counted.transactions.swap(0, Ordering::Relaxed);
     let batches = waits.len();
     let (p50, p99, max) = percentiles(waits);
@@ -318,7 +366,7 @@ async fn run(args: Args) {
         transactions as f64 / elapsed
     );
 
-    let (issued, waits) = paced(&commits, &args).await;
+    let (issued, waits) = paced(&commits, args).await;
     let transactions = counted.transactions.swap(0, Ordering::Relaxed);
     let batches = waits.len();
     let (p50, p99, max) = percentiles(waits);

@@ -28,13 +28,16 @@ pub struct Settings {
     pub matching: crate::engine::MatchConfig,
     /// Where state lives: the embedded file in `data_dir`, or Redis.
     pub store: crate::config::StoreChoice,
+    /// This instance's name on a shared Redis prefix (`INSTANCE_ID`).
+    pub instance_id: String,
     /// Webhook mode (`WEBHOOK_URL`); `None` long-polls.
     pub webhook: Option<crate::config::WebhookConfig>,
 }
 
 /// Runs the bot until SIGINT or SIGTERM.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let opened = OpenStore::open(&settings.store, &settings.data_dir).await?;
+    let instance = Some(settings.instance_id.as_str());
+    let opened = OpenStore::open_as(&settings.store, &settings.data_dir, instance).await?;
     let metrics = Arc::new(crate::metrics::Metrics::new());
     let (submitter, requests) = crate::submit::channel();
     let service = crate::service::start(

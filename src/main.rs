@@ -200,6 +200,7 @@ fn run(config: Config) -> ExitCode {
         matching: config.matching,
         webhook: config.webhook.clone(),
         store: config.store.clone(),
+        instance_id: config.instance_id.clone(),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -45,6 +45,18 @@ async fn eventually(what: &str, done: impl Fn() -> bool) {
     }
 }
 
+/// Waits for the admin's progress message to be edited into the final
+/// totals.
+async fn final_totals(to_admin: &mut Inbox) -> Delivery {
+    let done = prefix(Text::BroadcastDone);
+    to_admin
+        .expect(
+            "the final totals",
+            |d| matches!(d, Delivery::Edit { text, .. } if text.starts_with(done)),
+        )
+        .await
+}
+
 #[tokio::test]
 async fn a_broadcast_reaches_everyone_once_across_a_restart() {
     let admin_ids = ADMIN.to_string();
@@ -88,13 +100,7 @@ async fn a_broadcast_reaches_everyone_once_across_a_restart() {
     assert!(status.success(), "{status}");
     app.start().await;
 
-    let done = prefix(Text::BroadcastDone);
-    let finished = to_admin
-        .expect(
-            "the final totals",
-            |d| matches!(d, Delivery::Edit { text, .. } if text.starts_with(done)),
-        )
-        .await;
+    let finished = final_totals(&mut to_admin).await;
     let Delivery::Edit { message_id, text } = finished else {
         unreachable!()
     };
@@ -178,13 +184,7 @@ async fn a_crash_mid_broadcast_loses_nobody() {
     app.kill(); // SIGKILL: no chance to finish anything
     app.start().await;
 
-    let done = prefix(Text::BroadcastDone);
-    let finished = to_admin
-        .expect(
-            "the final totals",
-            |d| matches!(d, Delivery::Edit { text, .. } if text.starts_with(done)),
-        )
-        .await;
+    let finished = final_totals(&mut to_admin).await;
     for id in everyone() {
         let copies = copies_of_message(&fake, id);
         assert!((1..=2).contains(&copies), "user {id} got {copies}");

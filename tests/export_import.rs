@@ -5,7 +5,10 @@ mod support;
 
 use randchat::domain::{MessageId, Ticket, Timestamp, UserId};
 use randchat::engine::effect::{Counterpart, Outbound};
-use randchat::engine::{Ban, BanReason, Counter, Profile, Record, Report, ReportReason};
+use randchat::engine::{
+    Ban, BanReason, Broadcast, Counter, Profile, Record, Report, ReportId, ReportReason,
+    ReportStatus,
+};
 use randchat::i18n::Text;
 use randchat::store::{Backend, Batch, EmbeddedStore};
 use std::path::Path;
@@ -129,6 +132,33 @@ fn everything() -> Batch {
             reason,
         }));
     }
+    // Reports filed since moderators handle them: one still open, one
+    // dismissed. Their ids and statuses must survive the move.
+    for (id, status) in [(3, ReportStatus::Open), (4, ReportStatus::Dismissed)] {
+        let id = ReportId(id);
+        let report = Report {
+            reporter: ben,
+            reported: cy,
+            at: at(50 + id.0),
+            reason: ReportReason::Other,
+        };
+        records.push(Record::FiledReport { id, report });
+        records.push(Record::ReportStatus { id, status });
+    }
+    // A broadcast half way through: it must resume after the move.
+    records.push(Record::Broadcast(Broadcast {
+        admin: ann,
+        text: "maintenance tonight".into(),
+        started: at(30),
+        progress: Some(MessageId(77)),
+        cursor: Some(ben),
+        handed: 2,
+        sent: 1,
+        blocked: 0,
+        failed: 0,
+        exhausted: false,
+        finished: false,
+    }));
     for (counter, delta) in [(Counter::Matches, 4), (Counter::Relayed, 1234)] {
         records.push(Record::Count { counter, delta });
     }
@@ -153,6 +183,7 @@ fn everything() -> Batch {
             ),
         ],
         outbox_done: Vec::new(),
+        update_ids: Vec::new(),
     }
 }
 
@@ -183,7 +214,7 @@ async fn embedded_to_embedded_changes_nothing() {
     let out = randchat(to.path(), &["import", first.to_str().unwrap()]);
     assert_exit(&out, 0);
     assert!(
-        String::from_utf8_lossy(&out.stdout).contains("imported 18 items"),
+        String::from_utf8_lossy(&out.stdout).contains("imported 21 items"),
         "{out:?}"
     );
     let second = to.path().join("second.jsonl");
@@ -200,7 +231,7 @@ async fn embedded_to_embedded_changes_nothing() {
     let to_stdout = randchat(to.path(), &["export", "-"]);
     assert_exit(&to_stdout, 0);
     assert_eq!(to_stdout.stdout, a, "`export -` writes the same bytes");
-    assert!(stderr(&to_stdout).contains("exported 18 items"));
+    assert!(stderr(&to_stdout).contains("exported 21 items"));
     let text = String::from_utf8(a).unwrap();
     assert_eq!(text.lines().next(), Some(r#"{"type":"header","format":1}"#));
     for kind in [
@@ -216,6 +247,7 @@ async fn embedded_to_embedded_changes_nothing() {
         "link",
         "album",
         "outbox",
+        "broadcast",
     ] {
         let tag = format!(r#"{{"type":"{kind}""#);
         assert!(
@@ -227,7 +259,11 @@ async fn embedded_to_embedded_changes_nothing() {
         text.lines()
             .filter(|l| l.contains(r#""type":"report""#))
             .count(),
-        2
+        4
+    );
+    assert!(
+        text.contains(r#""id":4,"status":"dismissed""#),
+        "a handled report keeps its id and status:\n{text}"
     );
 
     let (before, before_stats) = snapshot_and_stats(&from.path().join("data")).await;
@@ -252,6 +288,7 @@ async fn a_corrupt_line_is_named_and_nothing_is_imported() {
         .lines()
         .map(String::from)
         .collect();
+    let bad_last_line = format!("line {}:", lines.len() + 1);
 
     let cases: Vec<(Vec<String>, &str)> = vec![
         // A line cut off half way, as a truncated copy would leave it.
@@ -283,7 +320,7 @@ async fn a_corrupt_line_is_named_and_nothing_is_imported() {
         ),
         (
             [&lines[..], &[r#"{"type":"pair","a":1}"#.to_owned()]].concat(),
-            "line 20:",
+            &bad_last_line,
         ),
     ];
     for (content, expected) in cases {
@@ -337,7 +374,10 @@ async fn a_non_empty_target_is_refused_unless_forced() {
     );
     let (_, stats) = snapshot_and_stats(&dir.path().join("data")).await;
     assert_eq!(stats.users, 4, "users are keyed, not added");
-    assert_eq!(stats.reports, 4, "reports are appended");
+    assert_eq!(
+        stats.reports, 6,
+        "reports without a status are appended; filed ones keep their ids"
+    );
 }
 
 #[tokio::test]

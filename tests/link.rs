@@ -64,6 +64,21 @@ async fn presses_answered(fake: &FakeBotApi, n: usize) -> Vec<Value> {
         .collect()
 }
 
+/// Ben says yes too late (the `nth` press the bot answers, counting from
+/// 0): he is told the button expired, and once the bot has stopped no
+/// request it made and no log line reveals a name.
+async fn a_late_yes_reveals_nothing(mut app: TestApp, ben: &SimUser, question: i64, nth: usize) {
+    ben.press_button(question, "link:yes");
+    let answers = presses_answered(&app.fake, nth + 1).await;
+    assert_eq!(
+        answers[nth]["text"],
+        Value::from(Text::ButtonExpired.render()),
+        "{answers:?}"
+    );
+    assert!(app.terminate().await.success());
+    nothing_revealed(&app);
+}
+
 /// Nothing the bot sent, and nothing it logged, names either user.
 fn nothing_revealed(app: &TestApp) {
     for request in app.fake.requests() {
@@ -153,21 +168,13 @@ async fn a_partner_without_a_username_is_given_as_a_profile_link() {
 
 #[tokio::test]
 async fn a_refusal_reveals_nothing_to_anyone() {
-    let mut app = spawn_app_with(&[]).await;
+    let app = spawn_app_with(&[]).await;
     let fake = app.fake.clone();
     let (ann, ben, mut to_ann, mut to_ben) = chatting(&app, Some(BEN_NAME)).await;
     let question = ann_asks(&ann, &mut to_ann, &mut to_ben, &fake).await;
     ben.press_button(question, "link:no");
     to_ann.expect_text(Text::ShareDeclined).await;
     to_ben.expect_text(Text::ShareDeclinedYou).await;
-    // A change of heart on the same question is too late.
-    ben.press_button(question, "link:yes");
-    let answers = presses_answered(&fake, 2).await;
-    assert_eq!(
-        answers[1]["text"],
-        Value::from(Text::ButtonExpired.render()),
-        "{answers:?}"
-    );
     ann.send_text("still there?");
     to_ben
         .expect(
@@ -175,13 +182,13 @@ async fn a_refusal_reveals_nothing_to_anyone() {
             |d| matches!(d, Delivery::Copy { from_chat_id, .. } if *from_chat_id == ANN),
         )
         .await;
-    assert!(app.terminate().await.success());
-    nothing_revealed(&app);
+    // A change of heart on the same question is too late.
+    a_late_yes_reveals_nothing(app, &ben, question, 1).await;
 }
 
 #[tokio::test]
 async fn an_unanswered_request_expires_and_reveals_nothing() {
-    let mut app = spawn_app_with(&[("LINK_TIMEOUT", "10")]).await;
+    let app = spawn_app_with(&[("LINK_TIMEOUT", "10")]).await;
     let fake = app.fake.clone();
     let (ann, ben, mut to_ann, mut to_ben) = chatting(&app, Some(BEN_NAME)).await;
     let question = ann_asks(&ann, &mut to_ann, &mut to_ben, &fake).await;
@@ -189,32 +196,18 @@ async fn an_unanswered_request_expires_and_reveals_nothing() {
     // up to 15 s.
     to_ann.expect_text(Text::ShareExpired).await;
     to_ben.expect_text(Text::ShareExpired).await;
-    ben.press_button(question, "link:yes");
-    let answers = presses_answered(&fake, 1).await;
-    assert_eq!(
-        answers[0]["text"],
-        Value::from(Text::ButtonExpired.render())
-    );
-    assert!(app.terminate().await.success());
-    nothing_revealed(&app);
+    a_late_yes_reveals_nothing(app, &ben, question, 0).await;
 }
 
 #[tokio::test]
 async fn an_answer_after_the_chat_ended_reveals_nothing() {
-    let mut app = spawn_app_with(&[]).await;
+    let app = spawn_app_with(&[]).await;
     let fake = app.fake.clone();
     let (ann, ben, mut to_ann, mut to_ben) = chatting(&app, Some(BEN_NAME)).await;
     let question = ann_asks(&ann, &mut to_ann, &mut to_ben, &fake).await;
     ann.send_command("/stop");
     to_ben.expect_text(Text::PartnerLeft).await;
-    ben.press_button(question, "link:yes");
-    let answers = presses_answered(&fake, 1).await;
-    assert_eq!(
-        answers[0]["text"],
-        Value::from(Text::ButtonExpired.render())
-    );
-    assert!(app.terminate().await.success());
-    nothing_revealed(&app);
+    a_late_yes_reveals_nothing(app, &ben, question, 0).await;
 }
 
 #[tokio::test]

@@ -11,11 +11,11 @@ mod support;
 use randchat::i18n::Text;
 use serde_json::json;
 use std::time::Duration;
+use support::webhook::wait_for_attempts;
 use support::{spawn_app_with, Delivery, FakeBotApi, Inbox, SimUser, TestApp};
 use teloxide::prelude::Requester;
 
 const SECRET: &str = "test-Secret_0123456789";
-const PATIENCE: Duration = Duration::from_secs(15);
 
 /// A port nobody listens on at the moment (the bot binds it right after).
 fn free_port() -> u16 {
@@ -33,26 +33,6 @@ async fn webhook_app() -> TestApp {
         ("WEBHOOK_LISTEN", &listen),
     ])
     .await
-}
-
-/// Waits until `update_id` got `status` back `times` times.
-async fn wait_for_attempts(fake: &FakeBotApi, update_id: i64, status: u16, times: usize) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    let seen = || {
-        let attempts = fake.webhook_attempts();
-        attempts
-            .iter()
-            .filter(|a| **a == (update_id, status))
-            .count()
-    };
-    while seen() < times {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "update {update_id} never got {status}; attempts: {:?}",
-            fake.webhook_attempts()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// A private-chat text message from `user`, as Telegram would POST it.

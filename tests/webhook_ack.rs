@@ -18,36 +18,11 @@ use randchat::telemetry::Pseudonymizer;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use support::webhook::{wait_for_attempt, PATIENCE};
 use support::{FakeBotApi, Inbox};
 use tokio::sync::Semaphore;
 
 const SECRET: &str = "test-Secret_0123456789";
-const PATIENCE: Duration = Duration::from_secs(15);
-
-/// Waits until the fake has POSTed `update_id` and got `status` back.
-async fn wait_for_attempt(fake: &FakeBotApi, update_id: i64, status: u16) {
-    wait_for_attempts(fake, update_id, status, 1).await
-}
-
-/// Waits until `update_id` got `status` back `times` times.
-async fn wait_for_attempts(fake: &FakeBotApi, update_id: i64, status: u16, times: usize) {
-    let deadline = tokio::time::Instant::now() + PATIENCE;
-    let seen = || {
-        let attempts = fake.webhook_attempts();
-        attempts
-            .iter()
-            .filter(|a| **a == (update_id, status))
-            .count()
-    };
-    while seen() < times {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "update {update_id} never got {status}; attempts: {:?}",
-            fake.webhook_attempts()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
 
 /// Permits of the commit gate: taking them all holds every commit back.
 const GATE: usize = 1000;

@@ -17,7 +17,9 @@ impl Bot {
     /// Starts the bot on `data_dir` against the fake, with Telegram's rate
     /// limits off (THROTTLE=off) and the flood limits and timeouts far
     /// beyond the run, so the load generator's model of the matching holds.
-    pub fn start(fake: &FakeBotApi, data_dir: &Path, log: &Path) -> Bot {
+    /// With `redis_url` the bot keeps its state there instead of in
+    /// `data_dir`.
+    pub fn start(fake: &FakeBotApi, data_dir: &Path, log: &Path, redis_url: Option<String>) -> Bot {
         let log = std::fs::File::create(log).expect("bot log file");
         // LOADGEN_WRAP="valgrind --tool=callgrind" runs the bot under a
         // profiler; LOADGEN_BOT=path runs another build (A/B comparisons).
@@ -40,6 +42,7 @@ impl Bot {
             .env("NEXT_RATE_LIMIT", "10000")
             .env("CHAT_IDLE_TIMEOUT", "86400")
             .env("SEARCH_TIMEOUT", "86400")
+            .envs(redis_url.map(|url| ("REDIS_URL", url)))
             .current_dir(data_dir.parent().unwrap_or(data_dir))
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))

@@ -75,7 +75,7 @@ pub async fn run(args: &Args) -> bool {
     );
 
     let fake = FakeBotApi::start_lean().await;
-    let mut bot = Bot::start(&fake, &data_dir, &dir.path().join("bot.log"));
+    let mut bot = Bot::start(&fake, &data_dir, &dir.path().join("bot.log"), None);
     let first_poll = loop {
         if let Some(at) = fake.lean_first_poll() {
             break at;

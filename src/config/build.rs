@@ -87,13 +87,20 @@ pub(super) fn build(mut layers: Layers) -> Result<Config, ConfigError> {
         admin_token: take(l, "ADMIN_TOKEN", t, super::deploy::admin_token)?.flatten(),
         // store: resolved below, once REDIS_URL is known.
         store: d.store,
+        instance_id: d.instance_id,
         bot_token: token.clone(),
     };
     let kind = take(l, "STORE", t, super::store::store_kind)?.unwrap_or_default();
     let prefix = take(l, "REDIS_PREFIX", t, super::store::redis_prefix)?
         .unwrap_or_else(|| super::store::DEFAULT_REDIS_PREFIX.to_owned());
     let store = super::store::choose(kind, config.redis_url.as_deref(), &prefix)?;
-    Ok(Config { store, ..config })
+    let instance_id = take(l, "INSTANCE_ID", t, super::store::instance_id)?
+        .unwrap_or_else(|| super::store::default_instance_id(config.webhook.as_ref()));
+    Ok(Config {
+        store,
+        instance_id,
+        ..config
+    })
 }
 
 /// [`take`], for the keys other modules own.
@@ -361,6 +368,7 @@ impl Config {
             broadcast_rate: crate::engine::broadcast::DEFAULT_BROADCAST_RATE,
             matching: crate::engine::MatchConfig::default(),
             store: StoreChoice::Embedded,
+            instance_id: super::store::default_instance_id(None),
             webhook: None,
             admin_token: None,
         }
@@ -399,6 +407,13 @@ impl Config {
                 "REDIS_PREFIX",
                 match &self.store {
                     StoreChoice::Redis { prefix, .. } => prefix.clone(),
+                    StoreChoice::Embedded => "(not used)".to_owned(),
+                },
+            ),
+            (
+                "INSTANCE_ID",
+                match &self.store {
+                    StoreChoice::Redis { .. } => self.instance_id.clone(),
                     StoreChoice::Embedded => "(not used)".to_owned(),
                 },
             ),

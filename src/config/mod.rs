@@ -84,7 +84,7 @@ pub const DEFAULT_POLL_TIMEOUT_SECS: u64 = 10;
 pub const MAX_POLL_TIMEOUT_SECS: u64 = 15;
 
 /// Every key, in its environment spelling; the TOML spelling is lower case.
-const KEYS: [&str; 41] = [
+const KEYS: [&str; 42] = [
     "BOT_TOKEN",
     "DATA_DIR",
     "TELEGRAM_API_URL",
@@ -122,6 +122,7 @@ const KEYS: [&str; 41] = [
     // store: where state lives.
     "STORE",
     "REDIS_PREFIX",
+    "INSTANCE_ID",
     // webhook: webhook mode.
     "WEBHOOK_URL",
     "WEBHOOK_SECRET",
@@ -182,6 +183,9 @@ pub struct Config {
     // store: where state lives.
     /// The backend (`STORE`, `REDIS_URL`, `REDIS_PREFIX`).
     pub store: StoreChoice,
+    /// This process's name among the instances sharing a Redis prefix
+    /// (`INSTANCE_ID`; by default the host name and the webhook port).
+    pub instance_id: String,
     /// Webhook mode; `None` (no `WEBHOOK_URL`) means long polling.
     pub webhook: Option<WebhookConfig>,
     /// Opens the admin dashboard (`ADMIN_TOKEN`); `None` turns it off.

@@ -56,6 +56,51 @@ pub(super) fn redis_prefix(raw: Raw) -> Result<String, String> {
     Ok(s)
 }
 
+/// The longest allowed `INSTANCE_ID`.
+const MAX_INSTANCE_ID_LEN: usize = 64;
+
+/// Parses `INSTANCE_ID`: 1 to 64 of `A-Z a-z 0-9 . _ -`, since it becomes
+/// part of Redis keys (`outbox:<id>`, `alive:<id>`) and log lines.
+pub(super) fn instance_id(raw: Raw) -> Result<String, String> {
+    let s = single(raw)?;
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
+    if s.is_empty() || s.len() > MAX_INSTANCE_ID_LEN || !s.bytes().all(allowed) {
+        return Err(format!(
+            "expected 1 to {MAX_INSTANCE_ID_LEN} characters of A-Z, a-z, 0-9, '.', '_' and '-', e.g. bot-1"
+        ));
+    }
+    Ok(s)
+}
+
+/// The default `INSTANCE_ID`: the host name and the webhook port (or
+/// `poll`), stable across restarts of the same instance, so a restarted
+/// instance finds its own outbox, and distinct for two instances on one
+/// host as long as they listen on different ports.
+pub fn default_instance_id(webhook: Option<&super::WebhookConfig>) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_default();
+    let host: String = host
+        .trim()
+        .chars()
+        .map(|c| match c {
+            'A'..='Z' | 'a'..='z' | '0'..='9' | '.' | '_' | '-' => c,
+            _ => '-',
+        })
+        .take(48)
+        .collect();
+    let host = if host.is_empty() {
+        "randchat".to_owned()
+    } else {
+        host
+    };
+    match webhook {
+        Some(webhook) => format!("{host}-{}", webhook.listen.port()),
+        None => format!("{host}-poll"),
+    }
+}
+
 fn single(raw: Raw) -> Result<String, String> {
     match raw {
         Raw::Text(s) => Ok(s.trim().to_owned()),

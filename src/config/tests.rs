@@ -485,3 +485,42 @@ fn load_reads_process_env_and_working_directory() {
         Ok(())
     });
 }
+
+#[test]
+fn instance_id() {
+    let c = ok(
+        None,
+        &with_token(&[("INSTANCE_ID", "web-1.eu_2")]),
+        &no_cli(),
+    );
+    assert_eq!(c.instance_id, "web-1.eu_2");
+    for bad in ["two words", "a/b", "x".repeat(65).leak()] {
+        let e = err(None, &with_token(&[("INSTANCE_ID", bad)]), &no_cli());
+        assert!(
+            e.starts_with("config error: INSTANCE_ID: expected 1 to 64 characters"),
+            "{e}"
+        );
+    }
+    // By default: this host and the webhook port, or "poll".
+    let polling = ok(None, &with_token(&[]), &no_cli());
+    assert!(
+        polling.instance_id.ends_with("-poll"),
+        "{}",
+        polling.instance_id
+    );
+    let hooked = ok(
+        None,
+        &with_token(&[
+            ("WEBHOOK_URL", "https://bot.example.com/hook"),
+            ("WEBHOOK_SECRET", "s3cret"),
+            ("WEBHOOK_LISTEN", "0.0.0.0:8444"),
+        ]),
+        &no_cli(),
+    );
+    assert!(
+        hooked.instance_id.ends_with("-8444"),
+        "{}",
+        hooked.instance_id
+    );
+    assert_ne!(polling.instance_id, hooked.instance_id);
+}

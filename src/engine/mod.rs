@@ -33,6 +33,9 @@
 //! invariants (symmetric pairs, nobody in two pairs, nobody both searching
 //! and chatting) true under any interleaving of calls from many threads.
 //!
+//! With several instances on one store, each keeps a whole engine as a
+//! replica and applies the others' records before deciding ([`replica`]).
+//!
 //! Records must be committed in the order the engine produced them; the
 //! shell applies one update at a time to keep that order.
 
@@ -59,6 +62,7 @@ pub mod moderation;
 pub mod profile;
 pub mod queue;
 pub mod ratings;
+mod replica;
 pub mod reports;
 mod rules;
 pub mod settings;

@@ -288,6 +288,19 @@ impl Engine {
         self.drop_unreachable(user, now, out);
     }
 
+    /// A ban another instance recorded (see [`super::replica`]); the
+    /// reports that led to it are spent. Its end is announced by the
+    /// instance that imposed it, so not put on this one's clock.
+    pub(super) fn replicate_ban(&self, user: UserId, ban: &Ban) {
+        self.sanctions.bans.insert(user, ban.clone());
+        self.sanctions.reports.remove(&user);
+    }
+
+    /// An unban another instance recorded (the ended ban follows it).
+    pub(super) fn replicate_unban(&self, user: UserId) {
+        self.sanctions.bans.remove(&user);
+    }
+
     /// Lifts `user`'s ban if one is in force. Their history stays: the ban
     /// is kept as one that ended `now`, so a later ban still counts as a
     /// repeat and lasts longer (an unban forgives this ban, not the past).

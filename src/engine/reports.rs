@@ -38,6 +38,7 @@ pub struct ReportId(pub u64);
 
 /// Where a report stands. Stored by variant index: append only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ReportStatus {
     Open,
     Dismissed,
@@ -106,6 +107,20 @@ impl Engine {
             desk.insert(entry.id, entry.report.clone());
         }
         self.reports.next_id.store(last_id + 1, Ordering::SeqCst);
+    }
+
+    /// A report another instance filed (see [`super::replica`]).
+    pub(super) fn replicate_filed(&self, id: ReportId, report: &Report) {
+        self.reports.open.lock().insert(id, report.clone());
+        self.reports.next_id.fetch_max(id.0 + 1, Ordering::SeqCst);
+    }
+
+    /// A report another instance handled. (A reopened report is not in
+    /// the record; it shows again after a restart.)
+    pub(super) fn replicate_status(&self, id: ReportId, status: ReportStatus) {
+        if status != ReportStatus::Open {
+            self.reports.open.lock().remove(&id);
+        }
     }
 
     /// Files `report` as open under a new id.

@@ -20,6 +20,18 @@ impl OpenStore {
     /// Opens what `choice` names: the redb file in `data_dir`, or the Redis
     /// server. Call inside the runtime.
     pub async fn open(choice: &StoreChoice, data_dir: &Path) -> Result<Self, StoreError> {
+        Self::open_as(choice, data_dir, None).await
+    }
+
+    /// [`OpenStore::open`] for the running bot: on Redis, as instance
+    /// `instance` (`INSTANCE_ID`), which takes turns with other instances on
+    /// the prefix and keeps its own outbox (see `redis/shared.rs`). The
+    /// embedded store is one process's; `instance` changes nothing there.
+    pub async fn open_as(
+        choice: &StoreChoice,
+        data_dir: &Path,
+        instance: Option<&str>,
+    ) -> Result<Self, StoreError> {
         match choice {
             StoreChoice::Embedded => {
                 let data_dir = data_dir.to_path_buf();
@@ -32,8 +44,16 @@ impl OpenStore {
                 // Nothing but the control socket lives in DATA_DIR now;
                 // without the directory, the socket is simply unavailable.
                 let _ = std::fs::create_dir_all(data_dir);
-                let store = RedisStore::open(url, prefix).await?;
-                tracing::info!(url = store.shown_url(), prefix, "using the Redis store");
+                let store = match instance {
+                    Some(id) => RedisStore::open_instance(url, prefix, id).await?,
+                    None => RedisStore::open(url, prefix).await?,
+                };
+                tracing::info!(
+                    url = store.shown_url(),
+                    prefix,
+                    instance,
+                    "using the Redis store"
+                );
                 Ok(OpenStore::Redis(store))
             }
         }

@@ -10,15 +10,16 @@
 //!
 //! "All data" is everything a backend keeps: users' first and last seen,
 //! pairs, the waiting queue, last partners (for late reports), every report
-//! ever filed, bans, profiles, counters, message links still within their
-//! 48 hours, albums being gathered, the outbox of unsent messages, and the
-//! last applied update id and maintenance flag. Nothing is left out, so an
+//! ever filed (with its id and status), bans, profiles, counters, message
+//! links still within their 48 hours, albums being gathered, the outbox of
+//! unsent messages, the last broadcast (finished or running), and the last
+//! applied update id and maintenance flag. Nothing is left out, so an
 //! export followed by an import is a move, not a summary.
 
 use super::Batch;
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
 use crate::engine::effect::{Counterpart, Outbound, Record, Report};
-use crate::engine::{Ban, Counter, Profile};
+use crate::engine::{Ban, Broadcast, Counter, Profile, ReportId, ReportStatus};
 use serde::{Deserialize, Serialize};
 
 /// The export format this build writes and reads.
@@ -62,9 +63,15 @@ pub enum Item {
         partner: UserId,
         ended_at: Timestamp,
     },
-    /// A report, in the order reports were filed.
+    /// A report, in the order reports were filed, with its id and, for
+    /// reports filed since moderators handle them, where it stands. An
+    /// export from before either existed has neither.
     Report {
         report: Report,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<ReportStatus>,
     },
     Ban {
         user: UserId,
@@ -91,6 +98,11 @@ pub enum Item {
     Outbox {
         seq: u64,
         send: Outbound,
+    },
+    /// The last broadcast, finished or still running (it resumes after
+    /// the import from where it stood).
+    Broadcast {
+        broadcast: Broadcast,
     },
 }
 
@@ -136,6 +148,7 @@ impl Item {
             Item::Link { .. } => "link",
             Item::Album { .. } => "album",
             Item::Outbox { .. } => "outbox",
+            Item::Broadcast { .. } => "broadcast",
         }
     }
 
@@ -195,7 +208,20 @@ impl Item {
                 partner,
                 ended_at,
             },
-            Item::Report { report } => Record::Report(report),
+            Item::Report {
+                report,
+                id: Some(id),
+                status: Some(status),
+            } => {
+                let id = ReportId(id);
+                batch.records.push(Record::FiledReport { id, report });
+                if status == ReportStatus::Open {
+                    return Ok(());
+                }
+                Record::ReportStatus { id, status }
+            }
+            // Without a status the store numbers it, next after the last.
+            Item::Report { report, .. } => Record::Report(report),
             Item::Ban { user, ban } => Record::Ban { user, ban },
             Item::Profile { user, profile } => Record::Profile { user, profile },
             Item::Link { original, copy, at } => Record::Link { original, copy, at },
@@ -214,6 +240,7 @@ impl Item {
                 batch.outbox_add.push((seq, send));
                 return Ok(());
             }
+            Item::Broadcast { broadcast } => Record::Broadcast(broadcast),
         };
         batch.records.push(record);
         Ok(())
@@ -257,6 +284,33 @@ mod tests {
         assert!(
             serde_json::from_str::<Item>(r#"{"type":"profile","user":7,"profile":3}"#).is_err()
         );
+    }
+
+    #[test]
+    fn a_handled_report_keeps_its_id_and_status_and_an_old_one_is_numbered_anew() {
+        let report = r#""report":{"reporter":1,"reported":2,"at":3,"reason":"Spam"}"#;
+        let handled = format!(r#"{{"type":"report",{report},"id":9,"status":"acted_on"}}"#);
+        let mut batch = Batch::default();
+        let item: Item = serde_json::from_str(&handled).unwrap();
+        assert_eq!(serde_json::to_string(&item).unwrap(), handled);
+        item.write_into(&mut batch).unwrap();
+        assert!(matches!(
+            batch.records[..],
+            [
+                Record::FiledReport {
+                    id: ReportId(9),
+                    ..
+                },
+                Record::ReportStatus {
+                    id: ReportId(9),
+                    status: ReportStatus::ActedOn
+                }
+            ]
+        ));
+        let old: Item = serde_json::from_str(&format!(r#"{{"type":"report",{report}}}"#)).unwrap();
+        let mut batch = Batch::default();
+        old.write_into(&mut batch).unwrap();
+        assert!(matches!(batch.records[..], [Record::Report(_)]));
     }
 
     #[test]

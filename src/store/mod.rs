@@ -49,6 +49,10 @@ pub struct Batch {
     pub outbox_add: Vec<(u64, Outbound)>,
     /// Sequence numbers of sends that have been performed.
     pub outbox_done: Vec<u64>,
+    /// The Telegram updates whose effects are in this batch, for stores
+    /// shared by several instances (which mark each applied; see
+    /// [`Backend::begin`]). Others go by `last_update_id`.
+    pub update_ids: Vec<i64>,
 }
 
 impl Batch {
@@ -58,6 +62,7 @@ impl Batch {
             && self.last_update_id.is_none()
             && self.outbox_add.is_empty()
             && self.outbox_done.is_empty()
+            && self.update_ids.is_empty()
     }
 
     /// Folds a later batch into this one, as if both were committed in
@@ -70,6 +75,7 @@ impl Batch {
         };
         self.outbox_add.extend(later.outbox_add);
         self.outbox_done.extend(later.outbox_done);
+        self.update_ids.extend(later.update_ids);
     }
 }
 
@@ -104,6 +110,20 @@ pub struct Snapshot {
     pub open_reports: Vec<crate::engine::OpenReport>,
     /// The highest report id ever used (0: none).
     pub last_report_id: u64,
+}
+
+/// What [`Backend::begin`] found before a decision.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Begun {
+    /// State records other instances committed since this one last synced,
+    /// in commit order: apply them to the engine before deciding.
+    pub changes: Vec<Record>,
+    /// The change log can't bring this instance up to date (it was
+    /// trimmed): reload the whole state instead.
+    pub reload: bool,
+    /// Which of the batch's update ids are already applied, by any
+    /// instance; `None` for a store that goes by `last_update_id` alone.
+    pub applied: Option<Vec<i64>>,
 }
 
 /// Counts for operators (`randchat stats`, /stats, metrics). Serializable
@@ -192,6 +212,50 @@ pub trait Backend: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<Vec<UserId>, StoreError>> {
         let _ = (after, limit);
         Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Before the engine decides anything: makes this process the one
+    /// deciding (several instances on one store take turns) and reports
+    /// what other instances changed since and which of `updates` are
+    /// already applied. The next commit of a decision, or [`Backend::end`],
+    /// ends the turn. A store with one process is always up to date: the
+    /// default does nothing.
+    fn begin(self: Arc<Self>, updates: Vec<i64>) -> BoxFuture<'static, Result<Begun, StoreError>> {
+        let _ = updates;
+        Box::pin(async { Ok(Begun::default()) })
+    }
+
+    /// Ends a turn that [`Backend::begin`] started and no commit ended
+    /// (nothing needed committing).
+    fn end(self: Arc<Self>) -> BoxFuture<'static, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
+
+    /// A running instance's sign of life, every second or so. Returns the
+    /// sends of instances that stopped giving one, now moved into this
+    /// instance's outbox under numbers from `next_seq` on, for it to send.
+    fn heartbeat(
+        self: Arc<Self>,
+        next_seq: u64,
+    ) -> BoxFuture<'static, Result<Vec<(u64, Outbound)>, StoreError>> {
+        let _ = next_seq;
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// Whether [`Backend::begin`] says which updates are applied (several
+    /// instances); otherwise the last applied update id tells.
+    fn tracks_updates(&self) -> bool {
+        false
+    }
+
+    /// Which of `updates` are applied, for a store that tracks update ids
+    /// (`None`: it goes by `last_update_id`).
+    fn applied_updates(
+        self: Arc<Self>,
+        updates: Vec<i64>,
+    ) -> BoxFuture<'static, Result<Option<Vec<i64>>, StoreError>> {
+        let _ = updates;
+        Box::pin(async { Ok(None) })
     }
 
     /// Every piece of durable data, for `randchat export`: sent to `sink`

@@ -23,6 +23,13 @@
 //! users the bot is temporarily unavailable (its degraded mode) and carries
 //! on when the server answers again.
 //!
+//! **Several instances.** A store opened with [`RedisStore::open_instance`]
+//! (the running bot, named by `INSTANCE_ID`) takes turns with the other
+//! instances on its prefix: [`Backend::begin`] before a decision, a fenced
+//! commit after it, and an outbox of its own ([`shared`]). A store opened
+//! with [`RedisStore::open`] (the CLI, the tests of the store itself)
+//! commits as before.
+//!
 //! The key layout is in [`keys`]; the mapping from records to script
 //! operations in [`ops`]; loading, stats and links in [`load`].
 
@@ -31,9 +38,11 @@ pub mod keys;
 mod load;
 pub mod matching;
 mod ops;
+pub mod shared;
 
-use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
+use super::{Backend, Batch, Begun, BoxFuture, Snapshot, Stats, StoreError};
 use crate::engine::effect::Counterpart;
+use crate::engine::effect::Outbound;
 use crate::engine::event::Linked;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{AsyncCommands, Script};
@@ -59,6 +68,12 @@ pub struct RedisStore {
     apply: Script,
     /// The matching primitives ([`matching`]).
     matching: Script,
+    /// Several instances on one prefix ([`shared`]).
+    begin: Script,
+    heartbeat: Script,
+    release: Script,
+    /// Set when this process is a named instance (`INSTANCE_ID`).
+    shared: Option<shared::Shared>,
     /// The server's URL with any password masked, for messages.
     shown_url: String,
 }
@@ -77,6 +92,25 @@ impl RedisStore {
     /// (recording it on a fresh server) and returns the store. Fails with
     /// [`StoreError::Unreachable`] if the server does not answer.
     pub async fn open(url: &str, prefix: &str) -> Result<Arc<Self>, StoreError> {
+        Self::open_with(url, prefix, None).await
+    }
+
+    /// [`RedisStore::open`] for a running bot instance named `instance`
+    /// (`INSTANCE_ID`): it decides in turns with any other instance on the
+    /// prefix and keeps its own outbox ([`shared`]).
+    pub async fn open_instance(
+        url: &str,
+        prefix: &str,
+        instance: &str,
+    ) -> Result<Arc<Self>, StoreError> {
+        Self::open_with(url, prefix, Some(instance)).await
+    }
+
+    async fn open_with(
+        url: &str,
+        prefix: &str,
+        instance: Option<&str>,
+    ) -> Result<Arc<Self>, StoreError> {
         let shown_url = mask_password(url);
         let unreachable = |e: ::redis::RedisError| StoreError::Unreachable {
             url: shown_url.clone(),
@@ -94,9 +128,16 @@ impl RedisStore {
             .map_err(unreachable)?;
         let store = Arc::new(RedisStore {
             conn,
-            keys: Keys::new(prefix),
+            keys: match instance {
+                Some(id) => Keys::for_instance(prefix, id),
+                None => Keys::new(prefix),
+            },
             apply: Script::new(include_str!("redis/apply.lua")),
             matching: Script::new(include_str!("redis/matching.lua")),
+            begin: Script::new(include_str!("redis/begin.lua")),
+            heartbeat: Script::new(include_str!("redis/heartbeat.lua")),
+            release: Script::new(RELEASE_LUA),
+            shared: instance.map(shared::Shared::new),
             shown_url,
         });
         store.check_version().await?;
@@ -173,16 +214,27 @@ impl RedisStore {
         if batch.is_empty() {
             return Ok(());
         }
-        let args = ops::batch_args(&self.keys, &batch)?;
+        let fence = match &self.shared {
+            Some(shared) if shared::is_decision(&batch) => {
+                Some(shared::fence_args(&self.keys, shared, &batch)?)
+            }
+            _ => None,
+        };
+        let fenced = fence.is_some();
+        let mut args = fence.unwrap_or_else(|| vec![b"plain".to_vec()]);
+        args.extend(ops::batch_args(&self.keys, &batch)?);
         let mut invocation = self.apply.prepare_invoke();
         for arg in &args {
             invocation.arg(arg.as_slice());
         }
         let mut conn = self.conn.clone();
-        let _applied: u64 = invocation
+        let reply: u64 = invocation
             .invoke_async(&mut conn)
             .await
             .map_err(|e| StoreError::Write(format!("Redis at {}: {e}", self.shown_url)))?;
+        if fenced {
+            self.committed_at(reply);
+        }
         Ok(())
     }
 
@@ -225,7 +277,42 @@ impl Backend for RedisStore {
     ) -> BoxFuture<'static, Result<(), StoreError>> {
         Box::pin(async move { self.export_items(sink).await })
     }
+
+    fn begin(self: Arc<Self>, updates: Vec<i64>) -> BoxFuture<'static, Result<Begun, StoreError>> {
+        Box::pin(async move { self.begin_shared(&updates).await })
+    }
+
+    fn end(self: Arc<Self>) -> BoxFuture<'static, Result<(), StoreError>> {
+        Box::pin(async move { self.end_shared().await })
+    }
+
+    fn heartbeat(
+        self: Arc<Self>,
+        next_seq: u64,
+    ) -> BoxFuture<'static, Result<Vec<(u64, Outbound)>, StoreError>> {
+        Box::pin(async move { self.heartbeat_shared(next_seq).await })
+    }
+
+    fn tracks_updates(&self) -> bool {
+        self.shared.is_some()
+    }
+
+    fn applied_updates(
+        self: Arc<Self>,
+        updates: Vec<i64>,
+    ) -> BoxFuture<'static, Result<Option<Vec<i64>>, StoreError>> {
+        Box::pin(async move {
+            match self.shared {
+                Some(_) => self.applied_shared(&updates).await.map(Some),
+                None => Ok(None),
+            }
+        })
+    }
 }
+
+/// Deletes the lease only if it is still the caller's.
+const RELEASE_LUA: &str = "if redis.call('GET', KEYS[1]) == ARGV[1] then \
+    return redis.call('DEL', KEYS[1]) else return 0 end";
 
 /// `url` with its password, if any, replaced by the mask.
 fn mask_password(url: &str) -> String {

@@ -46,6 +46,12 @@
 //! every update is answered "temporarily unavailable" and nothing reaches
 //! the engine until a reload from the store succeeds.
 //!
+//! Before step 2, and wherever else the engine decides, the loop takes its
+//! turn on the store (`replica_sync`): with several instances on one Redis
+//! prefix this brings the engine up to date with the others' commits and
+//! tells which updates another instance already applied; with one process
+//! it costs nothing. What happens after a failed commit is in `failures`.
+//!
 //! Step 1 and the acknowledgement in step 5 are the [`UpdateSource`]'s: the
 //! same loop serves a webhook, where each update's HTTP 200 waits for its
 //! commit, and a failed commit (or a stale engine) is answered 5xx for
@@ -151,6 +157,8 @@ pub struct Poller {
     requests: Option<Requests>,
 }
 
+mod failures;
+mod replica_sync;
 mod requests;
 
 impl Poller {
@@ -298,51 +306,39 @@ impl Poller {
     /// its effects are durable (updates already applied count as durable).
     async fn apply(&mut self, updates: &[Update]) -> anyhow::Result<Applied> {
         let now = Timestamp::now();
-        let mut last = self.last_applied;
-        let mut events = Vec::new();
-        for update in updates {
-            let id = i64::from(update.id.0);
-            if last.is_some_and(|applied| id <= applied) {
-                continue; // delivered again: already applied
-            }
-            last = Some(id);
-            if let teloxide::types::UpdateKind::Message(message) = &update.kind {
-                let lag = now.0.saturating_sub(message.date.timestamp().max(0) as u64);
-                self.metrics.update_applied(lag);
-            }
-            let hint = inbound::spoken_language(update);
-            events.extend(hint.map(|event| (event, None)));
-            if let Some(event) = inbound::classify(update, &self.bot_username) {
-                events.push((event, inbound::written(update)));
-            }
+        // While the store is unreadable nothing is decided, and no text
+        // goes to the moderator.
+        if self.reload().await.is_none() {
+            return Ok(self.unavailable(updates, now));
         }
-        if self.stale && last != self.last_applied && self.reload().await.is_none() {
-            if !self.source.redelivers_failures() {
-                self.last_applied = last;
-                let events: Vec<Event> = events.into_iter().map(|(event, _)| event).collect();
-                self.refuse(&events);
-            }
-            return Ok(Applied::NotDurable);
-        }
-        // Screened only now: while the store is unreadable no text goes to
-        // the moderator.
+        let mut fresh = self.fresh(updates, now);
+        // Screened and linked before this instance takes its turn, so that
+        // other instances never wait for the moderator or a link.
         let engine = &self.engine;
         let chatting = |user| matches!(engine.presence_of(user), Presence::Chatting(_));
-        let mut events = self.screener.screen(events, chatting).await;
+        let written = std::mem::take(&mut fresh.events);
+        let mut events = self.screener.screen(written, chatting).await;
         self.resolve_links(&mut events).await?;
+        let Ok(applied) = self.sync(&fresh.ids).await else {
+            return Ok(self.unavailable(updates, now));
+        };
+        let events = fresh.without(events, applied.as_deref());
         let outcomes: Vec<_> = events
             .iter()
             .map(|event| (event.user(), self.engine.handle(event, now)))
             .collect();
-        if last == self.last_applied {
+        if fresh.ids.is_empty() {
+            self.end_turn().await;
             return Ok(Applied::Durable);
         }
-        let previous = std::mem::replace(&mut self.last_applied, last);
+        let previous = std::mem::replace(&mut self.last_applied, fresh.last);
         let mut outcome = Outcome::default();
         outcomes.iter().for_each(|(_, o)| outcome.extend(o.clone()));
-        if let Err(tried) = self.settle(outcome, last).await {
+        let settled = self.settle(outcome, fresh.last, fresh.ids.clone()).await;
+        self.end_turn().await;
+        if let Err(tried) = settled {
             if self.source.redelivers_failures() {
-                return Ok(self.unless_durable(previous, last).await);
+                return Ok(self.unless_durable(previous, fresh.last, fresh.ids).await);
             }
             self.degrade(outcomes, &tried).await?;
         }
@@ -418,6 +414,7 @@ impl Poller {
         &mut self,
         mut outcome: Outcome,
         last_update_id: Option<i64>,
+        update_ids: Vec<i64>,
     ) -> Result<(), Vec<u64>> {
         self.seen.filter(&mut outcome.records, Timestamp::now());
         let jobs: Vec<Job> = outcome
@@ -444,6 +441,7 @@ impl Poller {
             last_update_id,
             outbox_add: jobs.iter().map(|job| (job.seq, job.send.clone())).collect(),
             outbox_done: acked,
+            update_ids,
         };
         // Kept to put back if the commit fails (rare, so cloned then).
         let (done_back, links_back) = (
@@ -469,108 +467,6 @@ impl Poller {
         }
     }
 
-    /// After a failed commit the engine is ahead of the store: rebuild it
-    /// from what is durable, tell the users whose action was lost, and still
-    /// deliver what changed no state (plain relays).
-    ///
-    /// A commit reported as failed may have landed (Redis applied it, the
-    /// reply was lost). If the reload finds its sends in the outbox, the
-    /// batch is durable as a whole and its sends are on their way: nobody
-    /// is told anything went wrong.
-    async fn degrade(
-        &mut self,
-        outcomes: Vec<(Option<UserId>, Outcome)>,
-        tried: &[u64],
-    ) -> anyhow::Result<()> {
-        self.stale = true;
-        let landed = self.reload().await.unwrap_or_default();
-        if landed.iter().any(|seq| tried.contains(seq)) {
-            return Ok(());
-        }
-        let mut jobs = Vec::new();
-        for (user, outcome) in outcomes {
-            if outcome.records.iter().all(is_bookkeeping) {
-                let engine = &self.engine;
-                jobs.extend(outcome.sends.into_iter().map(|send| job(engine, 0, send)));
-            } else if let Some(user) = user {
-                let send = Outbound::Tell {
-                    user,
-                    text: Text::TemporarilyUnavailable,
-                };
-                jobs.push(job(&self.engine, 0, send));
-            }
-        }
-        self.dispatcher.enqueue(jobs);
-        Ok(())
-    }
-
-    /// Rebuilds a stale engine from the store. Returns `None` while the
-    /// store can't be read; otherwise the outbox numbers of sends whose
-    /// commit was reported as failed but had landed, now being sent.
-    async fn reload(&mut self) -> Option<Vec<u64>> {
-        if !self.stale {
-            return Some(Vec::new());
-        }
-        match self.store.clone().load().await {
-            Ok(snapshot) => {
-                self.engine = self.engine.rebuilt_from(&snapshot);
-                self.stale = false;
-                let unsure = std::mem::take(&mut self.unsure);
-                let landed: Vec<Job> = snapshot
-                    .outbox
-                    .into_iter()
-                    .filter(|(seq, _)| unsure.contains(seq))
-                    .map(|(seq, send)| job(&self.engine, seq, send))
-                    .collect();
-                let seqs = landed.iter().map(|job| job.seq).collect();
-                if !landed.is_empty() {
-                    tracing::warn!(
-                        sends = landed.len(),
-                        "a commit reported as failed had landed; sending its messages"
-                    );
-                    self.dispatcher.enqueue(landed);
-                }
-                tracing::info!("state reloaded from the store; serving again");
-                Some(seqs)
-            }
-            Err(error) => {
-                tracing::error!(%error, "the store can't be read; refusing state changes until it can");
-                None
-            }
-        }
-    }
-
-    /// After a failed commit of updates Telegram will deliver again: reloads
-    /// the engine, and unless the commit landed all the same (Redis applied
-    /// it, the reply was lost: the stored update id says so), forgets the
-    /// updates, so the retry is applied as new.
-    async fn unless_durable(&mut self, previous: Option<i64>, last: Option<i64>) -> Applied {
-        self.stale = true;
-        if self.reload().await.is_some() {
-            let stored = self.store.clone().load().await.ok();
-            if stored.is_some_and(|s| s.last_update_id >= last) {
-                return Applied::Durable;
-            }
-        }
-        self.last_applied = previous;
-        Applied::NotDurable
-    }
-
-    /// Answers every user of `events` "temporarily unavailable", once each.
-    fn refuse(&self, events: &[Event]) {
-        let mut users: Vec<UserId> = events.iter().filter_map(Event::user).collect();
-        users.sort_by_key(|u| u.0);
-        users.dedup();
-        let jobs = users.into_iter().map(|user| {
-            let send = Outbound::Tell {
-                user,
-                text: Text::TemporarilyUnavailable,
-            };
-            job(&self.engine, 0, send)
-        });
-        self.dispatcher.enqueue(jobs);
-    }
-
     /// Sends finished: defer their outbox removals and links to the next
     /// commit, and let the engine react at once to any that failed for good.
     async fn on_done(&mut self, first: Done) -> anyhow::Result<()> {
@@ -579,11 +475,10 @@ impl Poller {
         let mut next = Some(first);
         let (at, now) = (Timestamp::now(), tokio::time::Instant::now());
         let mut replayed = false;
+        let mut feedbacks = Vec::new();
         while let Some(done) = next {
             replayed |= done.seq != 0 && done.seq < self.replayed_below;
-            if let Some(feedback) = done.feedback {
-                outcome.extend(self.feedback(feedback));
-            }
+            feedbacks.extend(done.feedback);
             let links =
                 done.links
                     .into_iter()
@@ -591,13 +486,24 @@ impl Poller {
             self.deferred.note(done.seq, links, now);
             next = self.finished.try_recv().ok();
         }
+        if !feedbacks.is_empty() {
+            // Decided on the latest state; if the turn can't be had, the
+            // fenced commit refuses a stale decision.
+            let _ = self.sync(&[]).await;
+            for feedback in feedbacks {
+                outcome.extend(self.feedback(feedback));
+            }
+        }
         if outcome.records.is_empty() && outcome.sends.is_empty() {
+            self.end_turn().await;
             if replayed {
                 self.flush_deferred().await;
             }
             return Ok(()); // the bookkeeping rides with the next commit
         }
-        if let Err(tried) = self.settle(outcome.clone(), None).await {
+        let settled = self.settle(outcome.clone(), None, Vec::new()).await;
+        self.end_turn().await;
+        if let Err(tried) = settled {
             self.degrade(vec![(None, outcome)], &tried).await?;
         }
         Ok(())
@@ -627,7 +533,8 @@ impl Poller {
     /// Lets the engine end idle chats and long searches, and flushes
     /// pending outbox removals.
     async fn housekeeping(&mut self) -> anyhow::Result<()> {
-        if self.reload().await.is_none() {
+        self.heartbeat().await;
+        if self.sync(&[]).await.is_err() {
             return Ok(());
         }
         let now = Timestamp::now();
@@ -641,9 +548,12 @@ impl Poller {
             outcome.record(Record::PruneLinks { before });
         }
         if outcome.records.is_empty() && outcome.sends.is_empty() {
+            self.end_turn().await;
             return Ok(());
         }
-        if let Err(tried) = self.settle(outcome.clone(), None).await {
+        let settled = self.settle(outcome.clone(), None, Vec::new()).await;
+        self.end_turn().await;
+        if let Err(tried) = settled {
             self.degrade(vec![(None, outcome)], &tried).await?;
         }
         Ok(())
@@ -671,7 +581,7 @@ impl Poller {
     /// deferred for another try.
     async fn flush_deferred(&mut self) {
         if !self.deferred.is_empty() {
-            let _ = self.settle(Outcome::default(), None).await;
+            let _ = self.settle(Outcome::default(), None, Vec::new()).await;
         }
     }
 
@@ -735,12 +645,6 @@ async fn next_request(requests: &mut Option<Requests>) -> crate::submit::Request
         Some(requests) => requests.next().await,
         None => std::future::pending().await,
     }
-}
-
-/// Records that only keep books (counters, last seen): losing them to a
-/// failed commit changes nobody's chat.
-fn is_bookkeeping(record: &Record) -> bool {
-    matches!(record, Record::Seen { .. } | Record::Count { .. })
 }
 
 /// Completes at `deadline`; never, if there is none.

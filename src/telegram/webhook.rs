@@ -22,6 +22,9 @@
 //! `setWebhook` is called with `max_connections = 1`: Telegram then sends
 //! one update at a time, in order, so "an id at or below the last applied
 //! one is a duplicate" stays true, as it is for long polling.
+//! With several instances behind a load balancer that no longer holds (a
+//! retry may reach another instance); the Redis store then marks every
+//! applied update id instead (see `src/store/redis/shared.rs`).
 
 use super::source::{Applied, Arrival};
 use crate::config::{WebhookConfig, WebhookSecret};

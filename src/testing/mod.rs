@@ -23,6 +23,7 @@ mod fake_webhook;
 pub mod redis_server;
 mod sim_kinds;
 pub mod sim_user;
+pub mod store_fixtures;
 
 pub use fake_bot_api::{Delivery, FakeBotApi, Fault, RecordedRequest};
 pub use fake_lean::{LeanCounts, LeanUpdate, Track};

@@ -106,6 +106,23 @@ pub fn app_on(fake: &FakeBotApi) -> TestApp {
     }
 }
 
+/// A bot on `fake` with a fresh data directory and `env`, not started
+/// yet, and no Redis server of its own whatever `TEST_STORE` says (for
+/// tests that point several bots at one server through `env`).
+pub fn app_on_with(fake: &FakeBotApi, env: &[(&str, &str)]) -> TestApp {
+    TestApp {
+        fake: fake.clone(),
+        dir: tempfile::tempdir().expect("temp dir"),
+        child: None,
+        starts: 0,
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        redis: None,
+    }
+}
+
 /// The environment every test run of the binary gets, and nothing else
 /// (so a developer's own .env or RANDCHAT_* variables can't interfere).
 /// Telegram's rate limits and the per-user flood limits are off, so tests

@@ -9,13 +9,15 @@
 use super::super::export::Item;
 use super::super::schema::{
     UserRow, ALBUMS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID, META_MAINTENANCE,
-    OUTBOX, REPORTS, USERS, WAITING,
+    OUTBOX, REPORTS, REPORT_STATUS, USERS, WAITING,
 };
 use super::super::StoreError;
 use super::{pairs_once, read, EmbeddedStore};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
 use crate::engine::effect::{Counterpart, Outbound, Report};
+use crate::engine::ReportStatus;
 use redb::{ReadTransaction, ReadableDatabase, ReadableTable};
+use std::collections::BTreeMap;
 use tokio::sync::mpsc::Sender;
 
 impl EmbeddedStore {
@@ -91,14 +93,21 @@ impl EmbeddedStore {
                 ended_at: Timestamp(ended_at),
             })?;
         }
+        let statuses = self.report_statuses(&txn)?;
         for entry in txn
             .open_table(REPORTS)
             .map_err(read)?
             .iter()
             .map_err(read)?
         {
-            let report: Report = self.decode("reports row", entry.map_err(read)?.1.value())?;
-            send(Item::Report { report })?;
+            let (id, raw) = entry.map_err(read)?;
+            let report: Report = self.decode("reports row", raw.value())?;
+            let id = id.value();
+            send(Item::Report {
+                report,
+                id: Some(id),
+                status: statuses.get(&id).copied(),
+            })?;
         }
         for (user, ban) in self.load_bans(&txn)? {
             send(Item::Ban { user, ban })?;
@@ -126,7 +135,29 @@ impl EmbeddedStore {
                 send: send_row,
             })?;
         }
+        if let Some(broadcast) = self.load_broadcast(&txn)? {
+            send(Item::Broadcast { broadcast })?;
+        }
         Ok(())
+    }
+
+    /// Every filed report's status, by id (none in a file from before
+    /// reports had one).
+    fn report_statuses(
+        &self,
+        txn: &ReadTransaction,
+    ) -> Result<BTreeMap<u64, ReportStatus>, StoreError> {
+        let table = match txn.open_table(REPORT_STATUS) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(BTreeMap::new()),
+            Err(e) => return Err(read(e)),
+        };
+        let mut statuses = BTreeMap::new();
+        for entry in table.iter().map_err(read)? {
+            let (id, raw) = entry.map_err(read)?;
+            statuses.insert(id.value(), self.decode("report_status row", raw.value())?);
+        }
+        Ok(statuses)
     }
 
     /// Each link once, from its original's side.

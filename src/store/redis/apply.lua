@@ -9,6 +9,21 @@
 -- in two passes: the first checks every op's arity and every key's type and
 -- writes nothing; only if all is well does the second pass write. Nothing
 -- in the second pass can fail on well-typed keys.
+--
+-- ARGV[1] says how the batch is fenced (see src/store/redis/shared.rs):
+--   'plain': bookkeeping only (finished sends, links, counters); the ops
+--     follow at once.
+--   'fenced': a batch an instance's engine decided. ARGV[2] lease key,
+--     3 the instance's token, 4 version key, 5 the version the decision
+--     was made on, 6 change log (stream), 7 the change-log entry ('' if the
+--     batch changes no replicated state), 8 how many log entries to keep,
+--     9 prefix of the update keys, 10 how many update ids follow, then the
+--     ids, then the ops. The batch is written only if no other instance
+--     holds the lease and the version is still the one decided on;
+--     otherwise nothing is written and the reply is an error starting
+--     'randchat: conflict'. On success the version is bumped (when there
+--     is a log entry), the entry appended, the updates marked applied for
+--     a day, and the lease released. Returns the version now.
 
 -- op name -> { arity, { [argument index] = expected key type } }
 local OPS = {
@@ -30,9 +45,31 @@ local function key_type(key)
   return t
 end
 
+local first = 2
+local fenced = ARGV[1] == 'fenced'
+if fenced then
+  local holder = redis.call('GET', ARGV[2])
+  if holder and holder ~= ARGV[3] then
+    return redis.error_reply('randchat: conflict: another instance holds the lease; nothing was written')
+  end
+  local version = redis.call('GET', ARGV[4]) or '0'
+  if version ~= ARGV[5] then
+    return redis.error_reply('randchat: conflict: decided on version ' .. ARGV[5] .. ' but the store is at ' .. version .. '; nothing was written')
+  end
+  -- The log's ids are versions; one at or past the next version would make
+  -- the XADD below fail after the writes, so refuse now instead.
+  local last = redis.call('XREVRANGE', ARGV[6], '+', '-', 'COUNT', 1)[1]
+  if last and tonumber(string.match(last[1], '^(%d+)-')) > tonumber(version) then
+    return redis.error_reply('randchat: conflict: the change log is ahead of version ' .. version .. '; nothing was written')
+  end
+  first = 11 + tonumber(ARGV[10])
+elseif ARGV[1] ~= 'plain' then
+  return redis.error_reply('randchat: unknown batch kind ' .. tostring(ARGV[1]))
+end
+
 -- Pass 1: validate.
 local checked = {}
-local i = 1
+local i = first
 local n = #ARGV
 while i <= n do
   local name = ARGV[i]
@@ -80,7 +117,7 @@ end
 
 -- Pass 2: write.
 local applied = 0
-i = 1
+i = first
 while i <= n do
   local name = ARGV[i]
   local a1, a2, a3, a4, a5 = ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
@@ -135,4 +172,18 @@ while i <= n do
   applied = applied + 1
   i = i + OPS[name][1] + 1
 end
-return applied
+if not fenced then
+  return applied
+end
+local version = tonumber(ARGV[5])
+if ARGV[7] ~= '' then
+  version = redis.call('INCR', ARGV[4])
+  redis.call('XADD', ARGV[6], 'MAXLEN', '~', ARGV[8], version .. '-1', 'r', ARGV[7])
+end
+for k = 11, 10 + tonumber(ARGV[10]) do
+  redis.call('SET', ARGV[9] .. ARGV[k], '1', 'EX', 86400)
+end
+if redis.call('GET', ARGV[2]) == ARGV[3] then
+  redis.call('DEL', ARGV[2])
+end
+return version

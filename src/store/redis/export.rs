@@ -24,15 +24,17 @@ impl RedisStore {
         let snapshot = self.load_snapshot().await?;
         let k = &self.keys;
         let mut conn = self.conn.clone();
-        let (first, last, counters, reports): (Hash, Hash, Hash, Hash) = ::redis::pipe()
-            .atomic()
-            .hgetall(k.seen_first())
-            .hgetall(k.seen_last())
-            .hgetall(k.counters())
-            .hgetall(k.reports())
-            .query_async(&mut conn)
-            .await
-            .map_err(|e| self.read_error(e))?;
+        let (first, last, counters, reports, statuses): (Hash, Hash, Hash, Hash, Hash) =
+            ::redis::pipe()
+                .atomic()
+                .hgetall(k.seen_first())
+                .hgetall(k.seen_last())
+                .hgetall(k.counters())
+                .hgetall(k.reports())
+                .hgetall(k.report_status())
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| self.read_error(e))?;
         let mut items = vec![Item::Meta {
             last_update_id: snapshot.last_update_id,
             maintenance: snapshot.maintenance,
@@ -94,7 +96,15 @@ impl RedisStore {
             .map(|(id, raw)| Ok((self.id(id)?, self.decode(raw, "reports")?)))
             .collect::<Result<_, StoreError>>()?;
         filed.sort_by_key(|(id, _)| *id);
-        items.extend(filed.into_iter().map(|(_, report)| Item::Report { report }));
+        for (id, report) in filed {
+            let status = statuses.get(&id.to_string());
+            let status = status.map(|raw| self.decode(raw, "reports:status"));
+            items.push(Item::Report {
+                report,
+                id: Some(id),
+                status: status.transpose()?,
+            });
+        }
         items.extend(
             snapshot
                 .bans
@@ -124,6 +134,11 @@ impl RedisStore {
                 .outbox
                 .into_iter()
                 .map(|(seq, send)| Item::Outbox { seq, send }),
+        );
+        items.extend(
+            snapshot
+                .broadcast
+                .map(|broadcast| Item::Broadcast { broadcast }),
         );
         for item in items {
             sink.send(item)

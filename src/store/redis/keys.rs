@@ -20,7 +20,14 @@
 //! | `reports:by_time` | zset | id, scored by the report's time |
 //! | `reports:status` | hash | id → postcard `ReportStatus` (reports filed with an engine id) |
 //! | `counters` | hash | counter name → count |
-//! | `outbox` | hash | send sequence number → postcard `Outbound` |
+//! | `outbox` | hash | send sequence number → postcard `Outbound` (a store opened without an instance id: the CLI, older versions) |
+//! | `outbox:<instance>` | hash | the same, for one running instance (`INSTANCE_ID`) |
+//! | `alive:<instance>` | string | an instance's sign of life, expiring after [`super::shared::ALIVE_MS`] |
+//! | `instances` | set | instance ids that have run on this prefix |
+//! | `lease` | string | the token of the instance deciding now, expiring after [`super::shared::LEASE_MS`] |
+//! | `version` | string | how many state-changing batches were committed by fenced commits |
+//! | `changes` | stream | entry `<version>-1`: field `r`, the postcard records of that batch |
+//! | `update:<id>` | string | `1`: Telegram update `<id>` is applied (expires after a day) |
 //! | `link:<chat>:<message>` | string | `chat:message:at:1` (the other side; `1` if the key is the original, `0` if it is the copy), expiring 48 h after `at` |
 //! | `links:by_time` | zset | `<chat>:<message>`, scored by link time, for pruning |
 //! | `waiting:user` | hash | user → ticket (the matching primitives only) |
@@ -36,12 +43,23 @@ pub const DEFAULT_PREFIX: &str = "randchat:";
 #[derive(Clone, Debug)]
 pub struct Keys {
     prefix: String,
+    /// The running instance whose outbox [`Keys::outbox`] names.
+    instance: Option<String>,
 }
 
 impl Keys {
     pub fn new(prefix: &str) -> Self {
         Keys {
             prefix: prefix.to_owned(),
+            instance: None,
+        }
+    }
+
+    /// The keys of instance `id` (its own outbox) under `prefix`.
+    pub fn for_instance(prefix: &str, id: &str) -> Self {
+        Keys {
+            prefix: prefix.to_owned(),
+            instance: Some(id.to_owned()),
         }
     }
 
@@ -95,8 +113,36 @@ impl Keys {
     pub fn counters(&self) -> String {
         self.named("counters")
     }
+    /// This instance's outbox, or the instance-less one.
     pub fn outbox(&self) -> String {
+        match &self.instance {
+            Some(id) => format!("{}{id}", self.outbox_prefix()),
+            None => self.legacy_outbox(),
+        }
+    }
+    pub fn legacy_outbox(&self) -> String {
         self.named("outbox")
+    }
+    pub fn outbox_prefix(&self) -> String {
+        self.named("outbox:")
+    }
+    pub fn alive_prefix(&self) -> String {
+        self.named("alive:")
+    }
+    pub fn instances(&self) -> String {
+        self.named("instances")
+    }
+    pub fn lease(&self) -> String {
+        self.named("lease")
+    }
+    pub fn version(&self) -> String {
+        self.named("version")
+    }
+    pub fn changes(&self) -> String {
+        self.named("changes")
+    }
+    pub fn update_prefix(&self) -> String {
+        self.named("update:")
     }
     /// What every link key starts with; the rest is [`Keys::link_member`].
     pub fn link_prefix(&self) -> String {

@@ -23,7 +23,7 @@ impl RedisStore {
     pub(super) async fn load_snapshot(&self) -> Result<Snapshot, StoreError> {
         let k = &self.keys;
         let mut conn = self.conn.clone();
-        let (pairs, waiting, last, bans, albums, meta, outbox, profiles): (
+        let (pairs, waiting, last, bans, albums, meta, outbox, profiles, version): (
             Hash,
             Hash,
             Hash,
@@ -32,6 +32,7 @@ impl RedisStore {
             Hash,
             Hash,
             Hash,
+            Option<u64>,
         ) = ::redis::pipe()
             .atomic()
             .hgetall(k.pairs())
@@ -42,6 +43,7 @@ impl RedisStore {
             .hgetall(k.meta())
             .hgetall(k.outbox())
             .hgetall(k.profiles())
+            .get(k.version())
             .query_async(&mut conn)
             .await
             .map_err(|e| self.read_error(e))?;
@@ -97,6 +99,9 @@ impl RedisStore {
         let filed = filed.map(|raw| self.id::<u64>(&String::from_utf8_lossy(raw)));
         (snapshot.open_reports, snapshot.last_report_id) =
             self.open_reports(filed.transpose()?).await?;
+        // Changes after this version come from the log (read in the same
+        // MULTI as the state above, so none is missed or applied twice).
+        self.loaded_at(version.unwrap_or(0));
         Ok(snapshot)
     }
 

@@ -1,13 +1,13 @@
-//! Atomic matching primitives on the server, for several bot processes on
-//! one Redis: enqueue, bind (claim a waiter and pair), unbind, dequeue.
+//! Atomic matching primitives on the server: enqueue, bind (claim a waiter
+//! and pair), unbind, dequeue.
 //!
-//! **Not wired into the bot yet.** The engine still matches in memory and
-//! commits `Pair`/`Enqueue` records through `apply.lua`, which is right for
-//! one process. These primitives are the building blocks the multi-process
-//! design in docs/scaling.md rests on: the rules (who fits whom, oldest
-//! first) stay in Rust; each primitive checks its precondition and applies
-//! its effect in one script run (`matching.lua`), so N processes calling
-//! them concurrently never pair anyone twice or lose a pair. A failed
+//! **Unused by the bot.** They were the first design for several bot
+//! processes on one Redis (each primitive checks its precondition and
+//! applies its effect in one script run, `matching.lua`, so N processes
+//! calling them concurrently never pair anyone twice or lose a pair). The
+//! bot now keeps a whole engine per instance and the instances take turns
+//! ([`super::shared`]), which keeps every rule in the engine; these stay as
+//! a tested building block (`tests/redis_matching.rs`). A failed
 //! precondition is a [`Conflict`], and nothing was written.
 
 use super::RedisStore;

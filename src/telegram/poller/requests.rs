@@ -12,12 +12,15 @@ impl Poller {
             Request::Apply { event, reply } => {
                 // As for updates: a stale engine is not used until the
                 // store can be read back.
-                if self.reload().await.is_none() {
+                // Several instances: this one's turn, on the latest state.
+                if self.sync(&[]).await.is_err() {
                     let _ = reply.send(Err(SubmitError::NotCommitted));
                     return Ok(());
                 }
                 let outcome = self.engine.handle(&event, Timestamp::now());
-                let result = match self.settle(outcome.clone(), None).await {
+                let settled = self.settle(outcome.clone(), None, Vec::new()).await;
+                self.end_turn().await;
+                let result = match settled {
                     Ok(()) => Ok(outcome),
                     Err(failed) => {
                         self.degrade(vec![(None, outcome)], &failed).await?;
