@@ -153,7 +153,7 @@ impl Engine {
     /// (it leaves only by falling due, and [`forget_partner`] then re-arms
     /// it for the chat that replaced it), and it comes no later than this
     /// one's. So a user who chats often costs one heap entry, not one per
-    /// chat. The caller holds `user`'s stripe.
+    /// chat.
     ///
     /// [`forget_partner`]: Self::forget_partner
     pub(super) fn remember_partner(&self, user: UserId, partner: UserId, ended_at: Timestamp) {
