@@ -268,3 +268,43 @@ async fn two_engines_racing_on_one_prefix_keep_the_invariants() {
     let (_, pairs) = stored.counts();
     assert_eq!(pairs * 2, chatting);
 }
+
+#[tokio::test]
+async fn an_export_carries_the_sends_left_in_every_instance_outbox() {
+    let server = RedisServer::start();
+    let (a, b) = (instance(&server, "a").await, instance(&server, "b").await);
+    for (store, sends) in [
+        (&a, vec![(1, tell(1)), (2, tell(2))]),
+        (&b, vec![(1, tell(3))]),
+    ] {
+        store.clone().begin(vec![]).await.unwrap();
+        let batch = Batch {
+            outbox_add: sends,
+            ..Batch::default()
+        };
+        store.clone().commit(batch).await.unwrap();
+    }
+    // Both instances are stopped; the operator exports with the CLI's
+    // instance-less store.
+    let cli = RedisStore::open(&server.url(), PREFIX).await.unwrap();
+    cli.clone()
+        .commit(Batch {
+            outbox_add: vec![(7, tell(9))],
+            ..Batch::default()
+        })
+        .await
+        .unwrap();
+    let (sink, mut items) = tokio::sync::mpsc::channel(64);
+    cli.export(sink).await.unwrap();
+    let mut outbox = Vec::new();
+    while let Some(item) = items.recv().await {
+        if let randchat::store::export::Item::Outbox { seq, send } = item {
+            outbox.push((seq, send));
+        }
+    }
+    assert_eq!(
+        outbox,
+        vec![(7, tell(9)), (8, tell(1)), (9, tell(2)), (10, tell(3))],
+        "the instance-less outbox first, then each instance's, numbered after it"
+    );
+}

@@ -11,7 +11,7 @@
 
 use super::RedisStore;
 use crate::domain::{MessageId, Timestamp, UserId};
-use crate::engine::effect::{Counterpart, Report};
+use crate::engine::effect::{Counterpart, Outbound, Report};
 use crate::store::export::Item;
 use crate::store::StoreError;
 use std::collections::HashMap;
@@ -35,6 +35,10 @@ impl RedisStore {
                 .query_async(&mut conn)
                 .await
                 .map_err(|e| self.read_error(e))?;
+        // Sends left in instances' own outboxes follow the instance-less
+        // one's, numbered after it.
+        let next_seq = snapshot.outbox.iter().map(|(seq, _)| seq + 1).max();
+        let next_seq = next_seq.unwrap_or(1);
         let mut items = vec![Item::Meta {
             last_update_id: snapshot.last_update_id,
             maintenance: snapshot.maintenance,
@@ -135,6 +139,7 @@ impl RedisStore {
                 .into_iter()
                 .map(|(seq, send)| Item::Outbox { seq, send }),
         );
+        items.extend(self.export_instance_outboxes(next_seq).await?);
         items.extend(
             snapshot
                 .broadcast
@@ -146,6 +151,55 @@ impl RedisStore {
                 .map_err(|_| StoreError::Read("the export was abandoned".into()))?;
         }
         Ok(())
+    }
+
+    /// The sends still in the outboxes of instances (`INSTANCE_ID`) that
+    /// were stopped before they sent them, by instance id and then in each
+    /// one's order, numbered from `next_seq` on.
+    async fn export_instance_outboxes(&self, next_seq: u64) -> Result<Vec<Item>, StoreError> {
+        let mut conn = self.conn.clone();
+        // Every `outbox:<id>` key, whether or not its instance ever
+        // announced itself, so nothing unsent is left behind.
+        let pattern = format!("{}*", glob_escape(&self.keys.outbox_prefix()));
+        let mut keys: Vec<String> = Vec::new();
+        let mut cursor = 0_u64;
+        loop {
+            let (next, found): (u64, Vec<String>) = ::redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| self.read_error(e))?;
+            keys.extend(found);
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        keys.sort();
+        keys.dedup();
+        let mut items = Vec::new();
+        for key in keys {
+            let outbox: Hash = ::redis::cmd("HGETALL")
+                .arg(&key)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| self.read_error(e))?;
+            let mut sends: Vec<(u64, Outbound)> = outbox
+                .iter()
+                .map(|(seq, raw)| Ok((self.id(seq)?, self.decode(raw, "outbox")?)))
+                .collect::<Result<_, StoreError>>()?;
+            sends.sort_by_key(|(seq, _)| *seq);
+            items.extend(sends.into_iter().map(|(_, send)| send));
+        }
+        Ok(items
+            .into_iter()
+            .zip(next_seq..)
+            .map(|(send, seq)| Item::Outbox { seq, send })
+            .collect())
     }
 
     /// Live links, each once from its original's side, in (chat, message)
@@ -198,4 +252,16 @@ impl RedisStore {
             .map(|(original, copy, at)| Item::Link { original, copy, at })
             .collect())
     }
+}
+
+/// `text` as a `SCAN MATCH` pattern that matches only itself.
+fn glob_escape(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
