@@ -62,18 +62,19 @@ impl Engine {
             Event::Unreachable { user } => Some(user),
             _ => None,
         };
-        // Straight from records to sends: no list in between, since every
-        // chat's end passes here (see docs/matching.md, Performance).
+        // Straight from records to sends, with no list in between: every
+        // event passes here (see docs/matching.md, Performance).
         let Outcome { records, sends } = out;
-        let ended = records.iter().filter_map(|record| match *record {
-            Record::Unpair { a, b } => Some([a, b]),
-            _ => None,
-        });
-        let asks = ended
-            .flatten()
-            .filter(|user| Some(*user) != unreachable)
-            .map(|user| Outbound::AskRating { user, chat: now });
-        sends.extend(asks);
+        for record in records.iter() {
+            let Record::Unpair { a, b } = *record else {
+                continue;
+            };
+            for user in [a, b] {
+                if Some(user) != unreachable {
+                    sends.push(Outbound::AskRating { user, chat: now });
+                }
+            }
+        }
     }
 
     /// A press on a rating button.
