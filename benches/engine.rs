@@ -467,6 +467,8 @@ fn mixed(c: &mut Criterion) {
 
 #[path = "engine/filtered.rs"]
 mod filtered;
+#[path = "engine/filtered_workload.rs"]
+mod filtered_workload;
 
 criterion_group!(
     benches,
