@@ -32,8 +32,10 @@
 //!   the gap between it and `mixed/threads/2` is what sharing one engine
 //!   (its maps, stripes and queue) costs.
 //!
-//! - `filtered/match`: matching with wishes, 8 active filter buckets; see
-//!   [`filtered`]. Target: at least 1,000,000 matches/s on one thread.
+//! - `filtered/match` and `filtered/cycle`: matching with wishes, 8 active
+//!   filter buckets; see [`filtered`]. `match` times the matching /chat
+//!   alone, `cycle` that /chat plus the /stop and requeue that undo it.
+//!   Target: at least 1,000,000 matches/s on one thread.
 //!
 //! Run briefly with:
 //!
@@ -465,6 +467,8 @@ fn mixed(c: &mut Criterion) {
 
 #[path = "engine/filtered.rs"]
 mod filtered;
+#[path = "engine/filtered_workload.rs"]
+mod filtered_workload;
 
 criterion_group!(
     benches,

@@ -42,7 +42,7 @@ cargo build --release --bins || exit 1
 cargo bench --no-run --bench engine --bench store --bench loadgen || exit 1
 
 run engine cargo bench --bench engine -- --warm-up-time 1 --measurement-time 3 \
-    'pair_unpair/cycle|next_churn/ops|relay/message|mixed/threads/1'
+    'pair_unpair/cycle|next_churn/ops|relay/message|mixed/threads/1|filtered/match|filtered/cycle'
 run store cargo bench --bench store -- --seconds 5
 run loadgen cargo bench --bench loadgen
 run loadgen_redis cargo bench --bench loadgen -- --store redis
@@ -95,6 +95,8 @@ row() { printf '| %-44s | %-22s | %-52s |\n' "$1" "$2" "$3"; }
     row "Engine /next churn (calls)" "—" "$(engine_rate next_churn/ops)"
     row "Engine relay (messages)" "—" "$(engine_rate relay/message)"
     row "Engine mixed, 1 thread (calls)" "—" "$(engine_rate mixed/threads/1)"
+    row "Engine matches, 8 filter buckets, 1 thread" "≥ 1,000,000/s" "$(engine_rate filtered/match)"
+    row "Engine match+/stop+requeue, 8 buckets" "—" "$(engine_rate filtered/cycle)"
     for store in embedded redis; do
         tp=$(store_line $store 'throughput:')
         row "Store ($store): durable state changes/s" "≥ 100,000/s" "$(sed -e 's/throughput: //' -e 's/ durable.*//' <<<"$tp") $(verdict "$tp")"

@@ -143,7 +143,10 @@ impl Engine {
         media: Media,
         out: &mut Outcome,
     ) {
-        let profile = self.update_profile(user, out, |p| p.refused_media ^= media.bit());
+        let refused = self.update_profile(user, out, |p| {
+            p.refused_media ^= media.bit();
+            p.refused_media
+        });
         out.sends.push(Outbound::AnswerCallback {
             user,
             query_id: query_id.to_owned(),
@@ -151,7 +154,7 @@ impl Engine {
         });
         out.sends.push(Outbound::ShowMedia {
             user,
-            refused: profile.refused_media,
+            refused,
             edit: Some(message),
         });
     }

@@ -112,6 +112,9 @@ impl WaitQueue {
     /// The oldest waiter `wanted` accepts, as a hint to validate. Each
     /// shard is read from its head, so a refused waiter costs one step.
     pub fn oldest_where(&self, wanted: impl Fn(UserId) -> bool) -> Option<(Ticket, UserId)> {
+        if let Some(found) = self.oldest_head_if(&wanted) {
+            return Some(found);
+        }
         let mut best: Option<(Ticket, UserId)> = None;
         for shard in self.shards.iter() {
             let head = shard.head.load(Ordering::SeqCst);
@@ -127,6 +130,27 @@ impl WaitQueue {
             }
         }
         best
+    }
+
+    /// The common case of [`oldest_where`](Self::oldest_where), with one
+    /// lock instead of one per shard: the shard with the smallest head, if
+    /// its head is still that and `wanted` accepts it. That entry is older
+    /// than every other shard's head, so it is the oldest wanted waiter.
+    /// `None` sends the caller to the full look.
+    fn oldest_head_if(&self, wanted: impl Fn(UserId) -> bool) -> Option<(Ticket, UserId)> {
+        let (mut oldest, mut at) = (EMPTY, 0);
+        for (i, shard) in self.shards.iter().enumerate() {
+            let head = shard.head.load(Ordering::SeqCst);
+            if head < oldest {
+                (oldest, at) = (head, i);
+            }
+        }
+        if oldest == EMPTY {
+            return None;
+        }
+        let entries = self.shards[at].entries.lock();
+        let &(ticket, user) = entries.front()?;
+        (ticket.0 == oldest && wanted(user)).then_some((ticket, user))
     }
 
     /// How many users are waiting.

@@ -62,16 +62,19 @@ impl Engine {
             Event::Unreachable { user } => Some(user),
             _ => None,
         };
-        let ended = out.records.iter().filter_map(|record| match *record {
-            Record::Unpair { a, b } => Some([a, b]),
-            _ => None,
-        });
-        let asks: Vec<_> = ended
-            .flatten()
-            .filter(|user| Some(*user) != unreachable)
-            .map(|user| Outbound::AskRating { user, chat: now })
-            .collect();
-        out.sends.extend(asks);
+        // Straight from records to sends, with no list in between: every
+        // event passes here (see docs/matching.md, Performance).
+        let Outcome { records, sends } = out;
+        for record in records.iter() {
+            let Record::Unpair { a, b } = *record else {
+                continue;
+            };
+            for user in [a, b] {
+                if Some(user) != unreachable {
+                    sends.push(Outbound::AskRating { user, chat: now });
+                }
+            }
+        }
     }
 
     /// A press on a rating button.

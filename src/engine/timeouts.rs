@@ -87,11 +87,7 @@ impl Engine {
             match due {
                 Due::Chat { serial, a, b } => self.expire_chat(serial, a, b, when, now, out),
                 Due::Search { ticket, user } => self.expire_search(ticket, user, when, now, out),
-                Due::Forget {
-                    user,
-                    partner,
-                    ended_at,
-                } => self.forget_partner(user, partner, ended_at, out),
+                Due::Forget { user, .. } => self.forget_partner(user, now, out),
                 Due::Album { user } => self.album_due(user, now, out),
                 Due::BanEnds { user, until } => self.announce_ban_end(user, until, now, out),
                 Due::Share { user, serial } => self.expire_share(user, serial, out),
@@ -151,33 +147,48 @@ impl Engine {
     }
 
     /// Remembers `user`'s last partner until the report window closes.
+    ///
+    /// One report-window deadline per remembered user is enough: if an
+    /// earlier chat is still remembered, its deadline is still on the heap
+    /// (it leaves only by falling due, and [`forget_partner`] then re-arms
+    /// it for the chat that replaced it), and it comes no later than this
+    /// one's. So a user who chats often costs one heap entry, not one per
+    /// chat.
+    ///
+    /// [`forget_partner`]: Self::forget_partner
     pub(super) fn remember_partner(&self, user: UserId, partner: UserId, ended_at: Timestamp) {
-        self.last_partner.insert(user, (partner, ended_at));
-        let until = When::At(after(ended_at, REPORT_WINDOW_SECS));
-        self.deadlines.push(
-            until,
-            Due::Forget {
-                user,
-                partner,
-                ended_at,
-            },
-        );
+        let earlier = self.last_partner.insert(user, (partner, ended_at));
+        if earlier.is_none() {
+            self.arm_forget(user, partner, ended_at);
+        }
     }
 
-    /// Forgets `user`'s last partner unless a later chat replaced it.
-    fn forget_partner(
-        &self,
-        user: UserId,
-        partner: UserId,
-        ended_at: Timestamp,
-        out: &mut Outcome,
-    ) {
+    fn arm_forget(&self, user: UserId, partner: UserId, ended_at: Timestamp) {
+        let until = When::At(after(ended_at, REPORT_WINDOW_SECS));
+        let due = Due::Forget {
+            user,
+            partner,
+            ended_at,
+        };
+        self.deadlines.push(until, due);
+    }
+
+    /// A report-window deadline fell due: forgets `user`'s last partner if
+    /// that chat is past the window at `now`, else puts the deadline back
+    /// at the end of the window of the chat that replaced it.
+    fn forget_partner(&self, user: UserId, now: Timestamp, out: &mut Outcome) {
         let _held = self.locks.one(user);
-        let removed = self
+        let past =
+            |&(_, ended_at): &(UserId, Timestamp)| after(ended_at, REPORT_WINDOW_SECS) <= now;
+        if self
             .last_partner
-            .remove_if(&user, |_, last| *last == (partner, ended_at));
-        if removed.is_some() {
-            out.record(Record::ForgetLastPartner { user });
+            .remove_if(&user, |_, last| past(last))
+            .is_some()
+        {
+            return out.record(Record::ForgetLastPartner { user });
+        }
+        if let Some((partner, ended_at)) = self.last_partner.get(&user).map(|last| *last) {
+            self.arm_forget(user, partner, ended_at);
         }
     }
 
