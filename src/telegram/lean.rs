@@ -148,7 +148,8 @@ impl LeanText {
 }
 
 /// Entity kinds that carry nothing but offset and length.
-const SIMPLE_ENTITIES: [&str; 13] = [
+/// (`url`, `email` and `mention` too; [`LeanText::parse`] notes those.)
+const SIMPLE_ENTITIES: [&str; 12] = [
     "hashtag",
     "cashtag",
     "bot_command",
@@ -161,8 +162,6 @@ const SIMPLE_ENTITIES: [&str; 13] = [
     "strikethrough",
     "spoiler",
     "code",
-    // Listed again for completeness; matched before this list.
-    "mention",
 ];
 
 // The exact shape accepted; `deny_unknown_fields` sends anything more to
