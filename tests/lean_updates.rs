@@ -9,7 +9,10 @@
 //! must say exactly what teloxide's `Update` says through `inbound`: the
 //! update id, the message date, the language event, the event, and the
 //! text the anti-spam rules read. The lean path must also really be taken
-//! for plain texts, or this test would compare teloxide with itself.
+//! for plain texts and for every common media kind (photo, video,
+//! animation, document, audio, voice, video note, sticker, with or
+//! without a caption), or this test would compare teloxide with itself.
+//! Media are also checked with odd values and random mutations.
 
 use proptest::prelude::*;
 use randchat::engine::Event;
@@ -281,11 +284,12 @@ fn every_update_reads_the_same_on_both_paths() {
     all.extend(every_kind());
     all.extend(texts());
     all.extend(odd_texts());
+    all.extend(odd_media());
     for update in &all {
         lean += usize::from(same_reading(update));
     }
     assert!(
-        lean >= 30,
+        lean >= 60,
         "the lean path took only {lean} of {} updates",
         all.len()
     );
@@ -304,7 +308,10 @@ fn plain_texts_and_commands_take_the_lean_path() {
         assert!(same_reading(&update), "not lean: {update}");
     }
     for refused in [
-        private(4, SimKind::Photo.content(1)),
+        private(
+            4,
+            json!({"text": "hi", "photo": SimKind::Photo.content(1)["photo"]}),
+        ),
         private(
             5,
             json!({"text": "hi", "reply_to_message": {"message_id": 1, "date": 1,
@@ -316,10 +323,32 @@ fn plain_texts_and_commands_take_the_lean_path() {
 }
 
 #[test]
+fn common_media_take_the_lean_path() {
+    for (i, kind) in LEAN_MEDIA.iter().enumerate() {
+        let plain = private(i as i64, kind.content(i as u64));
+        assert!(same_reading(&plain), "not lean: {plain}");
+        let mut captioned = kind.content(i as u64);
+        captioned["caption"] = json!("see https://example.org");
+        captioned["caption_entities"] = json!([{"type": "url", "offset": 4, "length": 19}]);
+        let captioned = private(50 + i as i64, captioned);
+        let may_have_caption = !matches!(kind, SimKind::Sticker | SimKind::VideoNote);
+        assert_eq!(same_reading(&captioned), may_have_caption, "{captioned}");
+    }
+    for refused in [
+        private(60, json!({"location": {"latitude": 1.0, "longitude": 2.0}})),
+        private(61, SimKind::Poll.content(1)),
+        private(62, SimKind::Dice.content(1)),
+    ] {
+        assert!(!same_reading(&refused), "lean: {refused}");
+    }
+}
+
+#[test]
 fn a_whole_batch_parses_as_teloxide_parses_it() {
     let mut all = corpus();
     all.extend(every_kind());
     all.extend(texts());
+    all.extend(odd_media());
     let body = answer(&all);
     let teloxide: Vec<Update> =
         serde_json::from_str(&format!("[{}]", all.join(","))).expect("teloxide reads the batch");
@@ -333,6 +362,120 @@ fn a_whole_batch_parses_as_teloxide_parses_it() {
     spoiled.push(r#"{"message":{"message_id":1}}"#.into());
     assert!(serde_json::from_str::<Vec<Update>>(&format!("[{}]", spoiled.join(","))).is_err());
     assert!(parse_updates(&answer(&spoiled)).is_err());
+}
+
+/// The media kinds the lean path takes.
+const LEAN_MEDIA: [SimKind; 8] = [
+    SimKind::Photo,
+    SimKind::Video,
+    SimKind::Animation,
+    SimKind::Sticker,
+    SimKind::Voice,
+    SimKind::VideoNote,
+    SimKind::Audio,
+    SimKind::Document,
+];
+
+/// The media field of a `SimKind` message (its first key but `caption`).
+fn media_key(content: &Value) -> String {
+    let keys = content.as_object().unwrap().keys();
+    let mut keys: Vec<&String> = keys.filter(|k| !k.starts_with("caption")).collect();
+    keys.sort_by_key(|k| *k == "document"); // an animation's `document` last
+    keys[0].clone()
+}
+
+/// Each media kind with captions carrying every entity kind, and odd
+/// values where teloxide is strict.
+fn odd_media() -> Vec<String> {
+    let mut out = Vec::new();
+    let long = "a caption long enough to be more than a short answer";
+    for (k, kind) in LEAN_MEDIA.iter().enumerate() {
+        let base = kind.content(k as u64);
+        let key = media_key(&base);
+        let mut variants: Vec<Value> = vec![base.clone()];
+        for entity_kind in [
+            "url",
+            "email",
+            "mention",
+            "bold",
+            "text_link",
+            "no_such_kind",
+        ] {
+            let mut v = base.clone();
+            v["caption"] = json!(long);
+            v["caption_entities"] = json!([entity(entity_kind, json!({}))]);
+            variants.push(v);
+        }
+        let edits: Vec<Edit> = vec![
+            Box::new(|v| v["caption"] = json!(null)),
+            Box::new(|v| v["caption"] = json!(5)),
+            Box::new(|v| v["caption_entities"] = json!(null)),
+            Box::new(|v| v["caption_entities"] = json!([entity("url", json!({}))])),
+            Box::new(|v| v["entities"] = json!([entity("url", json!({}))])),
+            Box::new(|v| v["entities"] = json!([])),
+            Box::new(|v| v["text"] = json!("hi")),
+            Box::new(|v| v["text"] = json!(null)),
+            Box::new(|v| v["media_group_id"] = json!("g")),
+            Box::new(|v| v["has_media_spoiler"] = json!(true)),
+            Box::new(|v| v["show_caption_above_media"] = json!(true)),
+            Box::new(|v| {
+                v["voice"] = json!({"file_id": "v", "file_unique_id": "u", "duration": 1})
+            }),
+            Box::new(|v| v["sticker"] = json!(null)),
+            Box::new(|v| v["document"] = json!({"file_id": "d", "file_unique_id": "u"})),
+        ];
+        for edit in edits {
+            let mut v = base.clone();
+            edit(&mut v);
+            variants.push(v);
+        }
+        let fields: Vec<(&str, Value)> = vec![
+            ("file_size", json!(u64::from(u32::MAX) + 1)),
+            ("file_size", json!(null)),
+            ("file_size", json!(-1)),
+            ("file_id", json!(null)),
+            ("file_id", json!(7)),
+            ("width", json!(70_000)),
+            ("width", json!(-1)),
+            ("height", json!(1.5)),
+            ("duration", json!(-3)),
+            ("duration", json!(null)),
+            ("length", json!("x")),
+            ("mime_type", json!("text/x-unknown")),
+            ("mime_type", json!("not a mime")),
+            ("mime_type", json!(null)),
+            ("mime_type", json!(5)),
+            ("thumbnail", json!(null)),
+            ("thumbnail", json!({"file_id": "t"})),
+            ("file_name", json!(null)),
+            ("cover", json!([])),
+            ("start_timestamp", json!(1)),
+            ("type", json!("mask")),
+            ("type", json!("custom_emoji")),
+            ("custom_emoji_id", json!("1")),
+            ("premium_animation", json!(null)),
+            ("is_animated", json!(true)),
+            ("is_video", json!("yes")),
+            ("needs_repainting", json!(true)),
+            ("emoji", json!(null)),
+            ("extra", json!(1)),
+        ];
+        for (field, value) in fields {
+            let mut v = base.clone();
+            match v[&key].as_array_mut() {
+                Some(sizes) => sizes.iter_mut().for_each(|s| s[field] = value.clone()),
+                None => v[&key][field] = value,
+            }
+            variants.push(v);
+        }
+        for (i, v) in variants.into_iter().enumerate() {
+            out.push(private(600 + (k * 100 + i) as i64, v));
+        }
+    }
+    out.push(private(590, json!({"photo": []})));
+    out.push(private(591, json!({"photo": null})));
+    out.push(private(592, SimKind::Document.content(1)));
+    out
 }
 
 fn scalar() -> impl Strategy<Value = Value> {
@@ -404,6 +547,61 @@ proptest! {
         let mut update: Value =
             serde_json::from_str(&private(1, json!({"text": text, "entities": entities}))).unwrap();
         for (path, value) in edits {
+            set(&mut update, &path, value);
+        }
+        same_reading(&update.to_string());
+    }
+}
+
+fn media_path() -> impl Strategy<Value = Vec<&'static str>> {
+    prop::sample::select(vec![
+        vec!["caption"],
+        vec!["caption_entities"],
+        vec!["text"],
+        vec!["entities"],
+        vec!["MEDIA", "file_id"],
+        vec!["MEDIA", "file_unique_id"],
+        vec!["MEDIA", "file_size"],
+        vec!["MEDIA", "width"],
+        vec!["MEDIA", "height"],
+        vec!["MEDIA", "duration"],
+        vec!["MEDIA", "length"],
+        vec!["MEDIA", "mime_type"],
+        vec!["MEDIA", "file_name"],
+        vec!["MEDIA", "thumbnail"],
+        vec!["MEDIA", "thumbnail", "width"],
+        vec!["MEDIA", "type"],
+        vec!["MEDIA", "is_animated"],
+        vec!["MEDIA", "emoji"],
+        vec!["MEDIA", "performer"],
+        vec!["MEDIA", "extra"],
+        vec!["MEDIA"],
+        vec!["photo"],
+        vec!["document"],
+        vec!["sticker"],
+    ])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// A media message with one or two fields set to random values reads
+    /// the same on both paths, whichever path takes it.
+    #[test]
+    fn mutated_media_read_the_same(
+        kind in prop::sample::select(LEAN_MEDIA.to_vec()),
+        caption in prop::option::of(".{0,40}"),
+        edits in prop::collection::vec((media_path(), scalar()), 1..3),
+    ) {
+        let mut content = kind.content(7);
+        let key = media_key(&content);
+        if let Some(caption) = caption {
+            content["caption"] = json!(caption);
+        }
+        let mut update: Value = serde_json::from_str(&private(1, content)).unwrap();
+        for (path, value) in edits {
+            let mut path: Vec<&str> = path.iter().map(|p| if *p == "MEDIA" { key.as_str() } else { p }).collect();
+            path.insert(0, "message");
             set(&mut update, &path, value);
         }
         same_reading(&update.to_string());

@@ -1,15 +1,15 @@
 //! An update as the loop receives it: parsed leanly, or by teloxide.
 //!
 //! getUpdates answers go through [`parse_updates`]: each update that is a
-//! plain private text is read by [`super::lean`], every other one by
-//! teloxide's full `Update` parser, exactly as teloxide would have parsed
+//! plain private text or common media message is read by
+//! [`super::lean`], every other one by teloxide's full `Update` parser, exactly as teloxide would have parsed
 //! the whole batch (an update teloxide can't read is `UpdateKind::Error`,
 //! and a batch it can't read at all is an error). Webhook updates arrive
 //! already parsed by teloxide. The loop asks an [`Incoming`] the same three
 //! questions either way, so both kinds give the same events.
 
 use super::inbound::{self, Written};
-use super::lean::LeanText;
+use super::lean::LeanMessage;
 use crate::engine::Event;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -18,8 +18,9 @@ use teloxide::types::{Update, UpdateKind};
 /// One update, parsed one way or the other.
 #[derive(Clone, Debug)]
 pub enum Incoming {
-    /// A plain private text message (the relay path's usual update).
-    Lean(LeanText),
+    /// A plain private text or media message (the relay path's usual
+    /// update).
+    Lean(LeanMessage),
     /// Everything else, as teloxide reads it.
     Full(Box<Update>),
 }
@@ -68,7 +69,7 @@ impl Incoming {
     /// See [`inbound::written`].
     pub fn written(&self) -> Option<Written> {
         match self {
-            Incoming::Lean(text) => Some(text.written()),
+            Incoming::Lean(message) => message.written(),
             Incoming::Full(update) => inbound::written(update),
         }
     }
@@ -88,9 +89,9 @@ pub fn parse_updates(body: &str) -> Result<Vec<Incoming>, serde_json::Error> {
 }
 
 /// One update of a getUpdates answer: leanly if it is a plain private
-/// text, else by teloxide.
+/// text or media message, else by teloxide.
 pub fn parse_one(raw: &RawValue) -> Result<Incoming, serde_json::Error> {
-    match LeanText::parse(raw.get()) {
+    match LeanMessage::parse(raw.get()) {
         Some(text) => Ok(Incoming::Lean(text)),
         None => serde_json::from_str::<Update>(raw.get()).map(Incoming::from),
     }

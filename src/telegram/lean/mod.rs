@@ -1,31 +1,38 @@
-//! A lean parser for the one update kind the relay path lives on: a plain
-//! text message in a private chat.
+//! A lean parser for the updates the relay path lives on: a new message in
+//! a private chat that is a plain text or one of the common media (photo,
+//! video, animation, document, audio, voice, video note, sticker), with an
+//! optional caption.
 //!
 //! Why: teloxide's `Message` is built from flattened, untagged enums, so
 //! serde buffers every update into intermediate values and tries variant
 //! after variant, building and dropping a dozen errors on the way. That was
 //! about a quarter of the bot's instructions per relayed message. Texts
-//! are most of what users send, and their shape is small and fixed.
+//! and these media are almost all of what users send, and their shapes are
+//! small and fixed.
 //!
 //! The rule that keeps this safe: the lean parser accepts an update only if
-//! it has exactly the shape of a plain private text (every field known,
-//! every value of the type teloxide expects, no extra field anywhere).
-//! Anything else, including anything odd or malformed, is left to
-//! teloxide's full parse ([`super::incoming`]), so the lean path never
+//! it has exactly one of these shapes (every field known, every value of
+//! the type teloxide expects, no extra field anywhere: [`shape`],
+//! [`media`]). Anything else, including anything odd or malformed, is left
+//! to teloxide's full parse ([`super::incoming`]), so the lean path never
 //! decides something teloxide would have decided differently. A
 //! differential test over the update corpus checks that both paths give
 //! the same events (`tests/lean_updates.rs`).
+
+mod media;
+mod shape;
 
 use super::inbound::Written;
 use crate::domain::{MessageId, UserId};
 use crate::engine::{Command, Contact, Event, Media};
 use crate::i18n::Lang;
-use serde::Deserialize;
+use shape::{RawEntity, RawUpdate};
 use std::borrow::Cow;
 
-/// A plain text message in a private chat, as the engine needs it.
+/// A plain text or media message in a private chat, as the engine needs
+/// it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LeanText {
+pub struct LeanMessage {
     pub update_id: i64,
     pub message: MessageId,
     /// Unix seconds.
@@ -35,8 +42,20 @@ pub struct LeanText {
     pub username: Option<String>,
     /// The sender's language, if the bot speaks it.
     pub lang: Option<Lang>,
-    pub text: String,
+    pub body: Body,
+    /// What the text's or caption's entities say.
     marks: Marks,
+}
+
+/// What the message carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Body {
+    Text(String),
+    /// A media kind that /media can refuse, and its caption if any.
+    Media {
+        kind: Media,
+        caption: Option<String>,
+    },
 }
 
 /// What the message's entities say, as far as the bot cares.
@@ -50,26 +69,12 @@ struct Marks {
     mention: bool,
 }
 
-/// Dates teloxide converts without complaint (up to the year 9999).
-const LATEST_DATE: i64 = 253_402_300_799;
-
-impl LeanText {
-    /// The update in `json`, if it is exactly a plain private text message.
-    pub fn parse(json: &str) -> Option<LeanText> {
-        // Not a text at all (most other updates): don't build a parse error.
-        if !json.contains("\"text\"") {
-            return None;
-        }
-        let raw: RawUpdate = serde_json::from_str(json).ok()?;
-        let RawUpdate {
-            update_id,
-            message: m,
-        } = raw;
-        if m.chat.kind != "private" || !(0..=LATEST_DATE).contains(&m.date) {
-            return None;
-        }
+impl Marks {
+    /// What `entities` say; `None` if one is of a kind the lean path
+    /// leaves to teloxide.
+    fn of(entities: &[RawEntity]) -> Option<Marks> {
         let mut marks = Marks::default();
-        for entity in &m.entities {
+        for entity in entities {
             match &*entity.kind {
                 "url" => marks.url = true,
                 "email" => marks.email = true,
@@ -80,22 +85,72 @@ impl LeanText {
                 _ => return None,
             }
         }
-        Some(LeanText {
+        Some(marks)
+    }
+}
+
+/// Dates teloxide converts without complaint (up to the year 9999).
+const LATEST_DATE: i64 = 253_402_300_799;
+
+impl LeanMessage {
+    /// The update in `json`, if it is exactly a plain private text or
+    /// media message.
+    pub fn parse(json: &str) -> Option<LeanMessage> {
+        // Not a private message at all: don't build a parse error.
+        if !json.contains("\"private\"") {
+            return None;
+        }
+        let raw: RawUpdate = serde_json::from_str(json).ok()?;
+        let RawUpdate {
+            update_id,
+            message: m,
+        } = raw;
+        if m.chat.kind != "private" || !(0..=LATEST_DATE).contains(&m.date) {
+            return None;
+        }
+        let media = media::kind(&m).ok()?;
+        let (body, entities) = match (m.text, media) {
+            (Some(text), None) if m.caption.is_none() && m.caption_entities.is_empty() => {
+                (Body::Text(text.into_owned()), m.entities)
+            }
+            (None, Some((kind, may_have_caption))) if m.entities.is_empty() => {
+                if m.caption.is_none() && !m.caption_entities.is_empty()
+                    || m.caption.is_some() && !may_have_caption
+                {
+                    return None;
+                }
+                let caption = m.caption.map(Cow::into_owned);
+                (Body::Media { kind, caption }, m.caption_entities)
+            }
+            _ => return None,
+        };
+        Some(LeanMessage {
             update_id: i64::from(update_id),
             message: MessageId(m.message_id),
             date: m.date,
             user: UserId(m.from.id as i64),
             username: m.from.username.map(Cow::into_owned),
             lang: m.from.language_code.as_deref().and_then(Lang::from_code),
-            text: m.text.into_owned(),
-            marks,
+            body,
+            marks: Marks::of(&entities)?,
         })
     }
 
     /// The event it means (as `inbound::classify` would say).
     pub fn classify(&self, bot_username: &str) -> Option<Event> {
         let user = self.user;
-        match Command::parse(&self.text, bot_username) {
+        let text = match &self.body {
+            Body::Text(text) => text,
+            Body::Media { kind, .. } => {
+                return Some(Event::Message {
+                    user,
+                    message: self.message,
+                    relayable: true,
+                    media: Some(*kind),
+                })
+            }
+        };
+        match Command::parse(text, bot_username) {
             Some(Command::Delete) => {
                 return Some(Event::Delete {
                     user,
@@ -113,11 +168,11 @@ impl LeanText {
             None => {}
         }
         let media = self.marks.url.then_some(Media::Links);
-        if self.text.len() <= crate::engine::event::SHORT_TEXT_BYTES {
+        if text.len() <= crate::engine::event::SHORT_TEXT_BYTES {
             return Some(Event::ShortText {
                 user,
                 message: self.message,
-                text: self.text.clone(),
+                text: text.clone(),
                 media,
             });
         }
@@ -137,18 +192,23 @@ impl LeanText {
         })
     }
 
-    /// The text for the anti-spam rules, as `inbound::written` would say.
-    pub fn written(&self) -> Written {
-        Written {
-            text: self.text.clone(),
+    /// The text or caption for the anti-spam rules, as `inbound::written`
+    /// would say.
+    pub fn written(&self) -> Option<Written> {
+        let text = match &self.body {
+            Body::Text(text) => text,
+            Body::Media { caption, .. } => caption.as_ref()?,
+        };
+        Some(Written {
+            text: text.clone(),
             link_entity: self.marks.url || self.marks.email,
             mention_entity: self.marks.mention,
-        }
+        })
     }
 }
 
 /// Entity kinds that carry nothing but offset and length.
-/// (`url`, `email` and `mention` too; [`LeanText::parse`] notes those.)
+/// (`url`, `email` and `mention` too; [`Marks::of`] notes those.)
 const SIMPLE_ENTITIES: [&str; 12] = [
     "hashtag",
     "cashtag",
@@ -163,82 +223,3 @@ const SIMPLE_ENTITIES: [&str; 12] = [
     "spoiler",
     "code",
 ];
-
-// The exact shape accepted; `deny_unknown_fields` sends anything more to
-// teloxide. Types are teloxide's own (u32 update ids, i32 message ids, u64
-// user ids, usize offsets), so a value teloxide would refuse is refused.
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawUpdate<'a> {
-    update_id: u32,
-    #[serde(borrow)]
-    message: RawMessage<'a>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMessage<'a> {
-    message_id: i32,
-    date: i64,
-    #[serde(borrow)]
-    chat: RawChat<'a>,
-    #[serde(borrow)]
-    from: RawUser<'a>,
-    #[serde(borrow)]
-    text: Cow<'a, str>,
-    #[serde(default, borrow)]
-    entities: Vec<RawEntity<'a>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawChat<'a> {
-    #[allow(dead_code)] // read for its type: teloxide needs an i64
-    id: i64,
-    #[serde(rename = "type")]
-    #[serde(borrow)]
-    kind: Cow<'a, str>,
-    #[allow(dead_code)]
-    #[serde(borrow)]
-    first_name: Option<Cow<'a, str>>,
-    #[allow(dead_code)]
-    #[serde(borrow)]
-    last_name: Option<Cow<'a, str>>,
-    #[allow(dead_code)]
-    #[serde(borrow)]
-    username: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawUser<'a> {
-    id: u64,
-    #[allow(dead_code)]
-    is_bot: bool,
-    #[allow(dead_code)]
-    #[serde(borrow)]
-    first_name: Cow<'a, str>,
-    #[allow(dead_code)]
-    #[serde(borrow)]
-    last_name: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    username: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    language_code: Option<Cow<'a, str>>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    is_premium: bool,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEntity<'a> {
-    #[serde(rename = "type")]
-    #[serde(borrow)]
-    kind: Cow<'a, str>,
-    #[allow(dead_code)]
-    offset: usize,
-    #[allow(dead_code)]
-    length: usize,
-}
