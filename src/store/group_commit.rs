@@ -201,15 +201,7 @@ mod tests {
     async fn a_store_that_commits_in_place_gets_a_writer_thread_that_folds_too() {
         let backend = Arc::new(InPlace::default());
         let commit = GroupCommit::start(backend.clone());
-        let tasks: Vec<_> = (0..200)
-            .map(|user| {
-                let commit = commit.clone();
-                tokio::spawn(async move { commit.commit(one_record(user)).await })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap().unwrap();
-        }
+        commit_200_at_once(&commit).await;
         let commits = backend.commits.lock().clone();
         assert_eq!(commits.iter().sum::<usize>(), 200, "every record once");
         assert!(
@@ -223,6 +215,20 @@ mod tests {
             1,
             "the last handle gone, the writer thread has let go of the store"
         );
+    }
+
+    /// 200 batches of one record each, submitted at once; returns when
+    /// every one is answered (and fails if any commit failed).
+    async fn commit_200_at_once(commit: &GroupCommit) {
+        let tasks: Vec<_> = (0..200)
+            .map(|user| {
+                let commit = commit.clone();
+                tokio::spawn(async move { commit.commit(one_record(user)).await })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
     }
 
     fn one_record(user: i64) -> Batch {
@@ -239,15 +245,7 @@ mod tests {
     async fn concurrent_batches_share_transactions_and_all_are_answered() {
         let backend = Arc::new(Counting::default());
         let commit = GroupCommit::start(backend.clone());
-        let tasks: Vec<_> = (0..200)
-            .map(|user| {
-                let commit = commit.clone();
-                tokio::spawn(async move { commit.commit(one_record(user)).await })
-            })
-            .collect();
-        for task in tasks {
-            task.await.unwrap().unwrap();
-        }
+        commit_200_at_once(&commit).await;
         let commits = backend.commits.lock().clone();
         assert_eq!(
             commits.iter().sum::<usize>(),

@@ -36,7 +36,6 @@
 mod export;
 pub mod keys;
 mod load;
-pub mod matching;
 mod ops;
 pub mod shared;
 
@@ -66,8 +65,6 @@ pub struct RedisStore {
     conn: ConnectionManager,
     keys: Keys,
     apply: Script,
-    /// The matching primitives ([`matching`]).
-    matching: Script,
     /// Several instances on one prefix ([`shared`]).
     begin: Script,
     heartbeat: Script,
@@ -133,7 +130,6 @@ impl RedisStore {
                 None => Keys::new(prefix),
             },
             apply: Script::new(include_str!("redis/apply.lua")),
-            matching: Script::new(include_str!("redis/matching.lua")),
             begin: Script::new(include_str!("redis/begin.lua")),
             heartbeat: Script::new(include_str!("redis/heartbeat.lua")),
             release: Script::new(RELEASE_LUA),

@@ -80,36 +80,26 @@ pub async fn spawn_app_with(env: &[(&str, &str)]) -> TestApp {
 /// The fake and a data directory, with the bot not yet started: for tests
 /// that prepare the directory first.
 pub async fn unstarted_app(env: &[(&str, &str)]) -> TestApp {
-    TestApp {
-        fake: FakeBotApi::start().await,
-        dir: tempfile::tempdir().expect("temp dir"),
-        child: None,
-        starts: 0,
-        env: env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        redis: redis_for_test(),
-    }
+    let fake = FakeBotApi::start().await;
+    new_app(&fake, env, redis_for_test())
 }
 
 /// A bot on `fake` with a fresh data directory, not started yet: set up its
 /// data directory (e.g. restore a backup into it), then call `start`.
 pub fn app_on(fake: &FakeBotApi) -> TestApp {
-    TestApp {
-        fake: fake.clone(),
-        dir: tempfile::tempdir().expect("temp dir"),
-        child: None,
-        starts: 0,
-        env: Vec::new(),
-        redis: redis_for_test(),
-    }
+    new_app(fake, &[], redis_for_test())
 }
 
 /// A bot on `fake` with a fresh data directory and `env`, not started
 /// yet, and no Redis server of its own whatever `TEST_STORE` says (for
 /// tests that point several bots at one server through `env`).
 pub fn app_on_with(fake: &FakeBotApi, env: &[(&str, &str)]) -> TestApp {
+    new_app(fake, env, None)
+}
+
+/// A bot on `fake` in a fresh data directory, with `env` and `redis` (its
+/// own Redis server, if the test runs on Redis), not started yet.
+fn new_app(fake: &FakeBotApi, env: &[(&str, &str)], redis: Option<RedisServer>) -> TestApp {
     TestApp {
         fake: fake.clone(),
         dir: tempfile::tempdir().expect("temp dir"),
@@ -119,7 +109,7 @@ pub fn app_on_with(fake: &FakeBotApi, env: &[(&str, &str)]) -> TestApp {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        redis: None,
+        redis,
     }
 }
 

@@ -1,6 +1,7 @@
 //! What /broadcast needs from the store: the running broadcast (one value
 //! in `meta`, so no new table and no schema change) and the user list,
 //! walked in id order from a cursor.
+//! (Both are tested against every store by `tests/store_conformance`.)
 
 use super::{read, EmbeddedStore};
 use crate::domain::UserId;
@@ -39,52 +40,5 @@ impl EmbeddedStore {
             found.push(UserId(user.value()));
         }
         Ok(found)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::domain::{Timestamp, UserId};
-    use crate::engine::{Broadcast, Record};
-    use crate::store::{Backend, Batch, EmbeddedStore};
-
-    #[tokio::test]
-    async fn users_are_walked_in_id_order_and_the_broadcast_is_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = EmbeddedStore::open(dir.path()).unwrap();
-        let mut records: Vec<Record> = [9, 2, 5, 7]
-            .map(|id| Record::Seen {
-                user: UserId(id),
-                at: Timestamp(1),
-            })
-            .into();
-        let broadcast = Broadcast {
-            admin: UserId(2),
-            text: "hi".into(),
-            started: Timestamp(1),
-            progress: None,
-            cursor: Some(UserId(5)),
-            handed: 2,
-            sent: 1,
-            blocked: 1,
-            failed: 0,
-            exhausted: false,
-            finished: false,
-        };
-        records.push(Record::Broadcast(broadcast.clone()));
-        let batch = Batch {
-            records,
-            ..Batch::default()
-        };
-        store.clone().commit(batch).await.unwrap();
-        let ids = |v: Vec<UserId>| v.into_iter().map(|u| u.0).collect::<Vec<_>>();
-        let first = store.clone().users_after(None, 3).await.unwrap();
-        assert_eq!(ids(first), [2, 5, 7]);
-        let rest = store.clone().users_after(Some(UserId(5)), 3).await.unwrap();
-        assert_eq!(ids(rest), [7, 9]);
-        assert_eq!(
-            store.clone().load().await.unwrap().broadcast,
-            Some(broadcast)
-        );
     }
 }

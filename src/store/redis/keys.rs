@@ -30,9 +30,6 @@
 //! | `update:<id>` | string | `1`: Telegram update `<id>` is applied (expires after a day) |
 //! | `link:<chat>:<message>` | string | `chat:message:at:1` (the other side; `1` if the key is the original, `0` if it is the copy), expiring 48 h after `at` |
 //! | `links:by_time` | zset | `<chat>:<message>`, scored by link time, for pruning |
-//! | `waiting:user` | hash | user → ticket (the matching primitives only) |
-//! | `queue` | zset | user, scored by ticket (the matching primitives only) |
-//! | `ticket:seq` | string | the last ticket the primitives handed out |
 
 use crate::engine::effect::Counterpart;
 
@@ -157,15 +154,6 @@ impl Keys {
     }
     pub fn links_by_time(&self) -> String {
         self.named("links:by_time")
-    }
-    pub fn waiting_by_user(&self) -> String {
-        self.named("waiting:user")
-    }
-    pub fn queue(&self) -> String {
-        self.named("queue")
-    }
-    pub fn ticket_seq(&self) -> String {
-        self.named("ticket:seq")
     }
 }
 
