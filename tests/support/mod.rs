@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod inbox;
+pub mod lean;
 pub mod webhook;
 
 pub use app::{spawn_app, spawn_app_with, TestApp};
