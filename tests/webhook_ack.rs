@@ -130,6 +130,12 @@ async fn run_loop(
     (stop, running)
 }
 
+/// How many times `chat` was told a partner was found.
+fn partner_found(fake: &FakeBotApi, chat: i64) -> usize {
+    let found = Text::PartnerFound.render();
+    fake.texts_to(chat).iter().filter(|t| **t == found).count()
+}
+
 #[tokio::test]
 async fn the_200_waits_for_the_commit_and_a_failed_commit_is_retried() {
     let fake = FakeBotApi::start().await;
@@ -169,14 +175,11 @@ async fn the_200_waits_for_the_commit_and_a_failed_commit_is_retried() {
     to_b.expect_text(Text::PartnerFound).await;
     let hello = a.send_text("after the store came back");
     to_b.expect_copy(7301, hello).await;
-    let found = |chat| {
-        let texts = fake.texts_to(chat);
-        texts
-            .iter()
-            .filter(|t| **t == Text::PartnerFound.render())
-            .count()
-    };
-    assert_eq!((found(7301), found(7302)), (1, 1), "paired once");
+    assert_eq!(
+        (partner_found(&fake, 7301), partner_found(&fake, 7302)),
+        (1, 1),
+        "paired once"
+    );
     let failures = fake.webhook_attempts();
     assert!(failures
         .iter()
@@ -226,14 +229,11 @@ async fn a_crash_between_the_commit_and_the_200_repeats_nothing() {
     to_b.expect_text(Text::PartnerFound).await;
     let hello = a.send_text("after the crash");
     to_b.expect_copy(7501, hello).await;
-    let found = |chat| {
-        let texts = fake.texts_to(chat);
-        texts
-            .iter()
-            .filter(|t| **t == Text::PartnerFound.render())
-            .count()
-    };
-    assert_eq!((found(7501), found(7502)), (1, 1), "told once each");
+    assert_eq!(
+        (partner_found(&fake, 7501), partner_found(&fake, 7502)),
+        (1, 1),
+        "told once each"
+    );
     let _ = stop.send(());
     second.await.unwrap().unwrap();
 }

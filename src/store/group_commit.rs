@@ -134,51 +134,32 @@ mod tests {
     use crate::store::{BoxFuture, Snapshot, Stats};
     use parking_lot::Mutex;
 
-    /// Records how many transactions it was asked for.
+    /// Records how many records each transaction it was asked for held.
+    /// `in_place`: it commits in place only, slowly enough that batches
+    /// pile up behind each one; otherwise it commits through the async
+    /// `commit`, yielding once first.
     #[derive(Default)]
-    struct Counting {
+    struct Recording {
+        in_place: bool,
         commits: Mutex<Vec<usize>>,
     }
 
-    impl Backend for Counting {
+    impl Backend for Recording {
         fn load(self: Arc<Self>) -> BoxFuture<'static, Result<Snapshot, StoreError>> {
             Box::pin(async { Ok(Snapshot::default()) })
         }
         fn commit(self: Arc<Self>, batch: Batch) -> BoxFuture<'static, Result<(), StoreError>> {
             Box::pin(async move {
+                if self.in_place {
+                    return Err(StoreError::Write("committed in place only".into()));
+                }
                 tokio::task::yield_now().await;
                 self.commits.lock().push(batch.records.len());
                 Ok(())
             })
         }
-        fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>> {
-            Box::pin(async { Ok(Stats::default()) })
-        }
-        fn linked(
-            self: Arc<Self>,
-            messages: Vec<crate::engine::effect::Counterpart>,
-        ) -> BoxFuture<'static, Result<Vec<Option<crate::engine::event::Linked>>, StoreError>>
-        {
-            Box::pin(async move { Ok(vec![None; messages.len()]) })
-        }
-    }
-
-    /// Commits in place, counting its transactions, slowly enough that
-    /// batches pile up behind each one.
-    #[derive(Default)]
-    struct InPlace {
-        commits: Mutex<Vec<usize>>,
-    }
-
-    impl Backend for InPlace {
-        fn load(self: Arc<Self>) -> BoxFuture<'static, Result<Snapshot, StoreError>> {
-            Box::pin(async { Ok(Snapshot::default()) })
-        }
-        fn commit(self: Arc<Self>, _: Batch) -> BoxFuture<'static, Result<(), StoreError>> {
-            Box::pin(async { Err(StoreError::Write("committed in place only".into())) })
-        }
         fn commits_in_place(&self) -> bool {
-            true
+            self.in_place
         }
         fn commit_in_place(&self, batch: &Batch) -> Result<(), StoreError> {
             std::thread::sleep(std::time::Duration::from_millis(2));
@@ -199,7 +180,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_store_that_commits_in_place_gets_a_writer_thread_that_folds_too() {
-        let backend = Arc::new(InPlace::default());
+        let backend = Arc::new(Recording {
+            in_place: true,
+            ..Recording::default()
+        });
         let commit = GroupCommit::start(backend.clone());
         commit_200_at_once(&commit).await;
         let commits = backend.commits.lock().clone();
@@ -243,7 +227,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_batches_share_transactions_and_all_are_answered() {
-        let backend = Arc::new(Counting::default());
+        let backend = Arc::new(Recording::default());
         let commit = GroupCommit::start(backend.clone());
         commit_200_at_once(&commit).await;
         let commits = backend.commits.lock().clone();

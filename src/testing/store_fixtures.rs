@@ -11,18 +11,29 @@ use crate::engine::{
 use crate::i18n::{Lang, Text};
 use crate::store::{Batch, Snapshot};
 
-fn u(id: i64) -> UserId {
+/// User `id`.
+pub fn u(id: i64) -> UserId {
     UserId(id)
 }
 
-fn t(secs: u64) -> Timestamp {
+/// The time `secs`.
+pub fn t(secs: u64) -> Timestamp {
     Timestamp(secs)
 }
 
-fn seen(user: i64, at: u64) -> Record {
+/// `user` seen at `at`.
+pub fn seen(user: i64, at: u64) -> Record {
     Record::Seen {
         user: u(user),
         at: t(at),
+    }
+}
+
+/// A batch of just `records`.
+pub fn batch(records: Vec<Record>) -> Batch {
+    Batch {
+        records,
+        ..Batch::default()
     }
 }
 

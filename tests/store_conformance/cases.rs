@@ -6,29 +6,7 @@ use randchat::engine::effect::Counterpart;
 use randchat::engine::event::Linked;
 use randchat::engine::{Ban, BanReason, Counter, Profile, Record, Report, ReportReason};
 use randchat::store::{Batch, Snapshot, Stats, RECENT_REPORTS_SECS};
-use randchat::testing::store_fixtures::{every_record, tell};
-
-fn u(id: i64) -> UserId {
-    UserId(id)
-}
-
-fn t(secs: u64) -> Timestamp {
-    Timestamp(secs)
-}
-
-fn batch(records: Vec<Record>) -> Batch {
-    Batch {
-        records,
-        ..Batch::default()
-    }
-}
-
-fn seen(user: i64, at: u64) -> Record {
-    Record::Seen {
-        user: u(user),
-        at: t(at),
-    }
-}
+use randchat::testing::store_fixtures::{batch, every_record, seen, t, tell, u};
 
 pub async fn an_empty_store_loads_empty<H: Harness>() {
     let mut h = H::new().await;

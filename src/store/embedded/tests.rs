@@ -10,22 +10,7 @@ use crate::domain::Ticket;
 use crate::engine::effect::{Counter, Report};
 use crate::i18n::Text;
 pub(super) use crate::testing::store_fixtures::every_record;
-use crate::testing::store_fixtures::settled_profile;
-
-fn u(id: i64) -> UserId {
-    UserId(id)
-}
-
-fn t(secs: u64) -> Timestamp {
-    Timestamp(secs)
-}
-
-fn batch(records: Vec<Record>) -> Batch {
-    Batch {
-        records,
-        ..Batch::default()
-    }
-}
+use crate::testing::store_fixtures::{batch, settled_profile, t, u};
 
 pub(super) fn user_row(store: &EmbeddedStore, user: i64) -> Option<UserRow> {
     let txn = store.db.read().as_ref().unwrap().begin_read().unwrap();
