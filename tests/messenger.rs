@@ -184,3 +184,25 @@ async fn an_album_arrives_as_one_copy_messages_call_in_order() {
         "no photo went alone"
     );
 }
+
+#[tokio::test]
+async fn a_reply_after_a_graceful_restart_still_points_at_the_copy() {
+    // Links wait in memory for up to a second before they are written; a
+    // stop writes them, so the thread survives a restart right after.
+    let mut app = spawn_app().await;
+    let fake = app.fake.clone();
+    let (a, b, mut to_a, mut to_b) = chatting(&fake, 12_101, 12_102).await;
+    let question = a.send_text("still there after the update?");
+    let question_copy = copy_id(&mut to_b, 12_101, question).await;
+
+    assert!(app.terminate().await.success(), "a clean stop");
+    app.start().await;
+
+    let answer = b.reply_text(question_copy, "yes");
+    to_a.expect_copy(12_102, answer).await;
+    assert_eq!(
+        reply_target(&fake, 12_102, answer),
+        Some(question),
+        "the reply points at A's original"
+    );
+}

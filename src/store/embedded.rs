@@ -19,23 +19,20 @@
 //! turn it into an error (both rely on the default `panic = "unwind"`).
 
 use super::schema::{
-    self, UserRow, ALBUMS, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_BROADCAST,
-    META_LAST_UPDATE_ID, META_MAINTENANCE, OUTBOX, PAIRS, PROFILES, REPORTS, REPORT_STATUS, USERS,
-    WAITING,
+    self, ALBUMS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID, META_MAINTENANCE,
+    PAIRS, REPORTS, USERS, WAITING,
 };
-use super::{Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
+use super::{encode, Backend, Batch, BoxFuture, Snapshot, Stats, StoreError};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
-use crate::engine::effect::{Counterpart, Outbound, Record};
+use crate::engine::effect::Counterpart;
 use crate::engine::event::Linked;
-use crate::engine::ReportStatus;
-use parking_lot::RwLock;
+use outbox::OutboxIndex;
+use parking_lot::{Mutex, RwLock};
 use redb::{
     Builder, Database, ReadTransaction, ReadableDatabase, ReadableTable, ReadableTableMetadata,
-    Table, WriteTransaction,
 };
 use serde::de::DeserializeOwned;
 use std::any::Any;
-use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -61,6 +58,9 @@ pub struct EmbeddedStore {
     /// has room again.
     broken: AtomicBool,
     path: PathBuf,
+    /// The outbox table in memory, to find a done send's row without
+    /// reading it. Held for a whole commit: it also orders the writers.
+    outbox: Mutex<OutboxIndex>,
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -107,11 +107,14 @@ impl EmbeddedStore {
             }
             schema::Prepared::UpToDate => {}
         }
-        Ok(Arc::new(Self {
+        let store = Self {
             db: RwLock::new(Some(db)),
             broken: AtomicBool::new(false),
             path,
-        }))
+            outbox: Mutex::new(OutboxIndex::stale()),
+        };
+        store.with_db(|db| store.refresh_outbox(db, &mut store.outbox.lock()))?;
+        Ok(Arc::new(store))
     }
 
     /// Runs `f` with the database, first replacing a handle that a failed
@@ -167,208 +170,6 @@ impl EmbeddedStore {
         postcard::from_bytes(bytes).map_err(|e| self.corrupt(what, e))
     }
 
-    fn commit_blocking(&self, batch: &Batch) -> Result<(), StoreError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let result = self.with_db(|db| {
-            let txn = db.begin_write().map_err(write)?;
-            match self.apply(&txn, batch) {
-                Ok(()) => txn.commit().map_err(write),
-                Err(e) => {
-                    if let Err(abort) = txn.abort() {
-                        tracing::warn!("aborting failed commit: {abort}");
-                    }
-                    Err(e)
-                }
-            }
-        });
-        if result.is_err() {
-            self.broken.store(true, Ordering::SeqCst);
-        }
-        result
-    }
-
-    fn apply(&self, txn: &WriteTransaction, batch: &Batch) -> Result<(), StoreError> {
-        let mut users = txn.open_table(USERS).map_err(write)?;
-        let mut pairs = txn.open_table(PAIRS).map_err(write)?;
-        let mut waiting = txn.open_table(WAITING).map_err(write)?;
-        let mut last_partner = txn.open_table(LAST_PARTNER).map_err(write)?;
-        let mut links = txn.open_table(LINKS).map_err(write)?;
-        let mut albums = txn.open_table(ALBUMS).map_err(write)?;
-        let mut reports = txn.open_table(REPORTS).map_err(write)?;
-        let mut bans = txn.open_table(BANS).map_err(write)?;
-        let mut profiles = txn.open_table(PROFILES).map_err(write)?;
-        let mut report_status = txn.open_table(REPORT_STATUS).map_err(write)?;
-        let mut counters = txn.open_table(COUNTERS).map_err(write)?;
-        let mut meta = txn.open_table(META).map_err(write)?;
-
-        // `Seen` and `Count` records touch tables nothing else touches and
-        // commute, so each user row and each counter is written once per
-        // transaction, with the same result as writing them in turn: a new
-        // user's first_seen is their first record's time, last_seen the
-        // latest, a counter the sum.
-        let mut seen: BTreeMap<i64, (u64, u64)> = BTreeMap::new();
-        let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
-        for record in &batch.records {
-            match record {
-                Record::Seen { user, at } => {
-                    let (_, last) = seen.entry(user.0).or_insert((at.0, at.0));
-                    *last = (*last).max(at.0);
-                }
-                Record::Pair { a, b, since } => {
-                    // A user is in at most one pair: if either side still
-                    // points at someone else, drop that stale reverse entry.
-                    for (x, y) in [(a.0, b.0), (b.0, a.0)] {
-                        match partner_of(&pairs, x)? {
-                            Some(old) if old != y && partner_of(&pairs, old)? == Some(x) => {
-                                pairs.remove(old).map_err(write)?;
-                            }
-                            _ => {}
-                        }
-                    }
-                    pairs.insert(a.0, (b.0, since.0)).map_err(write)?;
-                    pairs.insert(b.0, (a.0, since.0)).map_err(write)?;
-                }
-                Record::Unpair { a, b } => {
-                    let a_to_b = partner_of(&pairs, a.0)? == Some(b.0);
-                    let b_to_a = partner_of(&pairs, b.0)? == Some(a.0);
-                    if a_to_b {
-                        pairs.remove(a.0).map_err(write)?;
-                    }
-                    if b_to_a {
-                        pairs.remove(b.0).map_err(write)?;
-                    }
-                }
-                Record::Enqueue {
-                    ticket,
-                    user,
-                    since,
-                } => {
-                    waiting.insert(ticket.0, (user.0, since.0)).map_err(write)?;
-                }
-                Record::Dequeue { ticket, .. } => {
-                    waiting.remove(ticket.0).map_err(write)?;
-                }
-                Record::LastPartner {
-                    user,
-                    partner,
-                    ended_at,
-                } => {
-                    last_partner
-                        .insert(user.0, (partner.0, ended_at.0))
-                        .map_err(write)?;
-                }
-                Record::ForgetLastPartner { user } => {
-                    last_partner.remove(user.0).map_err(write)?;
-                }
-                Record::Link { original, copy, at } => {
-                    let (o, c) = (key_of(original), key_of(copy));
-                    links.insert(o, (c.0, c.1, at.0, true)).map_err(write)?;
-                    links.insert(c, (o.0, o.1, at.0, false)).map_err(write)?;
-                }
-                Record::Album {
-                    user,
-                    group,
-                    parts,
-                    since,
-                } => {
-                    let parts: Vec<i32> = parts.iter().map(|m| m.0).collect();
-                    let row = encode(&(group, parts, since.0))?;
-                    albums.insert(user.0, row.as_slice()).map_err(write)?;
-                }
-                Record::Maintenance { on } => {
-                    meta.insert(META_MAINTENANCE, encode(on)?.as_slice())
-                        .map_err(write)?;
-                }
-                Record::AlbumDone { user } => {
-                    albums.remove(user.0).map_err(write)?;
-                }
-                Record::PruneLinks { before } => {
-                    links
-                        .retain(|_, (_, _, at, _)| at >= before.0)
-                        .map_err(write)?;
-                }
-                Record::Report(report) => {
-                    let last = reports.last().map_err(write)?.map(|(k, _)| k.value());
-                    let id = match last {
-                        None => 1,
-                        Some(last) => last
-                            .checked_add(1)
-                            .ok_or_else(|| StoreError::Write("report ids exhausted".into()))?,
-                    };
-                    reports
-                        .insert(id, encode(report)?.as_slice())
-                        .map_err(write)?;
-                }
-                Record::FiledReport { id, report } => {
-                    reports
-                        .insert(id.0, encode(report)?.as_slice())
-                        .map_err(write)?;
-                    let open = encode(&ReportStatus::Open)?;
-                    report_status.insert(id.0, open.as_slice()).map_err(write)?;
-                }
-                Record::ReportStatus { id, status } => {
-                    report_status
-                        .insert(id.0, encode(status)?.as_slice())
-                        .map_err(write)?;
-                }
-                Record::Ban { user, ban } => {
-                    bans.insert(user.0, encode(ban)?.as_slice())
-                        .map_err(write)?;
-                }
-                Record::Unban { user } => {
-                    bans.remove(user.0).map_err(write)?;
-                }
-                Record::Broadcast(broadcast) => {
-                    meta.insert(META_BROADCAST, encode(broadcast)?.as_slice())
-                        .map_err(write)?;
-                }
-                Record::Profile { user, profile } => {
-                    profiles
-                        .insert(user.0, encode(profile)?.as_slice())
-                        .map_err(write)?;
-                }
-                Record::Count { counter, delta } => {
-                    let sum = counts.entry(counter.name()).or_insert(0);
-                    *sum = sum.saturating_add(*delta);
-                }
-            }
-        }
-        for (user, (first, last)) in seen {
-            let old = users.get(user).map_err(write)?;
-            let old = old.map(|raw| self.decode::<UserRow>("users row", raw.value()));
-            let old = old.transpose()?;
-            let row = UserRow {
-                first_seen: old.map_or(first, |old| old.first_seen),
-                last_seen: old.map_or(last, |old| old.last_seen.max(last)),
-            };
-            users
-                .insert(user, encode(&row)?.as_slice())
-                .map_err(write)?;
-        }
-        for (name, delta) in counts {
-            let old = counters.get(name).map_err(write)?.map(|v| v.value());
-            let new = old.unwrap_or(0).saturating_add(delta);
-            counters.insert(name, new).map_err(write)?;
-        }
-
-        if let Some(id) = batch.last_update_id {
-            meta.insert(META_LAST_UPDATE_ID, encode(&id)?.as_slice())
-                .map_err(write)?;
-        }
-        let mut outbox = txn.open_table(OUTBOX).map_err(write)?;
-        for (seq, send) in &batch.outbox_add {
-            outbox
-                .insert(*seq, encode(send)?.as_slice())
-                .map_err(write)?;
-        }
-        for seq in &batch.outbox_done {
-            outbox.remove(*seq).map_err(write)?;
-        }
-        Ok(())
-    }
-
     fn load_blocking(&self) -> Result<Snapshot, StoreError> {
         let txn = self.with_db(|db| db.begin_read().map_err(read))?;
         let mut snapshot = Snapshot {
@@ -415,12 +216,7 @@ impl EmbeddedStore {
         snapshot.profiles = self.load_profiles(&txn)?;
         snapshot.broadcast = self.load_broadcast(&txn)?;
         (snapshot.open_reports, snapshot.last_report_id) = self.load_open_reports(&txn)?;
-        let outbox = txn.open_table(OUTBOX).map_err(read)?;
-        for entry in outbox.iter().map_err(read)? {
-            let (seq, raw) = entry.map_err(read)?;
-            let send = self.decode::<Outbound>("outbox", raw.value())?;
-            snapshot.outbox.push((seq.value(), send));
-        }
+        snapshot.outbox = self.load_outbox(&txn)?;
         Ok(snapshot)
     }
 
@@ -573,14 +369,6 @@ fn pairs_once(txn: &ReadTransaction) -> Result<Vec<(UserId, UserId, Timestamp)>,
     Ok(out)
 }
 
-fn partner_of(pairs: &Table<i64, (i64, u64)>, user: i64) -> Result<Option<i64>, StoreError> {
-    Ok(pairs.get(user).map_err(write)?.map(|v| v.value().0))
-}
-
-fn encode<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, StoreError> {
-    postcard::to_stdvec(value).map_err(|e| StoreError::Write(format!("encoding failed: {e}")))
-}
-
 fn write(e: impl Into<redb::Error>) -> StoreError {
     StoreError::Write(e.into().to_string())
 }
@@ -628,9 +416,11 @@ pub(crate) fn classify(path: &Path, e: impl Into<redb::Error>) -> StoreError {
 
 pub mod backup;
 mod broadcast;
+mod commit;
 mod export;
 #[cfg(test)]
 mod failure_tests;
 mod moderation;
+mod outbox;
 #[cfg(test)]
 mod tests;

@@ -184,6 +184,24 @@ impl StoreError {
 /// reactions and /delete can reach the other side: 48 hours.
 pub const LINK_TTL_SECS: u64 = 48 * 3600;
 
+/// A stored value's postcard bytes. Both stores keep rows in this one
+/// encoding, so an export, an import or a switch of store moves bytes that
+/// mean the same in either.
+pub(crate) fn encode<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, StoreError> {
+    postcard::to_stdvec(value).map_err(|e| StoreError::Write(format!("encoding failed: {e}")))
+}
+
+/// An album being gathered, as both stores keep it: postcard
+/// `(group, parts as message ids, first part's time)`.
+pub(crate) fn album_row(
+    group: &str,
+    parts: &[MessageId],
+    since: Timestamp,
+) -> Result<Vec<u8>, StoreError> {
+    let parts: Vec<i32> = parts.iter().map(|m| m.0).collect();
+    encode(&(group, parts, since.0))
+}
+
 pub trait Backend: Send + Sync + 'static {
     /// Everything the engine needs to resume where it stopped.
     fn load(self: Arc<Self>) -> BoxFuture<'static, Result<Snapshot, StoreError>>;

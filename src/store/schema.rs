@@ -14,12 +14,13 @@
 
 use super::embedded::classify;
 use super::StoreError;
+use crate::engine::effect::Outbound;
 use redb::{Database, ReadableTable, TableDefinition, TableHandle, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Small values keyed by name; each value is postcard-encoded. The types of
 /// this table and the encoding of `schema_version` must never change, or an
@@ -54,18 +55,26 @@ pub const META_MAINTENANCE: &str = "maintenance";
 pub const META_BROADCAST: &str = "broadcast";
 /// `meta` key: postcard `i64`, the highest Telegram update id applied.
 pub const META_LAST_UPDATE_ID: &str = "last_update_id";
-/// send sequence number → postcard `Outbound`: sends committed but not yet
-/// performed. Key order is the order they were decided in.
-pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+/// first send's sequence number → postcard `Vec<(u64, Outbound)>`: sends
+/// committed but not yet performed, one row per commit that added some, each
+/// send with its sequence number, in the order they were decided in. A row
+/// some of whose sends are done holds only the rest (under its old key); a
+/// row with none left is removed. New in version 2; why is in
+/// `src/store/embedded/outbox.rs`.
+pub const OUTBOX_ROWS: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox_rows");
+/// Version 1's outbox, one send per key: sequence number → postcard
+/// `Outbound`. Only the v1→v2 migration (and reading a backup not yet
+/// migrated) uses it; version 2 has no such table.
+pub const OUTBOX_V1: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// (chat, message) → (chat, message, when linked, whether the key is the
 /// original): a relayed message and its copy in the partner's chat, stored
 /// in both directions, so edits, replies, reactions and deletions can find
 /// the other side. Pruned after [`crate::store::LINK_TTL_SECS`].
+pub const LINKS: TableDefinition<(i64, i32), (i64, i32, u64, bool)> = TableDefinition::new("links");
 /// user id → postcard (media group id, parts as message ids, first part's
 /// time): an album being gathered, so a restart relays it instead of
 /// losing it.
 pub const ALBUMS: TableDefinition<i64, &[u8]> = TableDefinition::new("albums");
-pub const LINKS: TableDefinition<(i64, i32), (i64, i32, u64, bool)> = TableDefinition::new("links");
 
 /// A row of the `users` table. Plain integers rather than domain newtypes,
 /// so a change to a domain type cannot silently change the file format.
@@ -89,8 +98,32 @@ pub struct Migration {
     pub apply: fn(&WriteTransaction) -> Result<(), MigrationError>,
 }
 
-/// Every upgrade step, in order. Empty while version 1 is the only version.
-pub const MIGRATIONS: &[Migration] = &[];
+/// Every upgrade step, in order.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    from: 1,
+    description: "the outbox becomes one row per commit (outbox → outbox_rows)",
+    apply: v1_to_v2,
+}];
+
+/// Version 1 → 2: every pending send of the old `outbox` table moves, in
+/// order, into one row of `outbox_rows`, and the old table is deleted.
+fn v1_to_v2(txn: &WriteTransaction) -> Result<(), MigrationError> {
+    let sends: Vec<(u64, Outbound)> = {
+        let old = txn.open_table(OUTBOX_V1)?;
+        let mut sends = Vec::new();
+        for entry in old.iter()? {
+            let (seq, raw) = entry?;
+            sends.push((seq.value(), postcard::from_bytes(raw.value())?));
+        }
+        sends
+    };
+    if let Some(&(first, _)) = sends.first() {
+        let row = postcard::to_stdvec(&sends)?;
+        txn.open_table(OUTBOX_ROWS)?.insert(first, row.as_slice())?;
+    }
+    txn.delete_table(OUTBOX_V1)?;
+    Ok(())
+}
 
 /// What [`prepare`] found and did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,7 +248,7 @@ const TABLE_NAMES: [&str; 13] = [
     "pairs",
     "waiting",
     "last_partner",
-    "outbox",
+    "outbox_rows",
     "links",
     "albums",
     "reports",
@@ -238,7 +271,7 @@ fn create_tables(txn: &WriteTransaction) -> Result<(), redb::Error> {
     txn.open_table(PAIRS)?;
     txn.open_table(WAITING)?;
     txn.open_table(LAST_PARTNER)?;
-    txn.open_table(OUTBOX)?;
+    txn.open_table(OUTBOX_ROWS)?;
     txn.open_table(LINKS)?;
     txn.open_table(ALBUMS)?;
     txn.open_table(REPORTS)?;
@@ -259,158 +292,4 @@ fn abort(txn: WriteTransaction) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use redb::{ReadableDatabase, ReadableTableMetadata};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    /// The shape of `users` before the synthetic version 1: user → last_seen.
-    const OLD_USERS: TableDefinition<i64, u64> = TableDefinition::new("users_v0");
-
-    static V0_RUNS: AtomicUsize = AtomicUsize::new(0);
-
-    fn v0_to_v1(txn: &WriteTransaction) -> Result<(), MigrationError> {
-        V0_RUNS.fetch_add(1, Ordering::SeqCst);
-        let old: Vec<(i64, u64)> = {
-            let table = txn.open_table(OLD_USERS)?;
-            let rows = table.iter()?;
-            rows.map(|r| r.map(|(k, v)| (k.value(), v.value())))
-                .collect::<Result<_, _>>()?
-        };
-        let mut users = txn.open_table(USERS)?;
-        for (user, seen) in old {
-            let row = UserRow {
-                first_seen: seen,
-                last_seen: seen,
-            };
-            users.insert(user, postcard::to_stdvec(&row)?.as_slice())?;
-        }
-        drop(users);
-        txn.delete_table(OLD_USERS)?;
-        Ok(())
-    }
-
-    const SYNTHETIC: &[Migration] = &[Migration {
-        from: 0,
-        description: "split users.last_seen into first_seen and last_seen",
-        apply: v0_to_v1,
-    }];
-
-    fn db_with_version(path: &Path, version: u32) -> Database {
-        let db = Database::create(path).unwrap();
-        let txn = db.begin_write().unwrap();
-        write_version(&txn, version).unwrap();
-        txn.commit().unwrap();
-        db
-    }
-
-    fn stored_version(db: &Database) -> Option<u32> {
-        let txn = db.begin_read().unwrap();
-        let meta = txn.open_table(META).unwrap();
-        let raw = meta.get(META_SCHEMA_VERSION).unwrap()?;
-        Some(postcard::from_bytes(raw.value()).unwrap())
-    }
-
-    #[test]
-    fn fresh_file_gets_tables_and_current_version() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("fresh.redb");
-        let db = Database::create(&path).unwrap();
-        assert_eq!(prepare(&db, &path).unwrap(), Prepared::Created);
-        assert_eq!(stored_version(&db), Some(SCHEMA_VERSION));
-        let txn = db.begin_read().unwrap();
-        txn.open_table(COUNTERS).unwrap();
-        txn.open_table(REPORTS).unwrap();
-        drop(txn);
-        assert_eq!(prepare(&db, &path).unwrap(), Prepared::UpToDate);
-    }
-
-    #[test]
-    fn synthetic_migration_runs_once_and_records_version() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("old.redb");
-        let db = db_with_version(&path, 0);
-        let txn = db.begin_write().unwrap();
-        {
-            let mut old = txn.open_table(OLD_USERS).unwrap();
-            old.insert(7, 100).unwrap();
-            old.insert(-3, 250).unwrap();
-        }
-        txn.commit().unwrap();
-
-        let got = upgrade(&db, &path, SYNTHETIC, 1).unwrap();
-        assert_eq!(got, Prepared::Migrated { from: 0, to: 1 });
-        assert_eq!(V0_RUNS.load(Ordering::SeqCst), 1);
-        assert_eq!(stored_version(&db), Some(1));
-
-        let txn = db.begin_read().unwrap();
-        let users = txn.open_table(USERS).unwrap();
-        let row: UserRow = postcard::from_bytes(users.get(7).unwrap().unwrap().value()).unwrap();
-        assert_eq!(
-            row,
-            UserRow {
-                first_seen: 100,
-                last_seen: 100
-            }
-        );
-        assert_eq!(users.len().unwrap(), 2);
-        assert!(txn.open_table(OLD_USERS).is_err(), "old table dropped");
-        drop((users, txn));
-
-        // Running again is a no-op: the migration does not run a second time.
-        assert_eq!(
-            upgrade(&db, &path, SYNTHETIC, 1).unwrap(),
-            Prepared::UpToDate
-        );
-        assert_eq!(V0_RUNS.load(Ordering::SeqCst), 1);
-    }
-
-    #[test]
-    fn missing_migration_is_an_error_and_changes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("gap.redb");
-        let db = db_with_version(&path, 0);
-        let err = upgrade(&db, &path, &[], 1).unwrap_err();
-        assert!(matches!(err, StoreError::Open { .. }), "{err}");
-        assert!(err
-            .to_string()
-            .contains("no migration from schema version 0"));
-        assert_eq!(stored_version(&db), Some(0));
-    }
-
-    #[test]
-    fn newer_version_is_too_new_and_names_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(crate::store::embedded::FILE_NAME);
-        let db = db_with_version(&path, SCHEMA_VERSION + 1);
-        let err = prepare(&db, &path).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                StoreError::TooNew {
-                    found: 2,
-                    supported: 1,
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        assert!(err.to_string().contains("randchat.redb"), "{err}");
-        assert_eq!(stored_version(&db), Some(SCHEMA_VERSION + 1), "untouched");
-    }
-
-    #[test]
-    fn foreign_redb_file_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("foreign.redb");
-        let db = Database::create(&path).unwrap();
-        let txn = db.begin_write().unwrap();
-        txn.open_table(TableDefinition::<u64, u64>::new("something"))
-            .unwrap()
-            .insert(1, 1)
-            .unwrap();
-        txn.commit().unwrap();
-        let err = prepare(&db, &path).unwrap_err();
-        assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
-    }
-}
+mod tests;

@@ -23,8 +23,9 @@
 //! and go the same way: engine, commit, dispatch, and only then an answer.
 //!
 //! Finished sends come back to the same task: their outbox entries are
-//! removed, and their links recorded, by the next commit the loop makes
-//! anyway (or by one of their own ~10 ms later, see `deferred`); failures
+//! removed by the next commit the loop makes anyway (or by one of their own
+//! ~10 ms later), and their links are written once a second, answering
+//! lookups from memory meanwhile (see `deferred`); failures
 //! (403, a refused copy) become engine events at once. A crash at any
 //! point loses nothing committed: unsent sends are replayed from the outbox
 //! at start-up.
@@ -236,6 +237,13 @@ impl Poller {
                 .into_iter()
                 .map(|(seq, send)| job(&engine, seq, send)),
         );
+        // The embedded store is the only one that commits in place, and
+        // the only one no other instance reads links from.
+        let deferred = if store.commits_in_place() {
+            Deferred::default()
+        } else {
+            Deferred::sharing_links()
+        };
         Ok(Poller {
             commits: GroupCommit::start(store.clone()),
             direct: Direct::new(&bot),
@@ -247,7 +255,7 @@ impl Poller {
             last_applied: snapshot.last_update_id,
             next_seq,
             replayed_below: next_seq,
-            deferred: Deferred::default(),
+            deferred,
             next_link_prune: Timestamp(0),
             metrics: settings.metrics,
             source,
@@ -361,21 +369,33 @@ impl Poller {
             return Ok(());
         }
         self.take_finished(Duration::ZERO).await?;
-        self.flush_links().await;
         self.look_up(events).await;
         let missed = events
             .iter()
             .any(|e| e.link_key().is_some() && !e.has_link());
         if missed && self.dispatcher.pending() > 0 {
             self.take_finished(LINK_GRACE).await?;
-            self.flush_links().await;
             self.look_up(events).await;
         }
         Ok(())
     }
 
+    /// Links still waiting to be written answer first; the store the rest.
     async fn look_up(&self, events: &mut [Event]) {
-        let keys: Vec<_> = events.iter().filter_map(Event::link_key).collect();
+        for event in events.iter_mut() {
+            if let Some(found) = event.link_key().and_then(|key| self.deferred.link(&key)) {
+                event.set_link(Some(found));
+            }
+        }
+        let unlinked = |e: &&mut Event| e.link_key().is_some() && !e.has_link();
+        let keys: Vec<_> = events
+            .iter_mut()
+            .filter(unlinked)
+            .filter_map(|e| e.link_key())
+            .collect();
+        if keys.is_empty() {
+            return;
+        }
         let found = match self.store.clone().linked(keys).await {
             Ok(found) => found,
             Err(error) => {
@@ -384,7 +404,7 @@ impl Poller {
             }
         };
         let mut found = found.into_iter();
-        for event in events.iter_mut().filter(|e| e.link_key().is_some()) {
+        for event in events.iter_mut().filter(unlinked) {
             event.set_link(found.next().flatten());
         }
     }
@@ -427,7 +447,7 @@ impl Poller {
                 job(&self.engine, self.next_seq - 1, send)
             })
             .collect();
-        let (acked, links) = self.deferred.take();
+        let (acked, links) = self.deferred.take(tokio::time::Instant::now());
         let counted: Vec<Record> = outcome
             .records
             .iter()
@@ -579,18 +599,11 @@ impl Poller {
         }
     }
 
-    /// Commits the deferred bookkeeping on its own. A failure keeps it
-    /// deferred for another try.
+    /// Commits the deferred bookkeeping that is due on its own. A failure
+    /// keeps it deferred for another try.
     async fn flush_deferred(&mut self) {
-        if !self.deferred.is_empty() {
+        if self.deferred.has_due(tokio::time::Instant::now()) {
             let _ = self.settle(Outcome::default(), None, Vec::new()).await;
-        }
-    }
-
-    /// Before links are read: commits those still deferred.
-    async fn flush_links(&mut self) {
-        if self.deferred.has_links() {
-            self.flush_deferred().await;
         }
     }
 
@@ -602,6 +615,7 @@ impl Poller {
         while let Ok(done) = self.finished.try_recv() {
             self.on_done(done).await?;
         }
+        self.deferred.expedite(tokio::time::Instant::now());
         self.flush_deferred().await;
         if !drained {
             tracing::warn!(

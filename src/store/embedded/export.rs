@@ -9,12 +9,12 @@
 use super::super::export::Item;
 use super::super::schema::{
     UserRow, ALBUMS, COUNTERS, LAST_PARTNER, LINKS, META, META_LAST_UPDATE_ID, META_MAINTENANCE,
-    OUTBOX, REPORTS, REPORT_STATUS, USERS, WAITING,
+    REPORTS, REPORT_STATUS, USERS, WAITING,
 };
 use super::super::StoreError;
 use super::{pairs_once, read, EmbeddedStore};
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
-use crate::engine::effect::{Counterpart, Outbound, Report};
+use crate::engine::effect::{Counterpart, Report};
 use crate::engine::ReportStatus;
 use redb::{ReadTransaction, ReadableDatabase, ReadableTable};
 use std::collections::BTreeMap;
@@ -127,12 +127,12 @@ impl EmbeddedStore {
                 since: Timestamp(since),
             })?;
         }
-        for entry in txn.open_table(OUTBOX).map_err(read)?.iter().map_err(read)? {
-            let (seq, raw) = entry.map_err(read)?;
-            let send_row: Outbound = self.decode("outbox", raw.value())?;
+        // Sends are few (those not yet performed), so they are gathered
+        // from their rows and put in order in memory.
+        for (seq, outbound) in self.load_outbox(&txn)? {
             send(Item::Outbox {
-                seq: seq.value(),
-                send: send_row,
+                seq,
+                send: outbound,
             })?;
         }
         if let Some(broadcast) = self.load_broadcast(&txn)? {

@@ -74,26 +74,31 @@ impl StorageBackend for FlakyDisk {
     }
 }
 
+/// A store in `dir` on a [`FlakyDisk`], and the switch that breaks it.
+fn store_on_flaky_disk(dir: &Path) -> (Arc<EmbeddedStore>, Arc<AtomicI32>) {
+    let path = dir.join(FILE_NAME);
+    let failing = Arc::new(AtomicI32::new(0));
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .unwrap();
+    let disk = FlakyDisk {
+        inner: FileBackend::new(file).unwrap(),
+        errno: failing.clone(),
+    };
+    let db = Builder::new().create_with_backend(disk).unwrap();
+    (EmbeddedStore::with_database(db, path).unwrap(), failing)
+}
+
 #[tokio::test]
 async fn write_failures_are_errors_and_lose_only_that_batch() {
     for (errno, message) in [(ENOSPC, "No space left"), (EROFS, "Read-only file system")] {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(FILE_NAME);
-        let failing = Arc::new(AtomicI32::new(0));
         {
-            let file = std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .open(&path)
-                .unwrap();
-            let disk = FlakyDisk {
-                inner: FileBackend::new(file).unwrap(),
-                errno: failing.clone(),
-            };
-            let db = Builder::new().create_with_backend(disk).unwrap();
-            let store = EmbeddedStore::with_database(db, path.clone()).unwrap();
+            let (store, failing) = store_on_flaky_disk(dir.path());
             store.clone().commit(every_record().0).await.unwrap();
 
             failing.store(errno, Ordering::SeqCst);
@@ -175,6 +180,56 @@ fn second_open_is_locked_until_the_first_closes() {
     EmbeddedStore::open(dir.path()).unwrap();
 }
 
+/// Sends `seqs`, each a notice to user 1.
+fn outbox_batch(adds: &[u64], done: &[u64]) -> Batch {
+    let tell = |seq: &u64| (*seq, crate::testing::store_fixtures::tell(1));
+    Batch {
+        outbox_add: adds.iter().map(tell).collect(),
+        outbox_done: done.to_vec(),
+        ..Batch::default()
+    }
+}
+
+/// A full disk at commit: the outbox index must stay what the file holds,
+/// so the removal that failed can be made again once the disk recovers.
+#[tokio::test]
+async fn an_outbox_commit_failing_on_disk_changes_no_pending_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let pending = |seqs: &[u64]| outbox_batch(seqs, &[]).outbox_add;
+    {
+        let (store, failing) = store_on_flaky_disk(dir.path());
+        store
+            .clone()
+            .commit(outbox_batch(&[1, 2, 3], &[]))
+            .await
+            .unwrap();
+        failing.store(ENOSPC, Ordering::SeqCst);
+        let err = store.clone().commit(outbox_batch(&[4], &[1, 2]));
+        assert!(matches!(err.await, Err(StoreError::Write(_))));
+        failing.store(0, Ordering::SeqCst);
+        assert_eq!(
+            store.clone().load().await.unwrap().outbox,
+            pending(&[1, 2, 3])
+        );
+        assert_eq!(store.outbox.lock().sends(), pending(&[1, 2, 3]));
+
+        store
+            .clone()
+            .commit(outbox_batch(&[5], &[2]))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.clone().load().await.unwrap().outbox,
+            pending(&[1, 3, 5])
+        );
+    }
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    assert_eq!(
+        store.clone().load().await.unwrap().outbox,
+        pending(&[1, 3, 5])
+    );
+}
+
 #[test]
 fn too_new_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -187,7 +242,7 @@ fn too_new_schema_is_refused() {
     }
     let err = EmbeddedStore::open(dir.path()).unwrap_err();
     assert!(
-        matches!(err, StoreError::TooNew { found: 2, .. }),
+        matches!(err, StoreError::TooNew { found, .. } if found == schema::SCHEMA_VERSION + 1),
         "{err:?}"
     );
     assert!(err.to_string().contains(FILE_NAME), "{err}");

@@ -7,8 +7,9 @@
 
 use super::*;
 use crate::domain::Ticket;
-use crate::engine::effect::{Counter, Report};
+use crate::engine::effect::{Counter, Outbound, Record, Report};
 use crate::i18n::Text;
+use crate::store::schema::{UserRow, PROFILES};
 pub(super) use crate::testing::store_fixtures::every_record;
 use crate::testing::store_fixtures::{batch, settled_profile, t, u};
 

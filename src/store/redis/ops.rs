@@ -14,7 +14,8 @@ use super::keys::{
 };
 use crate::engine::effect::Record;
 use crate::engine::ReportStatus;
-use crate::store::{Batch, StoreError, LINK_TTL_SECS};
+pub(super) use crate::store::encode;
+use crate::store::{album_row, Batch, StoreError, LINK_TTL_SECS};
 
 /// One argument of the script: a key, a field or a value.
 pub type Arg = Vec<u8>;
@@ -98,8 +99,7 @@ fn record_ops(keys: &Keys, record: &Record, ops: &mut Ops) -> Result<(), StoreEr
             parts,
             since,
         } => {
-            let parts: Vec<i32> = parts.iter().map(|m| m.0).collect();
-            let row = encode(&(group, parts, since.0))?;
+            let row = album_row(group, parts, *since)?;
             ops.hset(keys.albums(), user.0.to_string(), row);
         }
         Record::AlbumDone { user } => ops.hdel(keys.albums(), user.0.to_string()),
@@ -167,8 +167,4 @@ impl Ops {
     fn hdel(&mut self, key: String, field: impl Into<String>) {
         self.op("HDEL", [key, field.into()]);
     }
-}
-
-pub(super) fn encode<T: serde::Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, StoreError> {
-    postcard::to_stdvec(value).map_err(|e| StoreError::Write(format!("encoding failed: {e}")))
 }
