@@ -98,13 +98,10 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test]
-async fn the_store_works_over_tls_with_a_trusted_certificate() {
-    let dir = tempfile::tempdir().unwrap();
-    certificates(dir.path());
-    let port = free_port();
-    let path = |name: &str| dir.path().join(name);
-    let _server = Server(
+/// A TLS-only redis-server on a free port, serving `dir`'s certificate.
+fn tls_server(dir: &Path, port: u16) -> Server {
+    let path = |name: &str| dir.join(name);
+    Server(
         Command::new("redis-server")
             .args(["--port", "0", "--tls-port", &port.to_string()])
             .arg("--tls-cert-file")
@@ -122,23 +119,49 @@ async fn the_store_works_over_tls_with_a_trusted_certificate() {
                 "no",
             ])
             .arg("--dir")
-            .arg(dir.path())
+            .arg(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start redis-server"),
-    );
-    // The only TLS client in this test binary reads this.
-    std::env::set_var("SSL_CERT_FILE", path("ca.crt"));
-    let url = format!("rediss://127.0.0.1:{port}/0");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let store = loop {
-        match RedisStore::open(&url, "tls:").await {
-            Ok(store) => break store,
-            Err(e) => assert!(Instant::now() < deadline, "no TLS connection: {e}"),
+    )
+}
+
+/// The store over TLS, once the server answers. A port taken between
+/// choosing it and redis-server binding it makes redis-server exit; then
+/// another port is tried.
+async fn connect_over_tls(dir: &Path) -> (Server, std::sync::Arc<RedisStore>) {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut server = tls_server(dir, port);
+        let url = format!("rediss://127.0.0.1:{port}/0");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if server
+                .0
+                .try_wait()
+                .expect("wait for redis-server")
+                .is_some()
+            {
+                break; // it could not listen: try another port
+            }
+            match RedisStore::open(&url, "tls:").await {
+                Ok(store) => return (server, store),
+                Err(e) => assert!(Instant::now() < deadline, "no TLS connection: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    }
+    panic!("redis-server never listened on a free port for TLS");
+}
+
+#[tokio::test]
+async fn the_store_works_over_tls_with_a_trusted_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    certificates(dir.path());
+    // The only TLS client in this test binary reads this.
+    std::env::set_var("SSL_CERT_FILE", dir.path().join("ca.crt"));
+    let (_server, store) = connect_over_tls(dir.path()).await;
     let batch = Batch {
         records: vec![Record::Maintenance { on: true }],
         last_update_id: Some(7),

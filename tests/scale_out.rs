@@ -31,7 +31,7 @@ use randchat::testing::RedisServer;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 use support::app::{app_on_with, skip_on_redis};
 use support::{Delivery, FakeBotApi, Fault, TestApp};
@@ -44,17 +44,13 @@ const FIRST_USER: i64 = 500_000;
 const ACTIONS_PER_USER: usize = 4;
 const PATIENCE: Duration = Duration::from_secs(120);
 
-/// A port nobody listens on at the moment.
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 /// A load balancer: each POST goes to the next backend in turn; one that
 /// can't be reached is skipped (as nginx's `proxy_next_upstream error`).
+/// Its backends are set once they listen: each bot binds port 0 and logs
+/// where it landed.
 #[derive(Clone)]
 struct Balancer {
-    backends: Arc<Vec<String>>,
+    backends: Arc<OnceLock<Vec<String>>>,
     next: Arc<AtomicUsize>,
     /// POSTs answered, per backend.
     served: Arc<Vec<AtomicUsize>>,
@@ -62,10 +58,13 @@ struct Balancer {
 }
 
 async fn balance(State(lb): State<Balancer>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let Some(backends) = lb.backends.get() else {
+        return StatusCode::BAD_GATEWAY;
+    };
     let first = lb.next.fetch_add(1, Ordering::SeqCst);
-    for attempt in 0..lb.backends.len() {
-        let index = (first + attempt) % lb.backends.len();
-        let mut request = lb.client.post(&lb.backends[index]).body(body.clone());
+    for attempt in 0..backends.len() {
+        let index = (first + attempt) % backends.len();
+        let mut request = lb.client.post(&backends[index]).body(body.clone());
         for (name, value) in &headers {
             if name == "x-telegram-bot-api-secret-token" || name == "content-type" {
                 request = request.header(name, value);
@@ -79,10 +78,10 @@ async fn balance(State(lb): State<Balancer>, headers: HeaderMap, body: Bytes) ->
     StatusCode::BAD_GATEWAY
 }
 
-async fn start_balancer(backends: Vec<String>) -> (String, Balancer) {
+async fn start_balancer(backends: usize) -> (String, Balancer) {
     let lb = Balancer {
-        served: Arc::new(backends.iter().map(|_| AtomicUsize::new(0)).collect()),
-        backends: Arc::new(backends),
+        served: Arc::new((0..backends).map(|_| AtomicUsize::new(0)).collect()),
+        backends: Arc::new(OnceLock::new()),
         next: Arc::new(AtomicUsize::new(0)),
         client: reqwest::Client::builder()
             .timeout(Duration::from_secs(20))
@@ -98,9 +97,9 @@ async fn start_balancer(backends: Vec<String>) -> (String, Balancer) {
     (url, lb)
 }
 
-/// A process of the bot, listening on its own port behind the balancer.
-fn instance(fake: &FakeBotApi, redis: &str, lb_url: &str, id: &str, port: u16) -> TestApp {
-    let listen = format!("127.0.0.1:{port}");
+/// A process of the bot, listening on a port of its own choosing behind
+/// the balancer.
+fn instance(fake: &FakeBotApi, redis: &str, lb_url: &str, id: &str) -> TestApp {
     app_on_with(
         fake,
         &[
@@ -109,7 +108,7 @@ fn instance(fake: &FakeBotApi, redis: &str, lb_url: &str, id: &str, port: u16) -
             ("INSTANCE_ID", id),
             ("WEBHOOK_URL", lb_url),
             ("WEBHOOK_SECRET", SECRET),
-            ("WEBHOOK_LISTEN", &listen),
+            ("WEBHOOK_LISTEN", "127.0.0.1:0"),
             ("LOG_LEVEL", "info"),
         ],
     )
@@ -286,16 +285,14 @@ async fn two_instances_share_one_redis_and_survive_losing_one() {
     }
     let redis = RedisServer::start();
     let fake = FakeBotApi::start().await;
-    let ports = [free_port(), free_port()];
-    let backends = ports
-        .iter()
-        .map(|port| format!("http://127.0.0.1:{port}/telegram"))
-        .collect();
-    let (lb_url, lb) = start_balancer(backends).await;
-    let mut alpha = instance(&fake, &redis.url(), &lb_url, "alpha", ports[0]);
-    let mut beta = instance(&fake, &redis.url(), &lb_url, "beta", ports[1]);
+    let (lb_url, lb) = start_balancer(2).await;
+    let mut alpha = instance(&fake, &redis.url(), &lb_url, "alpha");
+    let mut beta = instance(&fake, &redis.url(), &lb_url, "beta");
     alpha.start().await;
     beta.start().await;
+    lb.backends
+        .set(vec![alpha.webhook_url(), beta.webhook_url()])
+        .unwrap();
     let mut conn = redis::Client::open(redis.url())
         .unwrap()
         .get_multiplexed_async_connection()

@@ -11,8 +11,9 @@ mod support;
 use randchat::i18n::Text;
 use serde_json::json;
 use std::time::Duration;
+use support::app::unstarted_app;
 use support::webhook::wait_for_attempts;
-use support::{spawn_app_with, Delivery, FakeBotApi, Inbox, SimUser, TestApp};
+use support::{Delivery, FakeBotApi, Inbox, SimUser, TestApp};
 use teloxide::prelude::Requester;
 
 const SECRET: &str = "test-Secret_0123456789";
@@ -23,16 +24,29 @@ fn free_port() -> u16 {
     listener.local_addr().unwrap().port()
 }
 
+/// A bot in webhook mode on a free port. The port goes in `WEBHOOK_URL`
+/// too, so it is chosen before the bot starts; if another process takes it
+/// in between, the bot exits with "Address already in use" and the next
+/// attempt picks another port.
 async fn webhook_app() -> TestApp {
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}/telegram");
-    let listen = format!("127.0.0.1:{port}");
-    spawn_app_with(&[
-        ("WEBHOOK_URL", &url),
-        ("WEBHOOK_SECRET", SECRET),
-        ("WEBHOOK_LISTEN", &listen),
-    ])
-    .await
+    let mut last_failure = String::new();
+    for _ in 0..5 {
+        let port = free_port();
+        let url = format!("http://127.0.0.1:{port}/telegram");
+        let listen = format!("127.0.0.1:{port}");
+        let mut app = unstarted_app(&[
+            ("WEBHOOK_URL", &url),
+            ("WEBHOOK_SECRET", SECRET),
+            ("WEBHOOK_LISTEN", &listen),
+        ])
+        .await;
+        match app.try_start().await {
+            Ok(()) => return app,
+            Err(failure) if failure.contains("Address already in use") => last_failure = failure,
+            Err(failure) => panic!("{failure}"),
+        }
+    }
+    panic!("no free port for the webhook in 5 attempts: {last_failure}");
 }
 
 /// A private-chat text message from `user`, as Telegram would POST it.

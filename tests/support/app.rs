@@ -160,6 +160,18 @@ impl TestApp {
         format!("http://{addr}")
     }
 
+    /// Where the current run's webhook server listens, e.g.
+    /// `http://127.0.0.1:40124/telegram` (with `WEBHOOK_LISTEN` on port 0,
+    /// the bot picks a free port and logs it: no other process can take
+    /// the port between the test choosing it and the bot binding it).
+    pub fn webhook_url(&self) -> String {
+        let addr =
+            listening_addr_in(&self.logs(), "webhook server listening").unwrap_or_else(|| {
+                panic!("the bot never logged its webhook address:\n{}", self.logs())
+            });
+        format!("http://{addr}/telegram")
+    }
+
     /// The environment that points the bot at this app's store.
     pub fn store_env(&self) -> Vec<(String, String)> {
         match &self.redis {
@@ -187,6 +199,14 @@ impl TestApp {
     /// Starts the bot and waits until it polls for updates (or, in webhook
     /// mode, has set its webhook).
     pub async fn start(&mut self) {
+        if let Err(failure) = self.try_start().await {
+            panic!("{failure}");
+        }
+    }
+
+    /// [`TestApp::start`], with the bot exiting during start-up an error
+    /// that holds its logs.
+    pub async fn try_start(&mut self) -> Result<(), String> {
         assert!(self.child.is_none(), "the bot is already running");
         // Long polling asks getUpdates; webhook mode sets its webhook.
         let listening = |fake: &FakeBotApi| {
@@ -214,10 +234,11 @@ impl TestApp {
                 .as_mut()
                 .and_then(|c| c.try_wait().ok().flatten())
             {
-                panic!(
+                self.child = None;
+                return Err(format!(
                     "the bot exited with {status} during start-up:\n{}",
                     self.logs()
-                );
+                ));
             }
             assert!(
                 Instant::now() < deadline,
@@ -226,6 +247,7 @@ impl TestApp {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        Ok(())
     }
 
     /// SIGKILL: no chance to clean up, like a crash or power loss.
@@ -266,9 +288,15 @@ impl Drop for TestApp {
 
 /// The address in the last "admin server listening" line of JSON logs.
 pub fn admin_addr_in(logs: &str) -> Option<String> {
+    listening_addr_in(logs, "admin server listening")
+}
+
+/// The address in the last line of JSON logs whose message is `message`
+/// (a server bound to port 0 logs where it landed).
+fn listening_addr_in(logs: &str, message: &str) -> Option<String> {
     logs.lines()
         .rev()
-        .filter(|line| line.contains("admin server listening"))
+        .filter(|line| line.contains(message))
         .find_map(|line| {
             let record: serde_json::Value = serde_json::from_str(line).ok()?;
             record["fields"]["addr"].as_str().map(str::to_owned)
