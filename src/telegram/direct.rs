@@ -11,14 +11,18 @@
 //! message in an answer down to its `message_id`, and parse getUpdates
 //! with [`super::incoming`] (leanly where it can).
 //!
-//! What stays the same: the same reqwest client (and connection pool and
-//! timeout) as the `Bot`, and the same errors. An answer becomes exactly
-//! the `RequestError` teloxide would have made of it (API errors by their
+//! They travel over [`super::wire`]: hyper directly, or the `Bot`'s reqwest
+//! client when a proxy is configured.
+//!
+//! What stays the same: the errors. An answer becomes exactly the
+//! `RequestError` teloxide would have made of it (API errors by their
 //! description, `retry_after` and `migrate_to_chat_id` parameters, invalid
-//! JSON, network errors with the token hidden, a 10 s pause after a 5xx),
-//! so `outbound::classify` and the throttle work unchanged.
+//! JSON, a 10 s pause after a 5xx; a transport failure is an `Io` error,
+//! classified as a network one), so `outbound::classify` and the throttle
+//! work unchanged.
 
 use super::incoming::{self, Incoming};
+use super::wire::{Endpoint, Wire};
 use crate::domain::{ChatId, MessageId, UserId};
 use serde::de::Error as _;
 use serde::Deserialize;
@@ -31,13 +35,17 @@ use teloxide::{ApiError, Bot, RequestError};
 /// teloxide waits this long after a 5xx before reading the answer.
 const DELAY_ON_SERVER_ERROR: Duration = Duration::from_secs(10);
 
-/// getUpdates and copyMessage with prebuilt URLs. Cheap to clone.
+/// getUpdates and copyMessage with prebuilt URLs. Cheap to clone (clones
+/// share a connection pool; each `new` has a pool of its own).
 #[derive(Clone, Debug)]
 pub struct Direct {
-    client: reqwest::Client,
-    get_updates: reqwest::Url,
-    copy_message: reqwest::Url,
-    send_message: reqwest::Url,
+    wire: Wire,
+    /// A copyMessage or sendMessage taking longer is a network fault, as
+    /// with the `Bot`'s own client ([`super::call_timeout`]).
+    call_timeout: Duration,
+    get_updates: Endpoint,
+    copy_message: Endpoint,
+    send_message: Endpoint,
 }
 
 /// One copyMessage call.
@@ -53,18 +61,20 @@ pub struct Copy<'a> {
 }
 
 impl Direct {
-    /// For the API URL, token and HTTP client of `bot`.
-    pub fn new(bot: &Bot) -> Self {
+    /// For the API URL, token and HTTP client of `bot`, and calls bounded
+    /// as the bot's own are for `poll_timeout`.
+    pub fn new(bot: &Bot, poll_timeout: Duration) -> Self {
         let url = |method: &str| {
             let mut url = bot.api_url();
             if let Ok(mut segments) = url.path_segments_mut() {
                 segments.push(&format!("bot{}", bot.token()));
                 segments.push(method);
             }
-            url
+            Endpoint::new(url)
         };
         Direct {
-            client: bot.client().clone(),
+            wire: Wire::for_environment(bot.client()),
+            call_timeout: super::call_timeout(poll_timeout),
             get_updates: url("GetUpdates"),
             copy_message: url("CopyMessage"),
             send_message: url("SendMessage"),
@@ -84,7 +94,9 @@ impl Direct {
             offset as i32,
             timeout.as_secs() as u32
         );
-        let answer = self.answer(&self.get_updates, body).await?;
+        let answer = self
+            .answer(&self.get_updates, body, super::call_timeout(timeout))
+            .await?;
         as_text(answer.as_ref(), |text| {
             decode(text, |updates: Vec<&RawValue>| {
                 updates.into_iter().map(incoming::parse_one).collect()
@@ -94,7 +106,9 @@ impl Direct {
 
     /// copyMessage; returns the copy's id.
     pub async fn copy_message(&self, copy: Copy<'_>) -> Result<MessageId, RequestError> {
-        let answer = self.answer(&self.copy_message, copy_body(&copy)).await?;
+        let answer = self
+            .answer(&self.copy_message, copy_body(&copy), self.call_timeout)
+            .await?;
         as_text(answer.as_ref(), |text| {
             decode(text, |sent: Sent| Ok(MessageId(sent.message_id)))
         })
@@ -105,30 +119,27 @@ impl Direct {
     pub async fn send_text(&self, to: ChatId, text: &str) -> Result<MessageId, RequestError> {
         let text = serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into());
         let body = format!(r#"{{"chat_id":{},"text":{text}}}"#, to.0);
-        let answer = self.answer(&self.send_message, body).await?;
+        let answer = self
+            .answer(&self.send_message, body, self.call_timeout)
+            .await?;
         as_text(answer.as_ref(), |text| {
             decode(text, |sent: Sent| Ok(MessageId(sent.message_id)))
         })
     }
 
-    /// POSTs `body` to `url` and reads the answer's bytes (after a pause,
-    /// for a 5xx, as teloxide does).
+    /// POSTs `body` to `endpoint` and reads the answer's bytes (after a
+    /// pause, for a 5xx, as teloxide does).
     async fn answer(
         &self,
-        url: &reqwest::Url,
+        endpoint: &Endpoint,
         body: String,
+        limit: Duration,
     ) -> Result<impl AsRef<[u8]>, RequestError> {
-        let response = self
-            .client
-            .post(url.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await?;
-        if response.status().is_server_error() {
+        let answer = self.wire.post(endpoint, body, limit).await?;
+        if answer.server_error {
             tokio::time::sleep(DELAY_ON_SERVER_ERROR).await;
         }
-        Ok(response.bytes().await?)
+        Ok(answer.body)
     }
 }
 

@@ -21,14 +21,21 @@ mod seen;
 pub mod source;
 pub mod throttle;
 pub mod webhook;
+mod wire;
 
 use std::time::Duration;
 use teloxide::Bot;
 
+/// How long any Bot API call may take: the long-poll timeout plus 10 s, so
+/// a getUpdates that waits out its whole timeout still completes.
+pub fn call_timeout(poll_timeout: Duration) -> Duration {
+    poll_timeout + Duration::from_secs(10)
+}
+
 /// A Bot API client whose HTTP timeout outlasts the long-poll timeout.
 pub fn bot(token: &str, api_url: url::Url, poll_timeout: Duration) -> anyhow::Result<Bot> {
     let client = teloxide::net::default_reqwest_settings()
-        .timeout(poll_timeout + Duration::from_secs(10))
+        .timeout(call_timeout(poll_timeout))
         .build()
         .map_err(|error| anyhow::anyhow!("cannot build the HTTP client: {error}"))?;
     Ok(Bot::with_client(token, client).set_api_url(api_url))

@@ -132,9 +132,10 @@ impl Delivered {
 impl Courier {
     /// Whether a copy is protected is the engine's decision
     /// ([`Outbound::Protected`]), so the courier needs no setting for it.
-    pub fn new(bot: Bot, names: Pseudonymizer) -> Self {
+    /// Its calls are bounded as `bot`'s own are for `poll_timeout`.
+    pub fn new(bot: Bot, names: Pseudonymizer, poll_timeout: std::time::Duration) -> Self {
         Courier {
-            direct: super::direct::Direct::new(&bot),
+            direct: super::direct::Direct::new(&bot, poll_timeout),
             bot,
             names,
             metrics: Default::default(),

@@ -227,7 +227,8 @@ impl Poller {
             "state restored"
         );
 
-        let courier = Courier::new(bot.clone(), names).with_metrics(settings.metrics.clone());
+        let courier = Courier::new(bot.clone(), names, settings.poll_timeout)
+            .with_metrics(settings.metrics.clone());
         let throttle = Throttle::new(settings.throttle);
         let (dispatcher, finished) = Dispatcher::new(courier, throttle, MAX_IN_FLIGHT);
         let next_seq = snapshot.outbox.last().map_or(1, |(seq, _)| seq + 1);
@@ -246,7 +247,7 @@ impl Poller {
         };
         Ok(Poller {
             commits: GroupCommit::start(store.clone()),
-            direct: Direct::new(&bot),
+            direct: Direct::new(&bot, settings.poll_timeout),
             engine,
             store,
             dispatcher,
