@@ -62,7 +62,7 @@ use super::deferred::Deferred;
 use super::direct::Direct;
 use super::dispatch::{Dispatcher, Done, Job};
 use super::incoming::Incoming;
-use super::outbound::{self, Courier, Failure, Feedback};
+use super::outbound::{Courier, Feedback};
 use super::screen::Screener;
 use super::seen::SeenThisMinute;
 use super::source::{Applied, NextArrival, UpdateSource};
@@ -72,36 +72,29 @@ use crate::engine::{
     AntispamConfig, Engine, EngineConfig, Event, ModerationConfig, Outbound, Outcome, Presence,
     Record,
 };
-use crate::i18n::{Lang, Text};
+use crate::i18n::Text;
 use crate::metrics::Metrics;
 use crate::moderation_ai::{Moderator, ModeratorSettings, OpenAiModerator};
 use crate::store::group_commit::GroupCommit;
-use crate::store::{Backend, Batch, LINK_TTL_SECS};
+use crate::store::{Backend, Batch};
 use crate::submit::Requests;
 use crate::telemetry::Pseudonymizer;
-use anyhow::{bail, Context};
-use std::future::{Future, IntoFuture};
+use anyhow::Context;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
-use teloxide::payloads::SetMyCommandsSetters;
 use teloxide::prelude::Requester;
-use teloxide::types::BotCommand;
 use teloxide::{Bot, RequestError};
 use tokio::sync::mpsc;
 
-const RETRY_PAUSE: Duration = Duration::from_secs(2);
 /// How often timeouts are checked; also how late an idle chat or a long
 /// search may end.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(1);
-/// How long shutdown waits for sends in flight.
-const SHUTDOWN_DRAIN: Duration = Duration::from_secs(7);
 /// The most Bot API calls the dispatcher has in flight at once.
 pub const MAX_IN_FLIGHT: usize = 256;
 /// How long a reply, edit or reaction waits for the copy it points at to
 /// finish sending, when its link is not there yet.
 const LINK_GRACE: Duration = Duration::from_millis(300);
-/// How often expired message links are removed from the store.
-const LINK_PRUNE_EVERY_SECS: u64 = 3600;
 
 /// What the loop needs besides the bot and the store.
 #[derive(Clone, Debug)]
@@ -163,6 +156,11 @@ pub struct Poller {
 mod failures;
 mod replica_sync;
 mod requests;
+mod startup;
+mod upkeep;
+
+pub(in crate::telegram) use startup::call_with_patience;
+use startup::{pause_after, random_seed, register_commands};
 
 impl Poller {
     /// Connects to the Bot API, registers the command menu, restores the
@@ -552,81 +550,6 @@ impl Poller {
                 .handle(&Event::BroadcastShown { message }, Timestamp::now()),
         }
     }
-
-    /// Lets the engine end idle chats and long searches, and flushes
-    /// pending outbox removals.
-    async fn housekeeping(&mut self) -> anyhow::Result<()> {
-        self.heartbeat().await;
-        if self.sync(&[]).await.is_err() {
-            return Ok(());
-        }
-        let now = Timestamp::now();
-        let (searching, chats) = self.engine.counts();
-        self.metrics.set_presence(searching, chats);
-        let mut outcome = self.broadcast_step(now).await;
-        outcome.extend(self.engine.handle(&Event::Tick, now));
-        if now.0 >= self.next_link_prune.0 {
-            self.next_link_prune = Timestamp(now.0 + LINK_PRUNE_EVERY_SECS);
-            let before = Timestamp(now.0.saturating_sub(LINK_TTL_SECS));
-            outcome.record(Record::PruneLinks { before });
-        }
-        if outcome.records.is_empty() && outcome.sends.is_empty() {
-            self.end_turn().await;
-            return Ok(());
-        }
-        let settled = self.settle(outcome.clone(), None, Vec::new()).await;
-        self.end_turn().await;
-        if let Err(tried) = settled {
-            self.degrade(vec![(None, outcome)], &tried).await?;
-        }
-        Ok(())
-    }
-
-    /// Hands the running broadcast its next users, if it is ready for them.
-    async fn broadcast_step(&self, now: Timestamp) -> Outcome {
-        let Some((after, limit)) = self.engine.broadcast_wants() else {
-            return Outcome::default();
-        };
-        match self.store.clone().users_after(after, limit).await {
-            Ok(users) => {
-                let last = users.len() < limit;
-                self.engine
-                    .handle(&Event::BroadcastUsers { users, last }, now)
-            }
-            Err(error) => {
-                tracing::warn!(%error, "the user list could not be read; the broadcast waits");
-                Outcome::default()
-            }
-        }
-    }
-
-    /// Commits the deferred bookkeeping that is due on its own. A failure
-    /// keeps it deferred for another try.
-    async fn flush_deferred(&mut self) {
-        if self.deferred.has_due(tokio::time::Instant::now()) {
-            let _ = self.settle(Outcome::default(), None, Vec::new()).await;
-        }
-    }
-
-    /// Graceful stop: let sends in flight finish, then commit their results.
-    async fn finish(mut self) -> anyhow::Result<()> {
-        let pending = self.dispatcher.pending();
-        tracing::info!(pending, "stopping: finishing sends in flight");
-        let drained = self.dispatcher.drain(SHUTDOWN_DRAIN).await;
-        while let Ok(done) = self.finished.try_recv() {
-            self.on_done(done).await?;
-        }
-        self.deferred.expedite(tokio::time::Instant::now());
-        self.flush_deferred().await;
-        if !drained {
-            tracing::warn!(
-                left = self.dispatcher.pending(),
-                "sends left in the outbox for the next start"
-            );
-        }
-        tracing::info!("stopped; state is committed");
-        Ok(())
-    }
 }
 
 /// A send ready for the dispatcher, with its recipient's language as the
@@ -634,26 +557,6 @@ impl Poller {
 fn job(engine: &Engine, seq: u64, send: Outbound) -> Job {
     let lang = engine.language_of(UserId(send.destination()));
     Job { seq, send, lang }
-}
-
-/// The command menu: English by default, and one per language for clients
-/// set to it.
-async fn register_commands(bot: &Bot) -> anyhow::Result<()> {
-    let menu = |lang: Lang| -> Vec<BotCommand> {
-        crate::i18n::commands(lang)
-            .into_iter()
-            .map(|(name, about)| BotCommand::new(name, about))
-            .collect()
-    };
-    call_with_patience(|| bot.set_my_commands(menu(Lang::En)))
-        .await
-        .context("setMyCommands failed")?;
-    for lang in Lang::ALL {
-        call_with_patience(|| bot.set_my_commands(menu(lang)).language_code(lang.code()))
-            .await
-            .context("setMyCommands failed")?;
-    }
-    Ok(())
 }
 
 /// The next dashboard request, or never if the dashboard is not wired.
@@ -669,56 +572,6 @@ async fn sleep_until(deadline: Option<tokio::time::Instant>) {
     match deadline {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
-    }
-}
-
-async fn pause_after(error: RequestError) -> anyhow::Result<()> {
-    match outbound::classify(&error) {
-        Failure::Fatal => {
-            bail!("Telegram rejected BOT_TOKEN (401 Unauthorized); check the token from @BotFather")
-        }
-        Failure::RetryAfter(wait) => tokio::time::sleep(wait).await,
-        _ => {
-            tracing::warn!(error = %redact(&error), "getUpdates failed; retrying");
-            tokio::time::sleep(RETRY_PAUSE).await;
-        }
-    }
-    Ok(())
-}
-
-/// A seed for captcha challenges that differs from run to run.
-fn random_seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    hasher.finish()
-}
-
-/// Calls the Bot API at start-up, retrying network trouble but not a bad
-/// token.
-pub(super) async fn call_with_patience<F, R>(mut call: impl FnMut() -> F) -> anyhow::Result<R>
-where
-    F: IntoFuture<Output = Result<R, RequestError>>,
-{
-    let mut attempts = 0;
-    loop {
-        match call().into_future().await {
-            Ok(value) => return Ok(value),
-            Err(error) => match outbound::classify(&error) {
-                Failure::Fatal => bail!("Telegram rejected BOT_TOKEN (401 Unauthorized); check the token from @BotFather"),
-                Failure::RetryAfter(wait) => tokio::time::sleep(wait).await,
-                _ if attempts < 5 => {
-                    attempts += 1;
-                    tracing::warn!(error = %redact(&error), attempts, "Bot API call failed; retrying");
-                    tokio::time::sleep(RETRY_PAUSE).await;
-                }
-                _ => bail!("the Bot API is unreachable: {}", redact(&error)),
-            },
-        }
     }
 }
 
