@@ -44,20 +44,18 @@ const PROXY_VARIABLES: [&str; 6] = [
     "all_proxy",
 ];
 
-/// A Bot API method's address, in both forms.
+/// A Bot API method's address: the URL, and the same as hyper's URI when
+/// it parses as one (a URL from an odd `TELEGRAM_API_URL` may not; it then
+/// goes through reqwest).
 #[derive(Clone, Debug)]
 pub struct Endpoint {
     url: reqwest::Url,
-    uri: http::Uri,
+    uri: Option<http::Uri>,
 }
 
 impl Endpoint {
     pub fn new(url: reqwest::Url) -> Self {
-        // A `Url` is always a valid URI; the fallback only keeps this total.
-        let uri = url
-            .as_str()
-            .parse()
-            .unwrap_or_else(|_| http::Uri::from_static("http://invalid.invalid/"));
+        let uri = url.as_str().parse().ok();
         Endpoint { url, uri }
     }
 }
@@ -68,44 +66,27 @@ pub struct Answer {
     pub body: Bytes,
 }
 
-/// The transport. Cheap to clone: clones share one connection pool.
-#[derive(Clone)]
-pub enum Wire {
-    Hyper(Client<HttpsConnector<HttpConnector>, Full<Bytes>>),
-    Reqwest(reqwest::Client),
-}
+type HyperClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-impl std::fmt::Debug for Wire {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Wire::Hyper(_) => "Wire::Hyper",
-            Wire::Reqwest(_) => "Wire::Reqwest",
-        })
-    }
+/// The transport. Cheap to clone: clones share their connection pools.
+#[derive(Clone, Debug)]
+pub struct Wire {
+    /// hyper's client, unless a proxy is configured.
+    hyper: Option<HyperClient>,
+    /// The bot's reqwest client: with a proxy, or for an endpoint hyper
+    /// can't address.
+    reqwest: reqwest::Client,
 }
 
 impl Wire {
-    /// hyper, unless this process's environment names a proxy; then
-    /// `fallback` (the bot's reqwest client, which reads it).
+    /// hyper, unless this process's environment names a proxy; `fallback`
+    /// (the bot's reqwest client, which reads it) wherever hyper is not used.
     pub fn for_environment(fallback: &reqwest::Client) -> Self {
-        if proxy_configured(|name| std::env::var_os(name)) {
-            Wire::Reqwest(fallback.clone())
-        } else {
-            Wire::hyper()
+        let proxied = proxy_configured(|name| std::env::var_os(name));
+        Wire {
+            hyper: (!proxied).then(hyper_client),
+            reqwest: fallback.clone(),
         }
-    }
-
-    fn hyper() -> Self {
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
-        Wire::Hyper(Client::builder(TokioExecutor::new()).build(connector))
     }
 
     /// POSTs the JSON `body` to `endpoint`, within `limit`.
@@ -115,45 +96,71 @@ impl Wire {
         body: String,
         limit: Duration,
     ) -> Result<Answer, RequestError> {
-        match self {
-            Wire::Hyper(client) => {
-                let request = http::Request::post(endpoint.uri.clone())
-                    .header(http::header::CONTENT_TYPE, "application/json")
-                    .body(Full::new(Bytes::from(body)))
-                    .map_err(transport)?;
-                let call = async {
-                    let response = client.request(request).await.map_err(transport)?;
-                    let server_error = response.status().is_server_error();
-                    let body = response.into_body().collect().await.map_err(transport)?;
-                    Ok(Answer {
-                        server_error,
-                        body: body.to_bytes(),
-                    })
-                };
-                match tokio::time::timeout(limit, call).await {
-                    Ok(answer) => answer,
-                    Err(_) => Err(transport(std::io::Error::new(
-                        std::io::ErrorKind::TimedOut,
-                        "the Bot API did not answer in time",
-                    ))),
-                }
-            }
+        match (&self.hyper, &endpoint.uri) {
+            (Some(client), Some(uri)) => post_with_hyper(client, uri, body, limit).await,
             // The client's own timeout applies, as for every teloxide call.
-            Wire::Reqwest(client) => {
-                let response = client
-                    .post(endpoint.url.clone())
-                    .header(reqwest::header::CONTENT_TYPE, "application/json")
-                    .body(body)
-                    .send()
-                    .await?;
-                let server_error = response.status().is_server_error();
-                Ok(Answer {
-                    server_error,
-                    body: response.bytes().await?,
-                })
-            }
+            _ => post_with_reqwest(&self.reqwest, &endpoint.url, body).await,
         }
     }
+}
+
+fn hyper_client() -> HyperClient {
+    let mut http = HttpConnector::new();
+    http.enforce_http(false);
+    http.set_nodelay(true);
+    http.set_connect_timeout(Some(CONNECT_TIMEOUT));
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_webpki_roots()
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(http);
+    Client::builder(TokioExecutor::new()).build(connector)
+}
+
+async fn post_with_hyper(
+    client: &HyperClient,
+    uri: &http::Uri,
+    body: String,
+    limit: Duration,
+) -> Result<Answer, RequestError> {
+    let request = http::Request::post(uri.clone())
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .map_err(transport)?;
+    let call = async {
+        let response = client.request(request).await.map_err(transport)?;
+        let server_error = response.status().is_server_error();
+        let body = response.into_body().collect().await.map_err(transport)?;
+        Ok(Answer {
+            server_error,
+            body: body.to_bytes(),
+        })
+    };
+    match tokio::time::timeout(limit, call).await {
+        Ok(answer) => answer,
+        Err(_) => Err(transport(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the Bot API did not answer in time",
+        ))),
+    }
+}
+
+async fn post_with_reqwest(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+    body: String,
+) -> Result<Answer, RequestError> {
+    let response = client
+        .post(url.clone())
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .send()
+        .await?;
+    let server_error = response.status().is_server_error();
+    Ok(Answer {
+        server_error,
+        body: response.bytes().await?,
+    })
 }
 
 /// Whether any variable reqwest takes a proxy from is set (and not empty).
@@ -194,7 +201,7 @@ mod tests {
     fn an_endpoint_keeps_the_url_as_its_uri() {
         let url = reqwest::Url::parse("https://api.telegram.org/bot1:AA-b_c/CopyMessage").unwrap();
         let endpoint = Endpoint::new(url.clone());
-        assert_eq!(endpoint.uri.to_string(), url.as_str());
+        assert_eq!(endpoint.uri.unwrap().to_string(), url.as_str());
     }
 
     #[tokio::test]
@@ -203,11 +210,15 @@ mod tests {
         let url = format!("http://{}/bot1:x/GetMe", free.local_addr().unwrap());
         drop(free);
         let endpoint = Endpoint::new(reqwest::Url::parse(&url).unwrap());
-        let error = Wire::hyper()
-            .post(&endpoint, "{}".into(), Duration::from_secs(5))
-            .await
-            .err()
-            .expect("nothing listens");
+        let error = post_with_hyper(
+            &hyper_client(),
+            endpoint.uri.as_ref().unwrap(),
+            "{}".into(),
+            Duration::from_secs(5),
+        )
+        .await
+        .err()
+        .expect("nothing listens");
         assert!(matches!(error, RequestError::Io(_)), "{error:?}");
         assert_eq!(
             crate::telegram::outbound::classify(&error),
