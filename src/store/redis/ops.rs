@@ -14,8 +14,7 @@ use super::keys::{
 };
 use crate::engine::effect::Record;
 use crate::engine::ReportStatus;
-pub(super) use crate::store::encode;
-use crate::store::{album_row, Batch, StoreError, LINK_TTL_SECS};
+use crate::store::{album_row, encode, Batch, StoreError, LINK_TTL_SECS};
 
 /// One argument of the script: a key, a field or a value.
 pub type Arg = Vec<u8>;

@@ -112,7 +112,7 @@ pub(super) fn fence_args(
     let entry = if replicated.is_empty() {
         Vec::new()
     } else {
-        super::ops::encode(&replicated)?
+        crate::store::encode(&replicated)?
     };
     let mut args: Vec<Vec<u8>> = vec![
         b"fenced".to_vec(),
