@@ -166,3 +166,86 @@ async fn a_failing_batch_applies_nothing() {
     let store = EmbeddedStore::open(dir.path()).unwrap();
     assert_eq!(store.clone().load().await.unwrap(), before);
 }
+
+/// Links are inserted in key order (see `commit.rs`), but a prune in the
+/// same batch still sees exactly the links recorded before it.
+#[tokio::test]
+async fn links_out_of_key_order_all_land_and_a_prune_keeps_its_place() {
+    use crate::domain::MessageId;
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let message = |chat, id| Counterpart {
+        chat: u(chat),
+        message: MessageId(id),
+    };
+    let link = |chat, id, at| Record::Link {
+        original: message(chat, id),
+        copy: message(chat + 1, id + 1000),
+        at: t(at),
+    };
+    // Descending chats, so key order is the reverse of record order.
+    let mut records: Vec<Record> = (0..50).rev().map(|chat| link(chat * 10, 1, 500)).collect();
+    records.push(link(1_000, 1, 100)); // old, before the prune: goes
+    records.push(Record::PruneLinks { before: t(200) });
+    records.push(link(-5, 1, 100)); // old too, but after the prune: stays
+    store.clone().commit(batch(records)).await.unwrap();
+
+    let mut asked: Vec<Counterpart> = (0..50).map(|chat| message(chat * 10, 1)).collect();
+    asked.extend([message(1_000, 1), message(-5, 1), message(-4, 1001)]);
+    let found = store.linked(asked).await.unwrap();
+    for (chat, link) in (0..50).zip(&found) {
+        let expected = Linked {
+            other: message(chat * 10 + 1, 1001),
+            original: true,
+        };
+        assert_eq!(link, &Some(expected), "chat {chat}");
+    }
+    assert_eq!(
+        found[50], None,
+        "recorded before the prune, and old: pruned"
+    );
+    assert!(found[51].is_some(), "recorded after the prune: kept");
+    assert_eq!(
+        found[52],
+        Some(Linked {
+            other: message(-5, 1),
+            original: false
+        }),
+        "the copy's side is found too"
+    );
+}
+
+#[tokio::test]
+async fn of_two_links_from_one_message_in_a_batch_the_later_wins() {
+    use crate::domain::MessageId;
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let message = |chat, id| Counterpart {
+        chat: u(chat),
+        message: MessageId(id),
+    };
+    let copied_as = |id| Record::Link {
+        original: message(1, 7),
+        copy: message(2, id),
+        at: t(10),
+    };
+    // Filler keys on both sides, so the two rows are not simply adjacent.
+    let mut records: Vec<Record> = (3..40)
+        .map(|chat| Record::Link {
+            original: message(chat, 1),
+            copy: message(-chat, 1),
+            at: t(10),
+        })
+        .collect();
+    records.insert(5, copied_as(100));
+    records.push(copied_as(101));
+    store.clone().commit(batch(records)).await.unwrap();
+    let found = store.linked(vec![message(1, 7)]).await.unwrap();
+    assert_eq!(
+        found,
+        vec![Some(Linked {
+            other: message(2, 101),
+            original: true
+        })]
+    );
+}
