@@ -167,17 +167,20 @@ async fn a_failing_batch_applies_nothing() {
     assert_eq!(store.clone().load().await.unwrap(), before);
 }
 
+/// Message `id` in `chat`, one side of a link.
+fn message(chat: i64, id: i32) -> Counterpart {
+    Counterpart {
+        chat: u(chat),
+        message: crate::domain::MessageId(id),
+    }
+}
+
 /// Links are inserted in key order (see `commit.rs`), but a prune in the
 /// same batch still sees exactly the links recorded before it.
 #[tokio::test]
 async fn links_out_of_key_order_all_land_and_a_prune_keeps_its_place() {
-    use crate::domain::MessageId;
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
-    let message = |chat, id| Counterpart {
-        chat: u(chat),
-        message: MessageId(id),
-    };
     let link = |chat, id, at| Record::Link {
         original: message(chat, id),
         copy: message(chat + 1, id + 1000),
@@ -217,13 +220,8 @@ async fn links_out_of_key_order_all_land_and_a_prune_keeps_its_place() {
 
 #[tokio::test]
 async fn of_two_links_from_one_message_in_a_batch_the_later_wins() {
-    use crate::domain::MessageId;
     let dir = tempfile::tempdir().unwrap();
     let store = EmbeddedStore::open(dir.path()).unwrap();
-    let message = |chat, id| Counterpart {
-        chat: u(chat),
-        message: MessageId(id),
-    };
     let copied_as = |id| Record::Link {
         original: message(1, 7),
         copy: message(2, id),
