@@ -26,7 +26,14 @@
 //!   calls copyMessage on the same fake as fast as it can, from a process
 //!   of its own (as the bot is), through the bot's own HTTP client settings
 //!   and with the bot's concurrency; the bot's rate is shown as a fraction
-//!   of the mean of the two.
+//!   of the mean of the two;
+//! - at max throughput, the CPU budget behind that fraction
+//!   (`loadgen/ceiling.rs`): what one ceiling call costs the fake and the
+//!   bare client, what one relayed message cost the fake and the load
+//!   generator in the bot's run, and so how much CPU per relayed message
+//!   the bot could use and still reach 70% of the ceiling if the cores
+//!   never idled. A bot within that budget that still falls short is
+//!   bounded by its serial update loop, not by CPU.
 //!
 //! To profile the bot, set `LOADGEN_WRAP`, e.g.
 //! `LOADGEN_WRAP="valgrind --tool=callgrind --instr-atstart=no"` (collects
@@ -37,16 +44,19 @@
 
 #[path = "loadgen/bot.rs"]
 mod bot;
+#[path = "loadgen/ceiling.rs"]
+mod ceiling;
 #[path = "loadgen/dataset.rs"]
 mod dataset;
 #[path = "loadgen/model.rs"]
 mod model;
 
 use bot::{mib, Bot};
+use ceiling::Ceiling;
 use model::Model;
 use randchat::telegram::poller::MAX_IN_FLIGHT;
 use randchat::testing::{FakeBotApi, RedisServer, Track};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -78,7 +88,7 @@ fn parse_args() -> Result<Option<Args>, String> {
     }
     if let [_, flag, url, seconds] = &raw[..] {
         if flag == "--ceiling-client" {
-            ceiling_client(url, seconds.parse().map_err(|_| "bad seconds")?);
+            ceiling::client(url, seconds.parse().map_err(|_| "bad seconds")?);
             std::process::exit(0);
         }
     }
@@ -172,72 +182,25 @@ fn print_machine() {
     );
 }
 
-/// The ceiling: this program again, as a bare client process (see
-/// [`ceiling_client`]). Returns copyMessage calls per second.
-async fn ceiling(fake: &FakeBotApi, seconds: f64) -> f64 {
-    let exe = std::env::current_exe().expect("own path");
-    let args = [
-        "--bench".to_string(),
-        "--ceiling-client".into(),
-        fake.url(),
-        seconds.to_string(),
-    ];
-    let run = move || std::process::Command::new(exe).args(args).output();
-    let out = tokio::task::spawn_blocking(run)
-        .await
-        .expect("ceiling task")
-        .expect("run the ceiling client");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let rate = text
-        .lines()
-        .find_map(|l| l.strip_prefix("CEILING "))
-        .and_then(|r| r.trim().parse().ok());
-    rate.unwrap_or_else(|| panic!("the ceiling client failed: {text}"))
-}
-
-/// A bare client loop calling copyMessage as fast as it can: the most the
-/// fake and the HTTP stack allow on this machine. Runs in a process of its
-/// own with a runtime like the bot's, and prints `CEILING <calls/s>`.
-fn ceiling_client(url: &str, seconds: f64) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let rate = runtime.block_on(bare_copies(url.parse().expect("url"), seconds));
-    println!("CEILING {rate:.0}");
-}
-
-async fn bare_copies(api_url: url::Url, seconds: f64) -> f64 {
-    use teloxide::prelude::Requester;
-    use teloxide::types::{ChatId, MessageId};
-    let client = randchat::telegram::bot(FakeBotApi::TOKEN, api_url, Duration::from_secs(10))
-        .expect("client");
-    let done = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let start = Instant::now();
-    let tasks: Vec<_> = (0..MAX_IN_FLIGHT as i64)
-        .map(|i| {
-            let (client, done, stop) = (client.clone(), done.clone(), stop.clone());
-            tokio::spawn(async move {
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    n += 1;
-                    let call = client.copy_message(ChatId(-1 - i), ChatId(-1000 - i), MessageId(n));
-                    if call.await.is_ok() {
-                        done.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            })
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
-    let counted = done.load(Ordering::Relaxed);
-    let elapsed = start.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    for task in tasks {
-        let _ = task.await;
-    }
-    counted as f64 / elapsed.as_secs_f64()
+/// What the ceiling costs per call, and what 70% of it would leave the
+/// bot per relayed message on this machine's cores (see `ceiling::budget`).
+fn print_budget(ceilings: &Ceiling, harness_per_message: f64, bot_per_message: f64) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    line(
+        "ceiling CPU per call: fake / bare client",
+        format!("{:.1} / {:.1} µs", ceilings.fake_cpu, ceilings.client_cpu),
+        None,
+    );
+    let all = cores / (ceilings.rate * 0.7) * 1e6;
+    let left = ceiling::budget(ceilings.rate, 0.7, cores, harness_per_message);
+    line(
+        "CPU budget for the bot at 70% of the ceiling",
+        format!(
+            "{left:.1} µs per message ({all:.1} µs on {cores:.0} cores, less \
+             {harness_per_message:.1} for the fake and load generator); it used {bot_per_message:.1}"
+        ),
+        None,
+    );
 }
 
 /// Injects updates: as fast as the bot takes them (keeping a backlog so
@@ -292,10 +255,10 @@ async fn settle(fake: &FakeBotApi, quiet: Duration, done: impl Fn(&FakeBotApi) -
 
 async fn throughput(args: &Args) -> bool {
     let fake = FakeBotApi::start_lean().await;
-    let ceiling_before = ceiling(&fake, args.ceiling_seconds).await;
+    let ceiling_before = ceiling::measure(&fake, args.ceiling_seconds).await;
     println!(
-        "ceiling: {ceiling_before:.0} copyMessage/s (bare client, {MAX_IN_FLIGHT} in flight, {}s)",
-        args.ceiling_seconds
+        "ceiling: {:.0} copyMessage/s (bare client, {MAX_IN_FLIGHT} in flight, {}s)",
+        ceiling_before.rate, args.ceiling_seconds
     );
     fake.lean_reset();
 
@@ -375,8 +338,9 @@ async fn throughput(args: &Args) -> bool {
     let (_, peak) = bot.memory();
     let clean_exit = bot.stop();
     let tracks = fake.lean_tracks();
-    let ceiling_after = ceiling(&fake, args.ceiling_seconds).await;
-    let ceiling_rate = (ceiling_before + ceiling_after) / 2.0;
+    let ceiling_after = ceiling::measure(&fake, args.ceiling_seconds).await;
+    let ceilings = Ceiling::mean(ceiling_before, ceiling_after);
+    let ceiling_rate = ceilings.rate;
 
     let window = (t1 - t0).as_secs_f64();
     let relayed = c1.copy_message - c0.copy_message;
@@ -456,9 +420,11 @@ async fn throughput(args: &Args) -> bool {
         ),
         None,
     );
+    let harness = (own1 - own0).as_secs_f64();
+    let harness_per_message = harness / relayed.max(1) as f64 * 1e6;
     line(
         "load generator + fake CPU",
-        format!("{:.2}s", (own1 - own0).as_secs_f64()),
+        format!("{harness:.2}s, {harness_per_message:.1} µs per relayed message"),
         None,
     );
     line(
@@ -469,11 +435,15 @@ async fn throughput(args: &Args) -> bool {
     line(
         "ceiling (bare copyMessage loop)",
         format!(
-            "{ceiling_rate:.0}/s (before {ceiling_before:.0}, after {ceiling_after:.0}); \
-             the bot reached {fraction:.0}%"
+            "{ceiling_rate:.0}/s (before {:.0}, after {:.0}); \
+             the bot reached {fraction:.0}%",
+            ceiling_before.rate, ceiling_after.rate
         ),
         args.rate.is_none().then_some((fraction >= 70.0, "≥ 70%")),
     );
+    if args.rate.is_none() {
+        print_budget(&ceilings, harness_per_message, per_message);
+    }
     line(
         "messages followed / lost / duplicated / misrouted",
         format!(
