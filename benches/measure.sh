@@ -109,6 +109,8 @@ row() { printf '| %-44s | %-22s | %-52s |\n' "$1" "$2" "$3"; }
     row "Loadgen: bot CPU per relayed message" "≤ 50 µs" "$(loadgen_value loadgen 'bot CPU per relayed message' | sed 's/ (.*//') $(verdict "$l")"
     l=$(grep -F 'ceiling (bare copyMessage loop)' "$LOGS/loadgen.log" 2>/dev/null | head -1)
     row "Loadgen: share of the fake's ceiling" "≥ 70%" "$(grep -oE 'reached [0-9]+%' <<<"$l") of $(grep -oE '^[0-9]+/s' <<<"$(loadgen_value loadgen 'ceiling (bare')") $(verdict "$l")"
+    row "Loadgen: bot CPU budget at 70% of the ceiling" "—" "$(loadgen_value loadgen 'CPU budget for the bot' | sed 's/ (.*); it used/; it used/')"
+    row "Loadgen: load generator + fake CPU" "—" "$(loadgen_value loadgen 'load generator + fake CPU')"
     l=$(grep -F 'messages followed' "$LOGS/loadgen.log" 2>/dev/null | head -1)
     row "Loadgen: followed / lost / dup / misrouted" "x / 0 / 0 / 0" "$(loadgen_value loadgen 'messages followed' | sed 's/ *\[.*//') $(verdict "$l")"
     row "Loadgen: bot peak RSS, 10,000 users" "—" "$(loadgen_value loadgen 'bot peak RSS')"
