@@ -4,6 +4,7 @@
 //! cargo bench --bench store
 //! cargo bench --bench store -- --users 10000 --submitters 256 --seconds 5 --rate 10000
 //! cargo bench --bench store -- --store redis     # only one store (default: both)
+//! cargo bench --bench store -- --prune-links 1000000   # the link prune only (prune.rs)
 //! ```
 //!
 //! 10,000 simulated users churn: they queue (Enqueue), give up (Dequeue),
@@ -25,6 +26,9 @@
 //!
 //! `cargo test --benches` runs this without `--bench`: it then does nothing.
 
+#[path = "store/prune.rs"]
+mod prune;
+
 use randchat::domain::{Ticket, Timestamp, UserId};
 use randchat::engine::Record;
 use randchat::store::group_commit::GroupCommit;
@@ -44,6 +48,8 @@ struct Args {
     rate: f64,
     dir: Option<std::path::PathBuf>,
     stores: Vec<StoreKind>,
+    /// Time the link prune on this many links instead (`prune.rs`).
+    prune_links: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -64,6 +70,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         rate: 10_000.0,
         dir: None,
         stores: vec![StoreKind::Embedded, StoreKind::Redis],
+        prune_links: None,
     };
     let mut it = raw.into_iter();
     while let Some(flag) = it.next() {
@@ -77,6 +84,7 @@ fn parse_args() -> Result<Option<Args>, String> {
             "--submitters" => args.submitters = value("--submitters")? as usize,
             "--seconds" => args.seconds = value("--seconds")?,
             "--rate" => args.rate = value("--rate")?,
+            "--prune-links" => args.prune_links = Some(value("--prune-links")? as usize),
             "--dir" => args.dir = Some(it.next().ok_or("--dir needs a value")?.into()),
             "--store" => {
                 args.stores = match it.next().as_deref() {
@@ -315,6 +323,14 @@ fn verdict(met: bool, target: &str) -> String {
 }
 
 async fn run(args: Args) {
+    if let Some(links) = args.prune_links {
+        let tmp = match &args.dir {
+            Some(dir) => tempfile::tempdir_in(dir),
+            None => tempfile::tempdir(),
+        }
+        .expect("temp dir");
+        return prune::run(links.max(1), tmp.path()).await;
+    }
     for &kind in &args.stores {
         // Kept until the store's phases are done.
         let (store, _place): (Arc<dyn Backend>, Box<dyn std::any::Any>) = match kind {

@@ -52,8 +52,14 @@ pub enum Record {
         copy: Counterpart,
         at: Timestamp,
     },
-    /// Forget links made before `before`.
-    PruneLinks { before: Timestamp },
+    /// Forget links made before `before`. A store that can only find them
+    /// by looking at every link (the embedded store: its links are in chat
+    /// order, not time order) may look at `1/slices` of its links instead,
+    /// going on from where the last prune stopped: a pass over all of them
+    /// then takes `slices` prunes (a few more if links are added
+    /// meanwhile). One that can find them by time (Redis) forgets them all
+    /// at once. `slices: 1` is all at once everywhere.
+    PruneLinks { before: Timestamp, slices: u32 },
     /// `user`'s album so far (replaces what was recorded before).
     Album {
         user: UserId,

@@ -55,6 +55,11 @@ pub const META_MAINTENANCE: &str = "maintenance";
 pub const META_BROADCAST: &str = "broadcast";
 /// `meta` key: postcard `i64`, the highest Telegram update id applied.
 pub const META_LAST_UPDATE_ID: &str = "last_update_id";
+/// `meta` key: postcard `((i64, i32), u64)`, the pass of sliced link
+/// prunes in progress (`Record::PruneLinks`): the `links` key the next one
+/// starts from, and how many links each looks at. Absent: the next prune
+/// starts a pass, from the first key.
+pub const META_LINK_PRUNE_FROM: &str = "link_prune_from";
 /// first send's sequence number → postcard `Vec<(u64, Outbound)>`: sends
 /// committed but not yet performed, one row per commit that added some, each
 /// send with its sequence number, in the order they were decided in. A row

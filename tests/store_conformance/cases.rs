@@ -312,6 +312,7 @@ pub async fn links_are_found_both_ways_and_pruned<H: Harness>() {
     );
     let prune = Record::PruneLinks {
         before: t(now - 50),
+        slices: 1,
     };
     store.clone().commit(batch(vec![prune])).await.unwrap();
     let found = store.linked(asked).await.unwrap();
@@ -321,6 +322,47 @@ pub async fn links_are_found_both_ways_and_pruned<H: Harness>() {
         "links older than `before` are gone"
     );
     assert!(found[2].is_some(), "newer links stay");
+}
+
+/// How the bot prunes: a slice at a time (`Record::PruneLinks`). However a
+/// store slices, a pass of `slices` prunes forgets every old link and
+/// keeps every new one.
+pub async fn a_pass_of_sliced_prunes_forgets_every_old_link<H: Harness>() {
+    let mut h = H::new().await;
+    let message = |chat, id| Counterpart {
+        chat: u(chat),
+        message: MessageId(id),
+    };
+    let now = Timestamp::now().0;
+    // 2,500 links, 5,000 rows both ways: more than one slice of any store.
+    let at = |chat: i64| if chat % 2 == 0 { now - 100 } else { now - 10 };
+    let links: Vec<Record> = (1..=2_500)
+        .map(|chat| Record::Link {
+            original: message(chat, 1),
+            copy: message(chat + 100_000, 2),
+            at: t(at(chat)),
+        })
+        .collect();
+    let store = h.open().await;
+    store.clone().commit(batch(links)).await.unwrap();
+    let slices = 4;
+    for _ in 0..slices {
+        let prune = Record::PruneLinks {
+            before: t(now - 50),
+            slices,
+        };
+        store.clone().commit(batch(vec![prune])).await.unwrap();
+    }
+    let asked: Vec<Counterpart> = (1..=2_500)
+        .flat_map(|chat| [message(chat, 1), message(chat + 100_000, 2)])
+        .collect();
+    drop(store);
+    let found = h.reopen().await.linked(asked.clone()).await.unwrap();
+    for (key, found) in asked.iter().zip(&found) {
+        let chat = key.chat.0 % 100_000;
+        let old = at(chat) < now - 50;
+        assert_eq!(found.is_none(), old, "link of chat {chat} (old: {old})");
+    }
 }
 
 pub async fn the_outbox_keeps_order_and_forgets_done_sends<H: Harness>() {

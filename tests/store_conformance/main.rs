@@ -44,6 +44,7 @@ both!(
     bans_and_recent_reports_survive_a_restart,
     an_album_being_gathered_survives_a_restart_until_done,
     links_are_found_both_ways_and_pruned,
+    a_pass_of_sliced_prunes_forgets_every_old_link,
     the_outbox_keeps_order_and_forgets_done_sends,
     profiles_and_maintenance_replace_what_was_there,
     known_users_are_walked_in_id_order,

@@ -10,14 +10,15 @@
 use super::outbox::Plan;
 use super::schema::{
     UserRow, ALBUMS, BANS, COUNTERS, LAST_PARTNER, LINKS, META, META_BROADCAST,
-    META_LAST_UPDATE_ID, META_MAINTENANCE, OUTBOX_ROWS, PAIRS, PROFILES, REPORTS, REPORT_STATUS,
-    USERS, WAITING,
+    META_LAST_UPDATE_ID, META_LINK_PRUNE_FROM, META_MAINTENANCE, OUTBOX_ROWS, PAIRS, PROFILES,
+    REPORTS, REPORT_STATUS, USERS, WAITING,
 };
 use super::{encode, key_of, write, EmbeddedStore};
+use crate::domain::Timestamp;
 use crate::engine::effect::Record;
 use crate::engine::ReportStatus;
 use crate::store::{album_row, Batch, StoreError};
-use redb::{ReadableTable, Table, WriteTransaction};
+use redb::{ReadableTable, ReadableTableMetadata, Table, WriteTransaction};
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 
@@ -150,11 +151,9 @@ impl EmbeddedStore {
                 Record::AlbumDone { user } => {
                     albums.remove(user.0).map_err(write)?;
                 }
-                Record::PruneLinks { before } => {
+                Record::PruneLinks { before, slices } => {
                     insert_in_key_order(&mut links, &mut new_links)?;
-                    links
-                        .retain(|_, (_, _, at, _)| at >= before.0)
-                        .map_err(write)?;
+                    prune_links(&mut links, &mut meta, *before, *slices)?;
                 }
                 Record::Report(report) => {
                     let last = reports.last().map_err(write)?.map(|(k, _)| k.value());
@@ -252,6 +251,73 @@ fn insert_in_key_order(
         links.insert(key, value).map_err(write)?;
     }
     Ok(())
+}
+
+/// A sliced prune looks at no fewer links than this, so that a small
+/// table is swept in one or a few prunes.
+const MIN_PRUNE_SLICE: u64 = 1_000;
+
+/// Forgets links made before `before`: with `slices` above 1, only among
+/// the next `1/slices` of the table (at least [`MIN_PRUNE_SLICE`] links) in
+/// key order, from where the last prune stopped. A pass keeps the slice
+/// size it started with, so `slices` prunes cover every link there was
+/// when it began, however many they forget; the next starts again from
+/// the first key.
+///
+/// Why slices: links are keyed by chat, so the old ones are spread over
+/// every leaf of the table, and forgetting them all at once reads the
+/// whole table and rewrites nearly every leaf in one transaction, which
+/// holds the update loop's commit for as long. A slice is a run of
+/// neighbouring keys: it reads and rewrites only its own leaves.
+fn prune_links(
+    links: &mut Table<(i64, i32), (i64, i32, u64, bool)>,
+    meta: &mut Table<&str, &[u8]>,
+    before: Timestamp,
+    slices: u32,
+) -> Result<(), StoreError> {
+    if slices <= 1 {
+        links
+            .retain(|_, (_, _, at, _)| at >= before.0)
+            .map_err(write)?;
+        meta.remove(META_LINK_PRUNE_FROM).map_err(write)?;
+        return Ok(());
+    }
+    // Only a place to start: a pass that can't be read starts afresh.
+    let pass = meta.get(META_LINK_PRUNE_FROM).map_err(write)?;
+    let pass = pass.and_then(|raw| postcard::from_bytes::<((i64, i32), u64)>(raw.value()).ok());
+    let (from, slice) = match pass {
+        Some((from, slice)) => (Some(from), slice.max(MIN_PRUNE_SLICE)),
+        None => {
+            let all = links.len().map_err(write)?;
+            (None, all.div_ceil(u64::from(slices)).max(MIN_PRUNE_SLICE))
+        }
+    };
+    let mut expired = Vec::new();
+    let mut next = None;
+    let rows = match from {
+        Some(from) => links.range(from..).map_err(write)?,
+        None => links.iter().map_err(write)?,
+    };
+    for (seen, row) in (0..).zip(rows) {
+        let (key, value) = row.map_err(write)?;
+        if seen == slice {
+            next = Some(key.value());
+            break;
+        }
+        if value.value().2 < before.0 {
+            expired.push(key.value());
+        }
+    }
+    for key in expired {
+        links.remove(key).map_err(write)?;
+    }
+    match next {
+        Some(key) => meta
+            .insert(META_LINK_PRUNE_FROM, encode(&(key, slice))?.as_slice())
+            .map(drop),
+        None => meta.remove(META_LINK_PRUNE_FROM).map(drop),
+    }
+    .map_err(write)
 }
 
 fn partner_of(pairs: &Table<i64, (i64, u64)>, user: i64) -> Result<Option<i64>, StoreError> {

@@ -175,6 +175,68 @@ fn message(chat: i64, id: i32) -> Counterpart {
     }
 }
 
+/// A sliced prune looks at one slice of the links in key order, the next
+/// one goes on from there, and a pass keeps its slice size however many
+/// links it forgets; the pass after starts from the first key again.
+#[tokio::test]
+async fn sliced_prunes_go_through_the_links_a_slice_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(dir.path()).unwrap();
+    let link = |chat: i64, at| Record::Link {
+        original: message(chat, 1),
+        copy: message(chat + 10_000, 1),
+        at: t(at),
+    };
+    // 3,000 links are 6,000 rows: originals (chats 0..3,000) sort before
+    // copies (10,000..13,000). Even chats are old.
+    let at = |chat: i64| if chat % 2 == 0 { 100 } else { 500 };
+    let links = (0..3_000).map(|chat| link(chat, at(chat))).collect();
+    store.clone().commit(batch(links)).await.unwrap();
+    let prune = || {
+        batch(vec![Record::PruneLinks {
+            before: t(200),
+            slices: 3,
+        }])
+    };
+    let present = |store: Arc<EmbeddedStore>, keys: Vec<Counterpart>| async move {
+        let found = store.linked(keys).await.unwrap();
+        found.iter().map(Option::is_some).collect::<Vec<_>>()
+    };
+
+    // The first slice: 2,000 rows, the originals of chats 0..2,000.
+    store.clone().commit(prune()).await.unwrap();
+    let keys = vec![
+        message(0, 1),      // old, in the slice
+        message(1_998, 1),  // old, in the slice
+        message(1_999, 1),  // new, in the slice
+        message(2_000, 1),  // old, past the slice
+        message(10_000, 1), // chat 0's copy: old, past the slice
+    ];
+    assert_eq!(
+        present(store.clone(), keys).await,
+        [false, false, true, true, true]
+    );
+
+    // Two more prunes of 2,000 rows each reach the end, though the first
+    // forgot 1,000 rows: every old row is gone, every new one stays.
+    store.clone().commit(prune()).await.unwrap();
+    store.clone().commit(prune()).await.unwrap();
+    let keys: Vec<_> = (0..3_000)
+        .flat_map(|chat| [message(chat, 1), message(chat + 10_000, 1)])
+        .collect();
+    let expected: Vec<bool> = (0..3_000).flat_map(|chat| [at(chat) == 500; 2]).collect();
+    assert_eq!(present(store.clone(), keys).await, expected);
+
+    // The pass is over: the next prune starts from the first key.
+    store
+        .clone()
+        .commit(batch(vec![link(-7, 100)]))
+        .await
+        .unwrap();
+    store.clone().commit(prune()).await.unwrap();
+    assert_eq!(present(store, vec![message(-7, 1)]).await, [false]);
+}
+
 /// Links are inserted in key order (see `commit.rs`), but a prune in the
 /// same batch still sees exactly the links recorded before it.
 #[tokio::test]
@@ -189,7 +251,10 @@ async fn links_out_of_key_order_all_land_and_a_prune_keeps_its_place() {
     // Descending chats, so key order is the reverse of record order.
     let mut records: Vec<Record> = (0..50).rev().map(|chat| link(chat * 10, 1, 500)).collect();
     records.push(link(1_000, 1, 100)); // old, before the prune: goes
-    records.push(Record::PruneLinks { before: t(200) });
+    records.push(Record::PruneLinks {
+        before: t(200),
+        slices: 1,
+    });
     records.push(link(-5, 1, 100)); // old too, but after the prune: stays
     store.clone().commit(batch(records)).await.unwrap();
 

@@ -88,7 +88,7 @@ fn record_ops(keys: &Keys, record: &Record, ops: &mut Ops) -> Result<(), StoreEr
                 ops.more([at.0.to_string(), Keys::link_member(key)]);
             }
         }
-        Record::PruneLinks { before } => {
+        Record::PruneLinks { before, .. } => {
             ops.op("PRUNE", [keys.links_by_time(), keys.link_prefix()]);
             ops.more([before.0.to_string()]);
         }

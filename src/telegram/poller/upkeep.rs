@@ -11,8 +11,12 @@ use std::time::Duration;
 
 /// How long shutdown waits for sends in flight.
 const SHUTDOWN_DRAIN: Duration = Duration::from_secs(7);
-/// How often expired message links are removed from the store.
-const LINK_PRUNE_EVERY_SECS: u64 = 3600;
+/// How often expired message links are removed from the store, and in how
+/// many slices a store that must look at every link does it
+/// (`Record::PruneLinks`): every 10 s, 1/360 of the links at a time, so
+/// the whole table once an hour, as when it was pruned hourly in one go.
+const LINK_PRUNE_EVERY_SECS: u64 = 10;
+const LINK_PRUNE_SLICES: u32 = 360;
 
 impl Poller {
     /// Lets the engine end idle chats and long searches, and flushes
@@ -30,7 +34,10 @@ impl Poller {
         if now.0 >= self.next_link_prune.0 {
             self.next_link_prune = Timestamp(now.0 + LINK_PRUNE_EVERY_SECS);
             let before = Timestamp(now.0.saturating_sub(LINK_TTL_SECS));
-            outcome.record(Record::PruneLinks { before });
+            outcome.record(Record::PruneLinks {
+                before,
+                slices: LINK_PRUNE_SLICES,
+            });
         }
         if outcome.records.is_empty() && outcome.sends.is_empty() {
             self.end_turn().await;
