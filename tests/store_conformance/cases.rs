@@ -266,12 +266,16 @@ pub async fn an_album_being_gathered_survives_a_restart_until_done<H: Harness>()
     assert!(store.load().await.unwrap().albums.is_empty());
 }
 
-pub async fn links_are_found_both_ways_and_pruned<H: Harness>() {
-    let mut h = H::new().await;
-    let message = |chat, id| Counterpart {
+/// Message `id` in `chat`, one side of a link.
+fn message(chat: i64, id: i32) -> Counterpart {
+    Counterpart {
         chat: u(chat),
         message: MessageId(id),
-    };
+    }
+}
+
+pub async fn links_are_found_both_ways_and_pruned<H: Harness>() {
+    let mut h = H::new().await;
     // Real times: the Redis store also lets links expire 48 h after `at`.
     let now = Timestamp::now().0;
     let link = |o: Counterpart, c: Counterpart, at| Record::Link {
@@ -329,10 +333,6 @@ pub async fn links_are_found_both_ways_and_pruned<H: Harness>() {
 /// keeps every new one.
 pub async fn a_pass_of_sliced_prunes_forgets_every_old_link<H: Harness>() {
     let mut h = H::new().await;
-    let message = |chat, id| Counterpart {
-        chat: u(chat),
-        message: MessageId(id),
-    };
     let now = Timestamp::now().0;
     // 2,500 links, 5,000 rows both ways: more than one slice of any store.
     let at = |chat: i64| if chat % 2 == 0 { now - 100 } else { now - 10 };
