@@ -22,7 +22,7 @@
 //! Dashboard actions ([`crate::submit`]) come into the same task as events
 //! and go the same way: engine, commit, dispatch, and only then an answer.
 //!
-//! Finished sends come back to the same task: their outbox entries are
+//! Finished sends come back to the same task (`finished`): their outbox entries are
 //! removed by the next commit the loop makes anyway (or by one of their own
 //! ~10 ms later), and their links are written once a second, answering
 //! lookups from memory meanwhile (see `deferred`); failures
@@ -62,17 +62,15 @@ use super::deferred::Deferred;
 use super::direct::Direct;
 use super::dispatch::{Dispatcher, Done, Job};
 use super::incoming::Incoming;
-use super::outbound::{Courier, Feedback};
+use super::outbound::Courier;
 use super::screen::Screener;
 use super::seen::SeenThisMinute;
 use super::source::{Applied, NextArrival, UpdateSource};
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
 use crate::engine::{
-    AntispamConfig, Engine, EngineConfig, Event, ModerationConfig, Outbound, Outcome, Presence,
-    Record,
+    AntispamConfig, Engine, EngineConfig, ModerationConfig, Outbound, Outcome, Presence, Record,
 };
-use crate::i18n::Text;
 use crate::metrics::Metrics;
 use crate::moderation_ai::{Moderator, ModeratorSettings, OpenAiModerator};
 use crate::store::group_commit::GroupCommit;
@@ -154,6 +152,7 @@ pub struct Poller {
 }
 
 mod failures;
+mod finished;
 mod replica_sync;
 mod requests;
 mod startup;
@@ -354,79 +353,6 @@ impl Poller {
         Ok(Applied::Durable)
     }
 
-    /// Fills in, for replies, edits, reactions and /delete, the other side
-    /// of the message they point at. A store that can't answer leaves them
-    /// unlinked (a reply then goes out as a plain copy).
-    ///
-    /// A copy's link is recorded when copyMessage answers, but Telegram
-    /// shows the copy to the partner before that answer reaches the bot, so
-    /// a quick reply or reaction can arrive first. When a lookup misses
-    /// while sends are in flight, the loop takes in finished sends for a
-    /// moment and looks again.
-    async fn resolve_links(&mut self, events: &mut [Event]) -> anyhow::Result<()> {
-        if !events.iter().any(|e| e.link_key().is_some()) {
-            return Ok(());
-        }
-        self.take_finished(Duration::ZERO).await?;
-        self.look_up(events).await;
-        let missed = events
-            .iter()
-            .any(|e| e.link_key().is_some() && !e.has_link());
-        if missed && self.dispatcher.pending() > 0 {
-            self.take_finished(LINK_GRACE).await?;
-            self.look_up(events).await;
-        }
-        Ok(())
-    }
-
-    /// Links still waiting to be written answer first; the store the rest.
-    async fn look_up(&self, events: &mut [Event]) {
-        for event in events.iter_mut() {
-            if let Some(found) = event.link_key().and_then(|key| self.deferred.link(&key)) {
-                event.set_link(Some(found));
-            }
-        }
-        let unlinked = |e: &&mut Event| e.link_key().is_some() && !e.has_link();
-        let keys: Vec<_> = events
-            .iter_mut()
-            .filter(unlinked)
-            .filter_map(|e| e.link_key())
-            .collect();
-        if keys.is_empty() {
-            return;
-        }
-        let found = match self.store.clone().linked(keys).await {
-            Ok(found) => found,
-            Err(error) => {
-                tracing::warn!(%error, "message links could not be read");
-                return;
-            }
-        };
-        let mut found = found.into_iter();
-        for event in events.iter_mut().filter(unlinked) {
-            event.set_link(found.next().flatten());
-        }
-    }
-
-    /// Handles the sends that finish within `wait` (none: only those done).
-    async fn take_finished(&mut self, wait: Duration) -> anyhow::Result<()> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            let done = match self.finished.try_recv() {
-                Ok(done) => done,
-                Err(_) if wait.is_zero() => return Ok(()),
-                Err(_) => match tokio::time::timeout_at(deadline, self.finished.recv()).await {
-                    Ok(Some(done)) => done,
-                    _ => return Ok(()),
-                },
-            };
-            self.on_done(done).await?;
-            if wait.is_zero() || self.dispatcher.pending() == 0 {
-                return Ok(());
-            }
-        }
-    }
-
     /// Commits an outcome (with `last_update_id` and the deferred
     /// bookkeeping of finished sends), then dispatches its sends. On failure
     /// nothing is sent, the bookkeeping stays deferred, and the outbox
@@ -485,69 +411,6 @@ impl Poller {
                 self.unsure.extend(&tried);
                 Err(tried)
             }
-        }
-    }
-
-    /// Sends finished: defer their outbox removals and links to the next
-    /// commit, and let the engine react at once to any that failed for good.
-    async fn on_done(&mut self, first: Done) -> anyhow::Result<()> {
-        self.reload().await;
-        let mut outcome = Outcome::default();
-        let mut next = Some(first);
-        let (at, now) = (Timestamp::now(), tokio::time::Instant::now());
-        let mut replayed = false;
-        let mut feedbacks = Vec::new();
-        while let Some(done) = next {
-            replayed |= done.seq != 0 && done.seq < self.replayed_below;
-            feedbacks.extend(done.feedback);
-            let links =
-                done.links
-                    .into_iter()
-                    .map(|(original, copy)| Record::Link { original, copy, at });
-            self.deferred.note(done.seq, links, now);
-            next = self.finished.try_recv().ok();
-        }
-        if !feedbacks.is_empty() {
-            // Decided on the latest state; if the turn can't be had, the
-            // fenced commit refuses a stale decision.
-            let _ = self.sync(&[]).await;
-            for feedback in feedbacks {
-                outcome.extend(self.feedback(feedback));
-            }
-        }
-        if outcome.records.is_empty() && outcome.sends.is_empty() {
-            self.end_turn().await;
-            if replayed {
-                self.flush_deferred().await;
-            }
-            return Ok(()); // the bookkeeping rides with the next commit
-        }
-        let settled = self.settle(outcome.clone(), None, Vec::new()).await;
-        self.end_turn().await;
-        if let Err(tried) = settled {
-            self.degrade(vec![(None, outcome)], &tried).await?;
-        }
-        Ok(())
-    }
-
-    fn feedback(&self, feedback: Feedback) -> Outcome {
-        match feedback {
-            Feedback::Unreachable(user) => self
-                .engine
-                .handle(&Event::Unreachable { user }, Timestamp::now()),
-            Feedback::DeliveryFailed(user) => Outcome {
-                records: Vec::new(),
-                sends: vec![Outbound::Tell {
-                    user,
-                    text: Text::DeliveryFailed,
-                }],
-            },
-            Feedback::Broadcast(to, result) => self
-                .engine
-                .handle(&Event::BroadcastResult { to, result }, Timestamp::now()),
-            Feedback::BroadcastShown(message) => self
-                .engine
-                .handle(&Event::BroadcastShown { message }, Timestamp::now()),
         }
     }
 }
