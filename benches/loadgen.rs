@@ -197,7 +197,7 @@ fn print_budget(ceilings: &Ceiling, harness_per_message: f64, bot_per_message: f
         "CPU budget for the bot at 70% of the ceiling",
         format!(
             "{left:.1} µs per message ({all:.1} µs on {cores:.0} cores, less \
-             {harness_per_message:.1} for the fake and load generator); it used {bot_per_message:.1}"
+             {harness_per_message:.1} for the fake and load generator); it used {bot_per_message:.1} µs"
         ),
         None,
     );

@@ -54,9 +54,10 @@ pub enum Record {
     },
     /// Forget links made before `before`. A store that can only find them
     /// by looking at every link (the embedded store: its links are in chat
-    /// order, not time order) may look at `1/slices` of its links instead,
+    /// order, not time order) may look at `1/slices` of its links instead
+    /// (but no fewer than a minimum, so a small table takes fewer),
     /// going on from where the last prune stopped: a pass over all of them
-    /// then takes `slices` prunes (a few more if links are added
+    /// then takes at most `slices` prunes (a few more if links are added
     /// meanwhile). One that can find them by time (Redis) forgets them all
     /// at once. `slices: 1` is all at once everywhere.
     PruneLinks { before: Timestamp, slices: u32 },

@@ -253,16 +253,16 @@ fn insert_in_key_order(
     Ok(())
 }
 
-/// A sliced prune looks at no fewer links than this, so that a small
-/// table is swept in one or a few prunes.
+/// A sliced prune looks at no fewer rows than this (two per link), so
+/// that a small table is swept in one or a few prunes.
 const MIN_PRUNE_SLICE: u64 = 1_000;
 
 /// Forgets links made before `before`: with `slices` above 1, only among
-/// the next `1/slices` of the table (at least [`MIN_PRUNE_SLICE`] links) in
-/// key order, from where the last prune stopped. A pass keeps the slice
-/// size it started with, so `slices` prunes cover every link there was
-/// when it began, however many they forget; the next starts again from
-/// the first key.
+/// the next `1/slices` of the table's rows (at least [`MIN_PRUNE_SLICE`])
+/// in key order, from where the last prune stopped. A pass keeps the slice
+/// size it started with, so at most `slices` prunes cover every row there
+/// was when it began, however many they forget (more if rows are added
+/// ahead of it meanwhile); the next pass starts again from the first key.
 ///
 /// Why slices: links are keyed by chat, so the old ones are spread over
 /// every leaf of the table, and forgetting them all at once reads the
