@@ -9,10 +9,10 @@
 //! hourly prune; their chats are spread over the key space, as user ids
 //! are.
 
-use randchat::domain::{MessageId, Timestamp, UserId};
-use randchat::engine::effect::Counterpart;
+use randchat::domain::Timestamp;
 use randchat::engine::Record;
 use randchat::store::{Backend, Batch, EmbeddedStore};
+use randchat::testing::store_fixtures::message;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -67,19 +67,15 @@ pub async fn run(links: usize, dir: &Path) {
 
 /// `links` links, made at times spread evenly over the last 49 hours.
 async fn fill(store: &Arc<EmbeddedStore>, links: usize, now: u64) {
-    let side = |chat: i64, message: i32| Counterpart {
-        chat: UserId(chat),
-        message: MessageId(message),
-    };
     let mut made = 0;
     while made < links {
         let records = (made..links.min(made + LINKS_PER_FILL_COMMIT))
             .map(|n| {
                 let chat = spread(n as u64);
-                let message = (n % 1_000_000) as i32 + 1;
+                let id = (n % 1_000_000) as i32 + 1;
                 Record::Link {
-                    original: side(chat, message),
-                    copy: side(spread(n as u64 ^ 0x5555), message + 1),
+                    original: message(chat, id),
+                    copy: message(spread(n as u64 ^ 0x5555), id + 1),
                     at: Timestamp(now - 49 * HOUR + (n as u64 * 49 * HOUR) / links as u64),
                 }
             })

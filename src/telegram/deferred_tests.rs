@@ -1,17 +1,11 @@
 use super::*;
-use crate::domain::{MessageId, Timestamp, UserId};
+use crate::domain::Timestamp;
+use crate::testing::store_fixtures::message;
 
-fn side(chat: i64, message: i32) -> Counterpart {
-    Counterpart {
-        chat: UserId(chat),
-        message: MessageId(message),
-    }
-}
-
-fn link(message: i32) -> Record {
+fn link(id: i32) -> Record {
     Record::Link {
-        original: side(1, message),
-        copy: side(2, message + 100),
+        original: message(1, id),
+        copy: message(2, id + 100),
         at: Timestamp(1),
     }
 }
@@ -71,26 +65,30 @@ fn waiting_links_answer_lookups_from_either_side_until_written() {
     let mut deferred = Deferred::default();
     deferred.note(3, [link(5)], start);
     assert_eq!(
-        deferred.link(&side(1, 5)),
+        deferred.link(&message(1, 5)),
         Some(Linked {
-            other: side(2, 105),
+            other: message(2, 105),
             original: true
         }),
         "the sender's original leads to the copy"
     );
     assert_eq!(
-        deferred.link(&side(2, 105)),
+        deferred.link(&message(2, 105)),
         Some(Linked {
-            other: side(1, 5),
+            other: message(1, 5),
             original: false
         }),
         "the partner's copy leads to the original"
     );
-    assert_eq!(deferred.link(&side(2, 5)), None, "another chat's message");
+    assert_eq!(
+        deferred.link(&message(2, 5)),
+        None,
+        "another chat's message"
+    );
 
     deferred.expedite(start);
     deferred.take(start);
-    assert_eq!(deferred.link(&side(1, 5)), None, "the store answers now");
+    assert_eq!(deferred.link(&message(1, 5)), None, "the store answers now");
 }
 
 #[test]
@@ -104,7 +102,7 @@ fn a_failed_commit_puts_its_entries_back_first_and_rearms() {
     let retry_at = start + Duration::from_secs(5);
     deferred.restore(acks, links, retry_at);
     assert_eq!(deferred.due(), Some(retry_at));
-    assert!(deferred.link(&side(1, 1)).is_some(), "looked up again");
+    assert!(deferred.link(&message(1, 1)).is_some(), "looked up again");
     let (acks, links) = deferred.take(retry_at);
     assert_eq!(acks, vec![1, 2], "the older removal stays first");
     assert_eq!(links, vec![link(1), link(2)]);

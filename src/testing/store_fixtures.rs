@@ -4,6 +4,7 @@
 //! give back for it.
 
 use crate::domain::{MessageId, Ticket, Timestamp, UserId};
+use crate::engine::effect::Counterpart;
 use crate::engine::{
     AgeRange, Ban, BanReason, Broadcast, Counter, Gender, OpenReport, Outbound, Profile, Record,
     Report, ReportId, ReportReason, ReportStatus,
@@ -14,6 +15,14 @@ use crate::store::{Batch, Snapshot};
 /// User `id`.
 pub fn u(id: i64) -> UserId {
     UserId(id)
+}
+
+/// Message `id` in `chat`: one side of a link.
+pub fn message(chat: i64, id: i32) -> Counterpart {
+    Counterpart {
+        chat: u(chat),
+        message: MessageId(id),
+    }
 }
 
 /// The time `secs`.

@@ -6,7 +6,7 @@ use randchat::engine::effect::Counterpart;
 use randchat::engine::event::Linked;
 use randchat::engine::{Ban, BanReason, Counter, Profile, Record, Report, ReportReason};
 use randchat::store::{Batch, Snapshot, Stats, RECENT_REPORTS_SECS};
-use randchat::testing::store_fixtures::{batch, every_record, seen, t, tell, u};
+use randchat::testing::store_fixtures::{batch, every_record, message, seen, t, tell, u};
 
 pub async fn an_empty_store_loads_empty<H: Harness>() {
     let mut h = H::new().await;
@@ -264,14 +264,6 @@ pub async fn an_album_being_gathered_survives_a_restart_until_done<H: Harness>()
         .await
         .unwrap();
     assert!(store.load().await.unwrap().albums.is_empty());
-}
-
-/// Message `id` in `chat`, one side of a link.
-fn message(chat: i64, id: i32) -> Counterpart {
-    Counterpart {
-        chat: u(chat),
-        message: MessageId(id),
-    }
 }
 
 pub async fn links_are_found_both_ways_and_pruned<H: Harness>() {

@@ -11,7 +11,7 @@ use crate::engine::effect::{Counter, Outbound, Record, Report};
 use crate::i18n::Text;
 use crate::store::schema::{UserRow, PROFILES};
 pub(super) use crate::testing::store_fixtures::every_record;
-use crate::testing::store_fixtures::{batch, settled_profile, t, u};
+use crate::testing::store_fixtures::{batch, message, settled_profile, t, u};
 
 pub(super) fn user_row(store: &EmbeddedStore, user: i64) -> Option<UserRow> {
     let txn = store.db.read().as_ref().unwrap().begin_read().unwrap();
@@ -165,14 +165,6 @@ async fn a_failing_batch_applies_nothing() {
     drop(store);
     let store = EmbeddedStore::open(dir.path()).unwrap();
     assert_eq!(store.clone().load().await.unwrap(), before);
-}
-
-/// Message `id` in `chat`, one side of a link.
-fn message(chat: i64, id: i32) -> Counterpart {
-    Counterpart {
-        chat: u(chat),
-        message: crate::domain::MessageId(id),
-    }
 }
 
 /// A sliced prune looks at one slice of the links in key order, the next
