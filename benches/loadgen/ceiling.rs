@@ -5,8 +5,9 @@
 //! bounded by CPU as much as by the update loop's rounds. The ceiling run
 //! measures what one copyMessage costs the fake and a bare client; the bot
 //! run measures what one relayed message costs the load generator and the
-//! fake. From those, [`budget`] says how much CPU per relayed message the
-//! bot may use if the run is to reach a given share of the ceiling.
+//! fake. From those and [`cpu_per_message_at`] follows how much CPU per
+//! relayed message the bot may use if the run is to reach a given share
+//! of the ceiling.
 
 use crate::bot;
 use randchat::telegram::poller::MAX_IN_FLIGHT;
@@ -119,11 +120,12 @@ async fn bare_copies(api_url: url::Url, seconds: f64) -> f64 {
     counted as f64 / elapsed.as_secs_f64()
 }
 
-/// The CPU per relayed message (µs) left for the bot if the run is to reach
-/// `share` of `ceiling` on `cores` cores, given what the load generator and
-/// the fake used per relayed message (`harness_cpu`, µs): at that rate all
-/// cores together have `cores / rate` seconds per message. Negative when
-/// the harness alone would not fit.
-pub fn budget(ceiling: f64, share: f64, cores: f64, harness_cpu: f64) -> f64 {
-    cores / (ceiling * share) * 1e6 - harness_cpu
+/// The share of the ceiling the bot is to reach.
+pub const TARGET_SHARE: f64 = 0.7;
+
+/// The CPU per relayed message (µs) that `cores` cores give in all, for
+/// the bot, the fake and the load generator together, at `share` of
+/// `ceiling`: at that rate they have `cores / rate` seconds per message.
+pub fn cpu_per_message_at(ceiling: f64, share: f64, cores: f64) -> f64 {
+    cores / (ceiling * share) * 1e6
 }
