@@ -216,7 +216,8 @@ async fn both_sides_rate_a_chat_and_only_the_first_vote_counts() {
     // outbox at start-up), never lose one; so the press after the restart
     // is told apart by its callback query id, not by how many answers came.
     let is_new = |r: &RecordedRequest| {
-        r.method_lc == "answercallbackquery" && !before_restart.contains(&callback_id(r).to_owned())
+        r.method_lc == "answercallbackquery"
+            && !before_restart.iter().any(|id| id == callback_id(r))
     };
     fake.wait_for(
         "the press after the restart is answered",
