@@ -57,6 +57,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
         protect_content: settings.protect_content,
         moderation: settings.moderation,
         matching: settings.matching,
+        inbox_dir: Some(settings.data_dir.clone()),
         metrics,
         antispam: settings.antispam,
         moderator: settings.moderator,

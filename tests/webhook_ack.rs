@@ -117,6 +117,7 @@ async fn run_loop(
         moderator: None,
         broadcast_rate: 10,
         matching: Default::default(),
+        inbox_dir: None,
     };
     let names = Pseudonymizer::from_secret(FakeBotApi::TOKEN);
     let source = UpdateSource::Webhook(feed);

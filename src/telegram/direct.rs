@@ -24,6 +24,7 @@
 use super::incoming::{self, Incoming};
 use super::wire::{Endpoint, Wire};
 use crate::domain::{ChatId, MessageId, UserId};
+use bytes::Bytes;
 use serde::de::Error as _;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -81,27 +82,22 @@ impl Direct {
         }
     }
 
-    /// getUpdates from `offset`, long-polling for `timeout`.
-    pub async fn get_updates(
+    /// getUpdates from `offset`, long-polling for `timeout`: the answer's bytes as they came, for
+    /// [`read_updates`] (and for the inbox, which keeps them as they are).
+    pub async fn get_updates_answer(
         &self,
         offset: i64,
         timeout: Duration,
         allowed: &[AllowedUpdate],
-    ) -> Result<Vec<Incoming>, RequestError> {
+    ) -> Result<Bytes, RequestError> {
         let allowed = serde_json::to_string(allowed).unwrap_or_else(|_| "[]".into());
         let body = format!(
             r#"{{"offset":{},"timeout":{},"allowed_updates":{allowed}}}"#,
             offset as i32,
             timeout.as_secs() as u32
         );
-        let answer = self
-            .answer(&self.get_updates, body, super::call_timeout(timeout))
-            .await?;
-        as_text(answer.as_ref(), |text| {
-            decode(text, |updates: Vec<&RawValue>| {
-                updates.into_iter().map(incoming::parse_one).collect()
-            })
-        })
+        self.answer(&self.get_updates, body, super::call_timeout(timeout))
+            .await
     }
 
     /// copyMessage; returns the copy's id.
@@ -134,13 +130,22 @@ impl Direct {
         endpoint: &Endpoint,
         body: String,
         limit: Duration,
-    ) -> Result<impl AsRef<[u8]>, RequestError> {
+    ) -> Result<Bytes, RequestError> {
         let answer = self.wire.post(endpoint, body, limit).await?;
         if answer.server_error {
             tokio::time::sleep(DELAY_ON_SERVER_ERROR).await;
         }
         Ok(answer.body)
     }
+}
+
+/// The updates of a getUpdates answer, each parsed leanly if it can be.
+pub fn read_updates(answer: &[u8]) -> Result<Vec<Incoming>, RequestError> {
+    as_text(answer, |text| {
+        decode(text, |updates: Vec<&RawValue>| {
+            updates.into_iter().map(incoming::parse_one).collect()
+        })
+    })
 }
 
 /// The answer as text; invalid UTF-8 is replaced, as teloxide does.

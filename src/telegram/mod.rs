@@ -10,6 +10,7 @@ mod deferred;
 pub mod direct;
 pub mod dispatch;
 pub mod inbound;
+pub mod inbox;
 pub mod incoming;
 mod keyboards;
 pub mod lean;

@@ -59,13 +59,15 @@
 //! Telegram to retry instead of "temporarily unavailable".
 
 use super::deferred::Deferred;
+use super::direct::read_updates;
 use super::direct::Direct;
 use super::dispatch::{Dispatcher, Done, Job};
+use super::inbox::Inbox;
 use super::incoming::Incoming;
 use super::outbound::Courier;
 use super::screen::Screener;
 use super::seen::SeenThisMinute;
-use super::source::{Applied, NextArrival, UpdateSource};
+use super::source::{Applied, Arrival, UpdateSource};
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
 use crate::engine::{
@@ -112,6 +114,9 @@ pub struct LoopSettings {
     /// Broadcast copies per second, at most.
     pub broadcast_rate: u32,
     pub matching: crate::engine::MatchConfig,
+    /// The data directory, for the inbox ([`super::inbox`]); it is used
+    /// only with the embedded store and long polling.
+    pub inbox_dir: Option<std::path::PathBuf>,
 }
 
 pub struct Poller {
@@ -124,6 +129,12 @@ pub struct Poller {
     finished: mpsc::UnboundedReceiver<Done>,
     bot_username: String,
     last_applied: Option<i64>,
+    /// The last update id in the inbox; the next poll may confirm it.
+    last_kept: Option<i64>,
+    /// Getting updates' answers onto disk before they are confirmed.
+    inbox: Option<Inbox>,
+    /// Answers the inbox kept before a stop: applied before the first poll.
+    kept_before: Vec<bytes::Bytes>,
     next_seq: u64,
     /// Outbox numbers below this were replayed at start-up: sends that may
     /// already have reached their users once. Their removals are committed
@@ -237,6 +248,13 @@ impl Poller {
         );
         // The embedded store is the only one that commits in place, and
         // the only one no other instance reads links from.
+        let (inbox, kept_before) = match &settings.inbox_dir {
+            Some(dir) if store.commits_in_place() && !source.redelivers_failures() => {
+                let (inbox, kept) = Inbox::open(dir).context("cannot open the inbox")?;
+                (Some(inbox), kept)
+            }
+            _ => (None, Vec::new()),
+        };
         let deferred = if store.commits_in_place() {
             Deferred::default()
         } else {
@@ -251,6 +269,9 @@ impl Poller {
             finished,
             bot_username,
             last_applied: snapshot.last_update_id,
+            last_kept: None,
+            inbox,
+            kept_before,
             next_seq,
             replayed_below: next_seq,
             deferred,
@@ -276,6 +297,7 @@ impl Poller {
     pub async fn run(mut self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         tokio::pin!(shutdown);
         tracing::info!(bot = %self.bot_username, "{}", self.source.describe());
+        self.apply_kept_before().await?;
         let mut poll = self.poll();
         let mut housekeeping = tokio::time::interval(HOUSEKEEPING_EVERY);
         loop {
@@ -287,13 +309,24 @@ impl Poller {
                 // can't starve the finished sends either).
                 result = &mut poll => {
                     match result {
-                        Ok(arrival) => {
+                        // Kept in the inbox: the next poll leaves while
+                        // this batch goes through the engine and commits.
+                        Ok(arrival) if arrival.kept => {
+                            self.kept(&arrival.updates);
+                            poll = self.poll();
                             let applied = self.apply(&arrival.updates).await?;
                             arrival.acknowledge(applied);
                         }
-                        Err(error) => pause_after(error).await?,
+                        Ok(arrival) => {
+                            let applied = self.apply(&arrival.updates).await?;
+                            arrival.acknowledge(applied);
+                            poll = self.poll();
+                        }
+                        Err(error) => {
+                            pause_after(error).await?;
+                            poll = self.poll();
+                        }
                     }
-                    poll = self.poll();
                 }
                 Some(done) = self.finished.recv() => self.on_done(done).await?,
                 _ = sleep_until(self.deferred.due()) => self.flush_deferred().await,
@@ -305,9 +338,44 @@ impl Poller {
         self.finish().await
     }
 
-    fn poll(&self) -> NextArrival {
-        let offset = self.last_applied.map_or(0, |id| id + 1);
-        self.source.next(&self.direct, offset)
+    /// Starts the next getUpdates (or webhook wait) on a task of its own,
+    /// so that it goes on while the loop applies a batch. Dropping the
+    /// result stops it.
+    fn poll(&self) -> Polling {
+        let offset = self.last_applied.max(self.last_kept).map_or(0, |id| id + 1);
+        let slot = self.inbox.as_ref().map(Inbox::slot);
+        Polling(tokio::spawn(self.source.next(&self.direct, offset, slot)))
+    }
+
+    /// A batch is in the inbox: the next poll may confirm it, and the next
+    /// batch goes to the other slot.
+    fn kept(&mut self, updates: &[Incoming]) {
+        self.last_kept = self.last_kept.max(updates.iter().map(Incoming::id).max());
+        if let Some(inbox) = &mut self.inbox {
+            inbox.advance();
+        }
+    }
+
+    /// Applies the batches the inbox kept before the last stop whose
+    /// updates were not applied then, as if Telegram delivered them again.
+    async fn apply_kept_before(&mut self) -> anyhow::Result<()> {
+        for answer in std::mem::take(&mut self.kept_before) {
+            // An answer that is not a batch (an error the poll got) was
+            // never applied, nor confirmed.
+            let Ok(updates) = read_updates(&answer) else {
+                continue;
+            };
+            let newer = |update: &Incoming| self.last_applied.is_none_or(|last| update.id() > last);
+            let unapplied = updates.iter().filter(|update| newer(update)).count();
+            if unapplied > 0 {
+                tracing::info!(
+                    unapplied,
+                    "applying updates kept in the inbox before a stop"
+                );
+                self.apply(&updates).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Applies one batch of updates: engine, commit, dispatch. Says whether
@@ -412,6 +480,31 @@ impl Poller {
                 Err(tried)
             }
         }
+    }
+}
+
+/// The next batch, from a task of its own; stopped when dropped.
+struct Polling(tokio::task::JoinHandle<Result<Arrival, RequestError>>);
+
+impl Future for Polling {
+    type Output = Result<Arrival, RequestError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::pin::Pin::new(&mut self.0).poll(context).map(|joined| {
+            joined.unwrap_or_else(|error| match error.try_into_panic() {
+                Ok(panic) => std::panic::resume_unwind(panic),
+                Err(error) => Err(RequestError::Io(Arc::new(std::io::Error::other(error)))),
+            })
+        })
+    }
+}
+
+impl Drop for Polling {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -18,7 +18,8 @@
 //! if it were new. A long poll cannot ask for a retry, so there the loop
 //! tells users "temporarily unavailable" (see `Poller::degrade`).
 
-use super::direct::Direct;
+use super::direct::{read_updates, Direct};
+use super::inbox::Slot;
 use super::incoming::Incoming;
 use super::poller::call_with_patience;
 use super::webhook::WebhookFeed;
@@ -47,6 +48,9 @@ pub enum Applied {
 pub struct Arrival {
     pub updates: Vec<Incoming>,
     acks: Vec<oneshot::Sender<Applied>>,
+    /// In the inbox ([`super::inbox`]): the next poll may confirm it
+    /// before it is applied.
+    pub kept: bool,
 }
 
 impl Arrival {
@@ -54,6 +58,7 @@ impl Arrival {
         Arrival {
             updates,
             acks: Vec::new(),
+            kept: false,
         }
     }
 
@@ -83,17 +88,27 @@ pub enum UpdateSource {
 }
 
 impl UpdateSource {
-    /// The next batch. `offset` is the update id after the last applied one.
-    /// Long polling calls getUpdates through [`Direct`] (parsing plain
-    /// texts leanly, see [`super::lean`]).
-    pub fn next(&self, direct: &Direct, offset: i64) -> NextArrival {
+    /// The next batch. `offset` is the update id after the last applied
+    /// (or kept) one. Long polling calls getUpdates through [`Direct`]
+    /// (parsing plain texts leanly, see [`super::lean`]) and, given a
+    /// `slot`, keeps an answer with updates there before returning it.
+    pub fn next(&self, direct: &Direct, offset: i64, slot: Option<Slot>) -> NextArrival {
         match self {
             UpdateSource::LongPolling { timeout } => {
                 let (direct, timeout) = (direct.clone(), *timeout);
                 Box::pin(async move {
                     let allowed = allowed_updates();
-                    let updates = direct.get_updates(offset, timeout, &allowed).await?;
-                    Ok(Arrival::polled(updates))
+                    let answer = direct.get_updates_answer(offset, timeout, &allowed).await?;
+                    // Written while it is parsed: the two take about as long.
+                    let keeping = slot.map(|slot| {
+                        let answer = answer.clone();
+                        tokio::task::spawn_blocking(move || slot.keep(&answer))
+                    });
+                    let mut arrival = Arrival::polled(read_updates(&answer)?);
+                    if let Some(keeping) = keeping {
+                        arrival.kept = kept(keeping.await);
+                    }
+                    Ok(arrival)
                 })
             }
             UpdateSource::Webhook(feed) => {
@@ -136,6 +151,18 @@ impl UpdateSource {
             UpdateSource::Webhook(_) => "receiving updates by webhook",
         }
     }
+}
+
+/// Whether the inbox write of an answer reached the disk. If not, the loop
+/// applies the batch before it polls again, as it would without an inbox.
+fn kept(written: Result<std::io::Result<()>, tokio::task::JoinError>) -> bool {
+    let error = match written {
+        Ok(Ok(())) => return true,
+        Ok(Err(error)) => error.to_string(),
+        Err(error) => error.to_string(),
+    };
+    tracing::warn!(%error, "could not keep a batch in the inbox; applying it first");
+    false
 }
 
 /// The update types the bot handles, for getUpdates and setWebhook alike.
