@@ -293,7 +293,16 @@ async fn restore_over_a_stopped_bot_keeps_the_old_database() {
         .filter_map(Result::ok)
         .filter(|e| e.file_name().to_string_lossy().contains("before-restore"))
         .count();
-    assert_eq!(kept, 1);
+    // The database and the two inbox files the bot had made.
+    assert_eq!(kept, 3);
+    for slot in [0, 1] {
+        let live = randchat::telegram::inbox::slot_path(&app.data_dir(), slot);
+        assert!(
+            !live.exists(),
+            "{} belongs to the old database",
+            live.display()
+        );
+    }
     app.start().await;
 }
 

@@ -21,6 +21,7 @@ use crate::config::StoreChoice;
 use crate::control::client::{self, RunningBot};
 use crate::store::embedded::{backup::verify_file, FILE_NAME};
 use crate::store::{Backend, EmbeddedStore, OpenStore, StoreError, REDIS_BACKUP_HINT};
+use crate::telegram::inbox;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -170,13 +171,24 @@ pub fn restore(config: &Config, file: &Path) -> Outcome {
             Err(_) => None,
         },
     };
+    let suffix = format!("before-restore-{}", unix_now());
     let kept = if live.exists() {
-        let aside = data_dir.join(format!("{FILE_NAME}.before-restore-{}", unix_now()));
+        let aside = data_dir.join(format!("{FILE_NAME}.{suffix}"));
         std::fs::rename(&live, &aside).map_err(|e| cannot("move aside", &live, e))?;
         Some(aside)
     } else {
         None
     };
+    // The inbox's batches belong to the database moved aside: applied to
+    // the restored one, they would reach whoever its pairs say.
+    for index in [0, 1] {
+        let slot = inbox::slot_path(data_dir, index);
+        if slot.exists() {
+            let mut aside = slot.clone().into_os_string();
+            aside.push(format!(".{suffix}"));
+            std::fs::rename(&slot, &aside).map_err(|e| cannot("move aside", &slot, e))?;
+        }
+    }
     std::fs::rename(&copy.0, &live).map_err(|e| cannot("write", &live, e))?;
     sync_dir(data_dir);
     println!(
