@@ -130,7 +130,7 @@ async fn a_batch_kept_in_the_inbox_but_not_applied_is_applied_after_a_kill() {
         String::from_utf8_lossy(&answer).contains("kept, confirmed"),
         "the fake handed out something else"
     );
-    let (mut inbox, _) = randchat::telegram::inbox::Inbox::open(&app.data_dir()).expect("inbox");
+    let (inbox, _) = randchat::telegram::inbox::Inbox::open(&app.data_dir()).expect("inbox");
     inbox.slot().keep(&answer).expect("kept");
     get_updates(update_id + 1).await;
     assert!(
