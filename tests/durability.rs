@@ -131,7 +131,7 @@ async fn a_batch_kept_in_the_inbox_but_not_applied_is_applied_after_a_kill() {
         "the fake handed out something else"
     );
     let (inbox, _) = randchat::telegram::inbox::Inbox::open(&app.data_dir()).expect("inbox");
-    inbox.slot().keep(&answer).expect("kept");
+    inbox.slot(0).keep(&answer).expect("kept");
     get_updates(update_id + 1).await;
     assert!(
         fake.pending_update_ids().is_empty(),

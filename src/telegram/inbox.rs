@@ -14,13 +14,15 @@
 //!
 //! A crash after a batch is kept and before its commit loses nothing: at
 //! start-up the loop applies the kept batches whose updates are newer than
-//! the last applied one, just as if Telegram had delivered them again
+//! the last applied one, oldest first, just as if Telegram had delivered them again
 //! (which, without the inbox, it would have).
 //!
-//! **Two slots.** Batch N+1 is written while batch N may still be on its
-//! way to the store, so it must not overwrite N. Batch N+2's poll leaves
-//! only after N was applied, so by then N's slot is free again: writes
-//! alternate between two files, `inbox.0` and `inbox.1`.
+//! **Slots.** Polling runs ahead of applying (see `poller::fetcher`): while
+//! batch N goes through the engine and its commit, N+1 may be kept and
+//! N+2 on its way. A batch may not overwrite one that is not applied yet,
+//! so each is written into a slot file of its own (`inbox.0` … `inbox.3`),
+//! and a slot is used again only once its batch was applied; with all four
+//! in use, polling waits.
 //!
 //! **Format.** A slot holds one record: an 8-byte magic, the answer's
 //! length and its xxh3 hash (each a little-endian u64), then the answer
@@ -47,24 +49,26 @@ use std::sync::Arc;
 const MAGIC: &[u8; 8] = b"rcinbox1";
 const HEADER: usize = 24;
 
-/// The two slot files of a data directory.
+/// How many batches may be kept and not yet applied at once.
+pub const SLOTS: usize = 4;
+
+/// The slot files of a data directory.
 pub struct Inbox {
-    slots: [Arc<File>; 2],
-    /// The slot the next kept batch goes to.
-    next: usize,
+    slots: Vec<Arc<File>>,
 }
 
-/// Where one poll's answer goes, if it has updates.
+/// Where one poll's answer goes.
 #[derive(Clone)]
 pub struct Slot(Arc<File>);
 
 impl Inbox {
-    /// Opens (creating if needed) `inbox.0` and `inbox.1` in `data_dir`,
-    /// and reads what they keep: the answers of the last batches kept, the
-    /// older first (empty, torn or foreign records are left out).
+    /// Opens (creating if needed) `inbox.0` … `inbox.3` in `data_dir`, and
+    /// reads what they keep: the answers of the last batches kept, oldest
+    /// first (empty, torn or foreign records are left out).
     pub fn open(data_dir: &Path) -> io::Result<(Inbox, Vec<Bytes>)> {
         let mut kept = Vec::new();
-        let mut open = |index: usize| -> io::Result<Arc<File>> {
+        let mut slots = Vec::with_capacity(SLOTS);
+        for index in 0..SLOTS {
             let mut file = OpenOptions::new()
                 .read(true)
                 .write(true)
@@ -74,32 +78,18 @@ impl Inbox {
             let mut contents = Vec::new();
             file.read_to_end(&mut contents)?;
             if let Some(answer) = record(&contents) {
-                kept.push((index, Bytes::copy_from_slice(answer)));
+                kept.push(Bytes::copy_from_slice(answer));
             }
-            Ok(Arc::new(file))
-        };
-        let slots = [open(0)?, open(1)?];
+            slots.push(Arc::new(file));
+        }
         sync_directory(data_dir)?;
-        kept.sort_by_key(|(_, answer)| first_update_id(answer));
-        // The next batch goes where it overwrites the older one.
-        let next = match kept.as_slice() {
-            [(only, _)] => 1 - only,
-            [(older, _), _] => *older,
-            _ => 0,
-        };
-        let answers = kept.into_iter().map(|(_, answer)| answer).collect();
-        Ok((Inbox { slots, next }, answers))
+        kept.sort_by_key(|answer| first_update_id(answer));
+        Ok((Inbox { slots }, kept))
     }
 
-    /// The slot for the next batch; [`Inbox::advance`] once it is kept.
-    pub fn slot(&self) -> Slot {
-        Slot(self.slots[self.next].clone())
-    }
-
-    /// The slot handed out last holds the newest batch: the next one goes
-    /// to the other.
-    pub fn advance(&mut self) {
-        self.next = 1 - self.next;
+    /// Slot `index` (below [`SLOTS`]).
+    pub fn slot(&self, index: usize) -> Slot {
+        Slot(self.slots[index].clone())
     }
 }
 
@@ -168,9 +158,8 @@ mod tests {
         format!(r#"{{"ok":true,"result":[{}]}}"#, updates.join(","))
     }
 
-    fn keep_next(inbox: &mut Inbox, answer: &str) {
-        inbox.slot().keep(answer.as_bytes()).unwrap();
-        inbox.advance();
+    fn keep(inbox: &Inbox, slot: usize, answer: &str) {
+        inbox.slot(slot).keep(answer.as_bytes()).unwrap();
     }
 
     #[test]
@@ -178,52 +167,38 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (_, kept) = Inbox::open(dir.path()).unwrap();
         assert!(kept.is_empty());
-        assert!(slot_path(dir.path(), 0).exists() && slot_path(dir.path(), 1).exists());
+        assert!((0..SLOTS).all(|slot| slot_path(dir.path(), slot).exists()));
     }
 
     #[test]
-    fn the_last_two_batches_come_back_oldest_first() {
+    fn kept_batches_come_back_oldest_first_whatever_their_slots() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut inbox, _) = Inbox::open(dir.path()).unwrap();
-        for batch in [answer(&[1, 2]), answer(&[3]), answer(&[4, 5, 6])] {
-            keep_next(&mut inbox, &batch);
-        }
+        let (inbox, _) = Inbox::open(dir.path()).unwrap();
+        keep(&inbox, 2, &answer(&[1, 2]));
+        keep(&inbox, 0, &answer(&[3]));
+        keep(&inbox, 3, &answer(&[4, 5, 6]));
         let (_, kept) = Inbox::open(dir.path()).unwrap();
-        assert_eq!(kept, vec![answer(&[3]), answer(&[4, 5, 6])]);
+        assert_eq!(kept, vec![answer(&[1, 2]), answer(&[3]), answer(&[4, 5, 6])]);
     }
 
     #[test]
-    fn after_a_reopen_the_next_batch_overwrites_the_older_one() {
+    fn a_shorter_batch_overwrites_a_longer_one_whole() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut inbox, _) = Inbox::open(dir.path()).unwrap();
-        keep_next(&mut inbox, &answer(&[10, 11, 12, 13]));
-        keep_next(&mut inbox, &answer(&[14]));
-        let (mut reopened, _) = Inbox::open(dir.path()).unwrap();
-        // Shorter than the record it overwrites: the old tail stays in the
-        // file, and the length leaves it out.
-        keep_next(&mut reopened, &answer(&[15]));
+        let (inbox, _) = Inbox::open(dir.path()).unwrap();
+        keep(&inbox, 1, &answer(&[10, 11, 12, 13]));
+        let (reopened, _) = Inbox::open(dir.path()).unwrap();
+        // The old record's tail stays in the file; the length leaves it out.
+        keep(&reopened, 1, &answer(&[15]));
         let (_, kept) = Inbox::open(dir.path()).unwrap();
-        assert_eq!(kept, vec![answer(&[14]), answer(&[15])]);
-    }
-
-    #[test]
-    fn with_one_batch_kept_the_next_goes_to_the_other_slot() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut inbox, _) = Inbox::open(dir.path()).unwrap();
-        keep_next(&mut inbox, &answer(&[1]));
-        let (mut reopened, kept) = Inbox::open(dir.path()).unwrap();
-        assert_eq!(kept, vec![answer(&[1])]);
-        keep_next(&mut reopened, &answer(&[2]));
-        let (_, kept) = Inbox::open(dir.path()).unwrap();
-        assert_eq!(kept, vec![answer(&[1]), answer(&[2])]);
+        assert_eq!(kept, vec![answer(&[15])]);
     }
 
     #[test]
     fn a_torn_or_foreign_record_is_left_out() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut inbox, _) = Inbox::open(dir.path()).unwrap();
-        keep_next(&mut inbox, &answer(&[1]));
-        keep_next(&mut inbox, &answer(&[2]));
+        let (inbox, _) = Inbox::open(dir.path()).unwrap();
+        keep(&inbox, 0, &answer(&[1]));
+        keep(&inbox, 1, &answer(&[2]));
         // Slot 1's last bytes never reached the disk.
         let path = slot_path(dir.path(), 1);
         let mut bytes = std::fs::read(&path).unwrap();
@@ -240,8 +215,8 @@ mod tests {
     #[test]
     fn a_flipped_byte_fails_the_hash() {
         let dir = tempfile::tempdir().unwrap();
-        let (mut inbox, _) = Inbox::open(dir.path()).unwrap();
-        keep_next(&mut inbox, &answer(&[1]));
+        let (inbox, _) = Inbox::open(dir.path()).unwrap();
+        keep(&inbox, 0, &answer(&[1]));
         let path = slot_path(dir.path(), 0);
         let mut bytes = std::fs::read(&path).unwrap();
         let last = bytes.len() - 3;

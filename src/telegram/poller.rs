@@ -67,7 +67,7 @@ use super::incoming::Incoming;
 use super::outbound::Courier;
 use super::screen::Screener;
 use super::seen::SeenThisMinute;
-use super::source::{Applied, Arrival, UpdateSource};
+use super::source::{Applied, Arrival, NextArrival, UpdateSource};
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
 use crate::engine::{
@@ -129,9 +129,8 @@ pub struct Poller {
     finished: mpsc::UnboundedReceiver<Done>,
     bot_username: String,
     last_applied: Option<i64>,
-    /// The last update id in the inbox; the next poll may confirm it.
-    last_kept: Option<i64>,
-    /// Getting updates' answers onto disk before they are confirmed.
+    /// Where polled batches are kept until applied (embedded store, long
+    /// polling); taken by the [`Fetcher`] when the loop runs.
     inbox: Option<Inbox>,
     /// Answers the inbox kept before a stop: applied before the first poll.
     kept_before: Vec<bytes::Bytes>,
@@ -163,6 +162,7 @@ pub struct Poller {
 }
 
 mod failures;
+mod fetcher;
 mod finished;
 mod replica_sync;
 mod requests;
@@ -170,6 +170,7 @@ mod startup;
 mod upkeep;
 
 pub(in crate::telegram) use startup::call_with_patience;
+use fetcher::{Fetched, Fetcher};
 use startup::{pause_after, random_seed, register_commands};
 
 impl Poller {
@@ -249,7 +250,7 @@ impl Poller {
         // The embedded store is the only one that commits in place, and
         // the only one no other instance reads links from.
         let (inbox, kept_before) = match &settings.inbox_dir {
-            Some(dir) if store.commits_in_place() && !source.redelivers_failures() => {
+            Some(dir) if store.commits_in_place() && source.poll_timeout().is_some() => {
                 let (inbox, kept) = Inbox::open(dir).context("cannot open the inbox")?;
                 (Some(inbox), kept)
             }
@@ -269,7 +270,6 @@ impl Poller {
             finished,
             bot_username,
             last_applied: snapshot.last_update_id,
-            last_kept: None,
             inbox,
             kept_before,
             next_seq,
@@ -298,62 +298,57 @@ impl Poller {
         tokio::pin!(shutdown);
         tracing::info!(bot = %self.bot_username, "{}", self.source.describe());
         self.apply_kept_before().await?;
-        let mut poll = self.poll();
+        // With an inbox a task of its own polls ahead; without, the loop
+        // polls once a batch is applied.
+        let mut fetcher = self.fetcher();
+        let mut poll = fetcher.is_none().then(|| self.poll());
         let mut housekeeping = tokio::time::interval(HOUSEKEEPING_EVERY);
         loop {
             tokio::select! {
                 biased;
                 _ = &mut shutdown => break,
-                // Updates first: a steady stream of finished sends must not
-                // starve polling (a new poll is never ready at once, so this
-                // can't starve the finished sends either).
-                result = &mut poll => {
+                // Batches can be ready one after another, so what comes
+                // rarely goes first, and finished sends (a steady stream)
+                // after the batches and between them.
+                _ = housekeeping.tick() => self.housekeeping().await?,
+                _ = sleep_until(self.deferred.due()) => self.flush_deferred().await,
+                request = next_request(&mut self.requests) => self.serve(request).await?,
+                fetched = next_fetched(&mut fetcher) => {
+                    let fetched = fetched?;
+                    self.apply(&fetched.updates).await?;
+                    fetched.applied();
+                    if let Ok(done) = self.finished.try_recv() {
+                        self.on_done(done).await?;
+                    }
+                }
+                result = next_polled(&mut poll) => {
                     match result {
-                        // Kept in the inbox: the next poll leaves while
-                        // this batch goes through the engine and commits.
-                        Ok(arrival) if arrival.kept => {
-                            self.kept(&arrival.updates);
-                            poll = self.poll();
-                            let applied = self.apply(&arrival.updates).await?;
-                            arrival.acknowledge(applied);
-                        }
                         Ok(arrival) => {
                             let applied = self.apply(&arrival.updates).await?;
                             arrival.acknowledge(applied);
-                            poll = self.poll();
                         }
-                        Err(error) => {
-                            pause_after(error).await?;
-                            poll = self.poll();
-                        }
+                        Err(error) => pause_after(error).await?,
                     }
+                    poll = Some(self.poll());
                 }
                 Some(done) = self.finished.recv() => self.on_done(done).await?,
-                _ = sleep_until(self.deferred.due()) => self.flush_deferred().await,
-                request = next_request(&mut self.requests) => self.serve(request).await?,
-                _ = housekeeping.tick() => self.housekeeping().await?,
             }
         }
-        drop(poll);
+        drop((poll, fetcher));
         self.finish().await
     }
 
-    /// Starts the next getUpdates (or webhook wait) on a task of its own,
-    /// so that it goes on while the loop applies a batch. Dropping the
-    /// result stops it.
-    fn poll(&self) -> Polling {
-        let offset = self.last_applied.max(self.last_kept).map_or(0, |id| id + 1);
-        let slot = self.inbox.as_ref().map(Inbox::slot);
-        Polling(tokio::spawn(self.source.next(&self.direct, offset, slot)))
+    fn poll(&self) -> NextArrival {
+        let offset = self.last_applied.map_or(0, |id| id + 1);
+        self.source.next(&self.direct, offset)
     }
 
-    /// A batch is in the inbox: the next poll may confirm it, and the next
-    /// batch goes to the other slot.
-    fn kept(&mut self, updates: &[Incoming]) {
-        self.last_kept = self.last_kept.max(updates.iter().map(Incoming::id).max());
-        if let Some(inbox) = &mut self.inbox {
-            inbox.advance();
-        }
+    /// Polling ahead of the loop, if there is an inbox to keep batches in.
+    fn fetcher(&mut self) -> Option<Fetcher> {
+        let inbox = self.inbox.take()?;
+        let timeout = self.source.poll_timeout()?;
+        let offset = self.last_applied.map_or(0, |id| id + 1);
+        Some(Fetcher::start(self.direct.clone(), timeout, inbox, offset))
     }
 
     /// Applies the batches the inbox kept before the last stop whose
@@ -483,28 +478,19 @@ impl Poller {
     }
 }
 
-/// The next batch, from a task of its own; stopped when dropped.
-struct Polling(tokio::task::JoinHandle<Result<Arrival, RequestError>>);
-
-impl Future for Polling {
-    type Output = Result<Arrival, RequestError>;
-
-    fn poll(
-        mut self: std::pin::Pin<&mut Self>,
-        context: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        std::pin::Pin::new(&mut self.0).poll(context).map(|joined| {
-            joined.unwrap_or_else(|error| match error.try_into_panic() {
-                Ok(panic) => std::panic::resume_unwind(panic),
-                Err(error) => Err(RequestError::Io(Arc::new(std::io::Error::other(error)))),
-            })
-        })
+/// The next batch from the fetcher; never, without one.
+async fn next_fetched(fetcher: &mut Option<Fetcher>) -> anyhow::Result<Fetched> {
+    match fetcher {
+        Some(fetcher) => fetcher.next().await,
+        None => std::future::pending().await,
     }
 }
 
-impl Drop for Polling {
-    fn drop(&mut self) {
-        self.0.abort();
+/// The next batch polled by the loop; never, while the fetcher polls.
+async fn next_polled(poll: &mut Option<NextArrival>) -> Result<Arrival, RequestError> {
+    match poll {
+        Some(poll) => poll.await,
+        None => std::future::pending().await,
     }
 }
 

@@ -8,7 +8,8 @@
 //!   last applied update; a webhook waits for the next update(s) Telegram
 //!   POSTed to [`super::webhook`].
 //! - **Acknowledging.** A long poll confirms a batch implicitly, by asking
-//!   for the next offset after it was committed. A webhook update is
+//!   for the next offset after it was committed (or, with the embedded
+//!   store, kept in the inbox: see `poller::fetcher`). A webhook update is
 //!   confirmed by its HTTP 200, so each [`Arrival`] carries the replies that
 //!   the loop sends once the batch's commit has returned ([`Applied`]).
 //!
@@ -19,7 +20,6 @@
 //! tells users "temporarily unavailable" (see `Poller::degrade`).
 
 use super::direct::{read_updates, Direct};
-use super::inbox::Slot;
 use super::incoming::Incoming;
 use super::poller::call_with_patience;
 use super::webhook::WebhookFeed;
@@ -48,9 +48,6 @@ pub enum Applied {
 pub struct Arrival {
     pub updates: Vec<Incoming>,
     acks: Vec<oneshot::Sender<Applied>>,
-    /// In the inbox ([`super::inbox`]): the next poll may confirm it
-    /// before it is applied.
-    pub kept: bool,
 }
 
 impl Arrival {
@@ -58,7 +55,6 @@ impl Arrival {
         Arrival {
             updates,
             acks: Vec::new(),
-            kept: false,
         }
     }
 
@@ -88,27 +84,17 @@ pub enum UpdateSource {
 }
 
 impl UpdateSource {
-    /// The next batch. `offset` is the update id after the last applied
-    /// (or kept) one. Long polling calls getUpdates through [`Direct`]
-    /// (parsing plain texts leanly, see [`super::lean`]) and, given a
-    /// `slot`, keeps an answer with updates there before returning it.
-    pub fn next(&self, direct: &Direct, offset: i64, slot: Option<Slot>) -> NextArrival {
+    /// The next batch. `offset` is the update id after the last applied one.
+    /// Long polling calls getUpdates through [`Direct`] (parsing plain
+    /// texts leanly, see [`super::lean`]).
+    pub fn next(&self, direct: &Direct, offset: i64) -> NextArrival {
         match self {
             UpdateSource::LongPolling { timeout } => {
                 let (direct, timeout) = (direct.clone(), *timeout);
                 Box::pin(async move {
                     let allowed = allowed_updates();
                     let answer = direct.get_updates_answer(offset, timeout, &allowed).await?;
-                    // Written while it is parsed: the two take about as long.
-                    let keeping = slot.map(|slot| {
-                        let answer = answer.clone();
-                        tokio::task::spawn_blocking(move || slot.keep(&answer))
-                    });
-                    let mut arrival = Arrival::polled(read_updates(&answer)?);
-                    if let Some(keeping) = keeping {
-                        arrival.kept = kept(keeping.await);
-                    }
-                    Ok(arrival)
+                    Ok(Arrival::polled(read_updates(&answer)?))
                 })
             }
             UpdateSource::Webhook(feed) => {
@@ -140,6 +126,14 @@ impl UpdateSource {
         }
     }
 
+    /// The long-poll timeout; `None` for a webhook.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        match self {
+            UpdateSource::LongPolling { timeout } => Some(*timeout),
+            UpdateSource::Webhook(_) => None,
+        }
+    }
+
     /// Whether an update whose commit failed is delivered again.
     pub fn redelivers_failures(&self) -> bool {
         matches!(self, UpdateSource::Webhook(_))
@@ -151,18 +145,6 @@ impl UpdateSource {
             UpdateSource::Webhook(_) => "receiving updates by webhook",
         }
     }
-}
-
-/// Whether the inbox write of an answer reached the disk. If not, the loop
-/// applies the batch before it polls again, as it would without an inbox.
-fn kept(written: Result<std::io::Result<()>, tokio::task::JoinError>) -> bool {
-    let error = match written {
-        Ok(Ok(())) => return true,
-        Ok(Err(error)) => error.to_string(),
-        Err(error) => error.to_string(),
-    };
-    tracing::warn!(%error, "could not keep a batch in the inbox; applying it first");
-    false
 }
 
 /// The update types the bot handles, for getUpdates and setWebhook alike.
