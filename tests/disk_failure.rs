@@ -128,6 +128,14 @@ async fn a_full_disk_refuses_changes_keeps_relaying_and_recovers() {
     println!("the disk was full after {attempts} searches");
     let during = a.send_text("written while the disk is full");
     to_b.expect_copy(9501, during).await;
+    // Longer than any batch the inbox kept so far: its slot file would have
+    // to grow, and can't. The batch is applied before the next poll instead.
+    let long = a.send_text(&"ж".repeat(4000));
+    to_b.expect_copy(9501, long).await;
+    assert!(
+        app.logs().contains("could not keep a batch in the inbox"),
+        "the inbox had room after all"
+    );
 
     disk.make_room();
     c.send_command("/chat");

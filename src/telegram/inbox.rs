@@ -178,7 +178,10 @@ mod tests {
         keep(&inbox, 0, &answer(&[3]));
         keep(&inbox, 3, &answer(&[4, 5, 6]));
         let (_, kept) = Inbox::open(dir.path()).unwrap();
-        assert_eq!(kept, vec![answer(&[1, 2]), answer(&[3]), answer(&[4, 5, 6])]);
+        assert_eq!(
+            kept,
+            vec![answer(&[1, 2]), answer(&[3]), answer(&[4, 5, 6])]
+        );
     }
 
     #[test]

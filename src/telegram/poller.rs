@@ -169,8 +169,8 @@ mod requests;
 mod startup;
 mod upkeep;
 
-pub(in crate::telegram) use startup::call_with_patience;
 use fetcher::{Fetched, Fetcher};
+pub(in crate::telegram) use startup::call_with_patience;
 use startup::{pause_after, random_seed, register_commands};
 
 impl Poller {

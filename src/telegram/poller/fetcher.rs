@@ -136,7 +136,10 @@ impl Polling {
             } else {
                 let _ = free.send(index);
                 let (applied, waiting) = oneshot::channel();
-                if self.hand_over(updates, Release::Polling(applied)).await.is_err()
+                if self
+                    .hand_over(updates, Release::Polling(applied))
+                    .await
+                    .is_err()
                     || waiting.await.is_err()
                 {
                     return; // the loop stopped before applying it
