@@ -11,7 +11,8 @@
 //!    the outbox) in one transaction, through the group commit;
 //! 4. hand the sends to the dispatcher, which delivers them in the
 //!    background, per chat in order;
-//! 5. ask for the next batch, which confirms this one to Telegram.
+//! 5. ask for the next batch, which confirms this one to Telegram (with an
+//!    inbox, this runs ahead: see below).
 //!
 //! Once a second the loop also ticks the engine (timeouts, ban ends,
 //! broadcast progress) and hands a running broadcast its next users from
@@ -30,15 +31,18 @@
 //! point loses nothing committed: unsent sends are replayed from the outbox
 //! at start-up.
 //!
-//! With long polling, why getUpdates for batch N+1 waits until batch N is
-//! durable, rather than being polled while N commits: Telegram confirms every update below a
-//! call's offset the moment the call arrives, so the call that fetches N+1
-//! is what acknowledges N, and it may leave only once N is on disk. Polling
-//! early with N's own offset instead would only hand back N again (a call
-//! returns at most 100 updates, and under load N is a full 100), so it
-//! buys nothing and costs a second parse. What does overlap: sends go out
-//! while later batches are polled and committed, and finished sends'
-//! bookkeeping rides in the batch commits instead of needing its own.
+//! With the embedded store and long polling, steps 1 and 5 run ahead of
+//! the others, in a task of their own (`fetcher`): each answer is kept in
+//! the inbox ([`super::inbox`], one `fdatasync`) before the next poll
+//! confirms it, so batch N+1 is polled, parsed and kept while batch N goes
+//! through the engine and its commit. Batches kept and not applied before
+//! a stop are applied at start-up, before the first poll. Without an inbox
+//! (Redis, where another instance must be able to take over; a webhook,
+//! which confirms each update by its HTTP answer), the call that fetches
+//! N+1 is what acknowledges N, so it leaves only once N is committed.
+//! Either way sends go out while later batches are polled and committed,
+//! and finished sends' bookkeeping rides in the batch commits instead of
+//! needing its own.
 //!
 //! If a commit fails (disk full, read-only disk, Redis down), the engine is
 //! rebuilt from what is durable, users whose action changed state are told
@@ -59,7 +63,6 @@
 //! Telegram to retry instead of "temporarily unavailable".
 
 use super::deferred::Deferred;
-use super::direct::read_updates;
 use super::direct::Direct;
 use super::dispatch::{Dispatcher, Done, Job};
 use super::inbox::Inbox;
@@ -169,7 +172,7 @@ mod requests;
 mod startup;
 mod upkeep;
 
-use fetcher::{Fetched, Fetcher};
+use fetcher::{next_fetched, open_inbox};
 pub(in crate::telegram) use startup::call_with_patience;
 use startup::{pause_after, random_seed, register_commands};
 
@@ -249,13 +252,7 @@ impl Poller {
         );
         // The embedded store is the only one that commits in place, and
         // the only one no other instance reads links from.
-        let (inbox, kept_before) = match &settings.inbox_dir {
-            Some(dir) if store.commits_in_place() && source.poll_timeout().is_some() => {
-                let (inbox, kept) = Inbox::open(dir).context("cannot open the inbox")?;
-                (Some(inbox), kept)
-            }
-            _ => (None, Vec::new()),
-        };
+        let (inbox, kept_before) = open_inbox(settings.inbox_dir.as_deref(), &*store, &source)?;
         let deferred = if store.commits_in_place() {
             Deferred::default()
         } else {
@@ -341,36 +338,6 @@ impl Poller {
     fn poll(&self) -> NextArrival {
         let offset = self.last_applied.map_or(0, |id| id + 1);
         self.source.next(&self.direct, offset)
-    }
-
-    /// Polling ahead of the loop, if there is an inbox to keep batches in.
-    fn fetcher(&mut self) -> Option<Fetcher> {
-        let inbox = self.inbox.take()?;
-        let timeout = self.source.poll_timeout()?;
-        let offset = self.last_applied.map_or(0, |id| id + 1);
-        Some(Fetcher::start(self.direct.clone(), timeout, inbox, offset))
-    }
-
-    /// Applies the batches the inbox kept before the last stop whose
-    /// updates were not applied then, as if Telegram delivered them again.
-    async fn apply_kept_before(&mut self) -> anyhow::Result<()> {
-        for answer in std::mem::take(&mut self.kept_before) {
-            // An answer that is not a batch (an error the poll got) was
-            // never applied, nor confirmed.
-            let Ok(updates) = read_updates(&answer) else {
-                continue;
-            };
-            let newer = |update: &Incoming| self.last_applied.is_none_or(|last| update.id() > last);
-            let unapplied = updates.iter().filter(|update| newer(update)).count();
-            if unapplied > 0 {
-                tracing::info!(
-                    unapplied,
-                    "applying updates kept in the inbox before a stop"
-                );
-                self.apply(&updates).await?;
-            }
-        }
-        Ok(())
     }
 
     /// Applies one batch of updates: engine, commit, dispatch. Says whether
@@ -475,14 +442,6 @@ impl Poller {
                 Err(tried)
             }
         }
-    }
-}
-
-/// The next batch from the fetcher; never, without one.
-async fn next_fetched(fetcher: &mut Option<Fetcher>) -> anyhow::Result<Fetched> {
-    match fetcher {
-        Some(fetcher) => fetcher.next().await,
-        None => std::future::pending().await,
     }
 }
 

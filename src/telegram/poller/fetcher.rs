@@ -14,14 +14,77 @@
 //! is confirmed only after its commit, as it would be without an inbox.
 
 use super::startup::pause_after;
+use super::Poller;
+use crate::store::Backend;
 use crate::telegram::direct::{read_updates, Direct};
 use crate::telegram::inbox::{Inbox, SLOTS};
 use crate::telegram::incoming::Incoming;
 use crate::telegram::source::allowed_updates;
+use crate::telegram::source::UpdateSource;
+use anyhow::Context;
 use bytes::Bytes;
+use std::path::Path;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+
+impl Poller {
+    /// Polling ahead of the loop, if there is an inbox to keep batches in.
+    pub(super) fn fetcher(&mut self) -> Option<Fetcher> {
+        let inbox = self.inbox.take()?;
+        let timeout = self.source.poll_timeout()?;
+        let offset = self.last_applied.map_or(0, |id| id + 1);
+        Some(Fetcher::start(self.direct.clone(), timeout, inbox, offset))
+    }
+
+    /// Applies the batches the inbox kept before the last stop whose
+    /// updates were not applied then, as if Telegram delivered them again.
+    pub(super) async fn apply_kept_before(&mut self) -> anyhow::Result<()> {
+        for answer in std::mem::take(&mut self.kept_before) {
+            // An answer that is not a batch (an error the poll got) was
+            // never applied, nor confirmed.
+            let Ok(updates) = read_updates(&answer) else {
+                continue;
+            };
+            let newer = |update: &Incoming| self.last_applied.is_none_or(|last| update.id() > last);
+            let unapplied = updates.iter().filter(|update| newer(update)).count();
+            if unapplied > 0 {
+                tracing::info!(
+                    unapplied,
+                    "applying updates kept in the inbox before a stop"
+                );
+                self.apply(&updates).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The inbox in `dir`, and the batches it kept before the last stop; none
+/// without a directory, or for a store or source that has no inbox.
+pub(in crate::telegram::poller) fn open_inbox(
+    dir: Option<&Path>,
+    store: &dyn Backend,
+    source: &UpdateSource,
+) -> anyhow::Result<(Option<Inbox>, Vec<Bytes>)> {
+    match dir {
+        Some(dir) if store.commits_in_place() && source.poll_timeout().is_some() => {
+            let (inbox, kept) = Inbox::open(dir).context("cannot open the inbox")?;
+            Ok((Some(inbox), kept))
+        }
+        _ => Ok((None, Vec::new())),
+    }
+}
+
+/// The next batch from the fetcher; never, without one.
+pub(in crate::telegram::poller) async fn next_fetched(
+    fetcher: &mut Option<Fetcher>,
+) -> anyhow::Result<Fetched> {
+    match fetcher {
+        Some(fetcher) => fetcher.next().await,
+        None => std::future::pending().await,
+    }
+}
 
 /// A batch for the loop to apply.
 pub(in crate::telegram::poller) struct Fetched {
