@@ -100,13 +100,13 @@ async fn a_report_is_stored_and_the_reported_user_is_not_told() {
     assert_eq!(stats.pairs, 0);
 }
 
-/// What the inbox is for: the bot fetched a batch, kept it in its inbox
-/// and confirmed it to Telegram with its next poll, then died before the
-/// batch's commit. Telegram will not deliver it again; the inbox does.
-/// The test plays the dead bot's part: it polls the fake itself, keeps the
-/// answer with the bot's own inbox code and confirms it.
+/// What the inbox is for: the bot fetched batches, kept them in its inbox
+/// and confirmed them to Telegram with its next polls, then died before
+/// their commits. Telegram will not deliver them again; the inbox does, in
+/// order. The test plays the dead bot's part: it polls the fake itself,
+/// keeps each answer with the bot's own inbox code and confirms it.
 #[tokio::test]
-async fn a_batch_kept_in_the_inbox_but_not_applied_is_applied_after_a_kill() {
+async fn batches_kept_in_the_inbox_but_not_applied_are_applied_after_a_kill() {
     if support::app::skip_on_redis("the inbox belongs to the embedded store") {
         return;
     }
@@ -115,7 +115,6 @@ async fn a_batch_kept_in_the_inbox_but_not_applied_is_applied_after_a_kill() {
     let (a, _b, _to_a, mut to_b) = chatting(&fake, 7101, 7102).await;
     app.kill();
 
-    let message = a.send_text("kept, confirmed, not yet applied");
     let get_updates = |offset: i64| {
         let url = format!("{}/bot{}/getUpdates", fake.url(), FakeBotApi::TOKEN);
         let body = serde_json::json!({ "offset": offset, "timeout": 0 });
@@ -124,40 +123,43 @@ async fn a_batch_kept_in_the_inbox_but_not_applied_is_applied_after_a_kill() {
             answer.expect("getUpdates").bytes().await.expect("answer")
         }
     };
-    let update_id = fake.last_update_id().expect("the message's update");
-    let answer = get_updates(update_id).await;
-    assert!(
-        String::from_utf8_lossy(&answer).contains("kept, confirmed"),
-        "the fake handed out something else"
-    );
     let (inbox, _) = randchat::telegram::inbox::Inbox::open(&app.data_dir()).expect("inbox");
-    inbox.slot(0).keep(&answer).expect("kept");
-    get_updates(update_id + 1).await;
+    // Two batches, the later one in the lower slot: order comes from the
+    // update ids, not from the files.
+    let mut kept = Vec::new();
+    for (text, slot) in [("first, kept", 3), ("second, kept", 0)] {
+        let message = a.send_text(text);
+        let update_id = fake.last_update_id().expect("the message's update");
+        let answer = get_updates(update_id).await;
+        assert!(String::from_utf8_lossy(&answer).contains(text));
+        inbox.slot(slot).keep(&answer).expect("kept");
+        get_updates(update_id + 1).await;
+        // (The killed bot's long poll may have been handed it too.)
+        kept.push((message, update_id, fake.times_handed_out(update_id)));
+    }
     assert!(
         fake.pending_update_ids().is_empty(),
-        "Telegram still had it"
+        "Telegram still had them"
     );
-    // (The killed bot's long poll may have been handed it too.)
-    let handed_out = fake.times_handed_out(update_id);
 
     app.start().await;
-    to_b.expect_copy(7101, message).await;
-    assert_eq!(
-        fake.times_handed_out(update_id),
-        handed_out,
-        "Telegram delivered it again"
-    );
+    for (message, _, _) in &kept {
+        to_b.expect_copy(7101, *message).await;
+    }
+    for (_, update_id, handed_out) in &kept {
+        let again = fake.times_handed_out(*update_id);
+        assert_eq!(again, *handed_out, "Telegram delivered it again");
+    }
     assert!(app.logs().contains("applying updates kept in the inbox"));
 
-    // Applied once: a clean restart does not apply it again.
+    // Applied once: a clean restart does not apply them again.
     assert!(app.terminate().await.success());
     app.start().await;
     let later = a.send_text("later");
     to_b.expect_copy(7101, later).await;
-    let copies = fake
-        .received(7102)
-        .iter()
-        .filter(|d| matches!(d, Delivery::Copy { message_id, .. } if *message_id == message))
-        .count();
-    assert_eq!(copies, 1);
+    for (message, _, _) in &kept {
+        let copy =
+            |d: &&Delivery| matches!(d, Delivery::Copy { message_id, .. } if message_id == message);
+        assert_eq!(fake.received(7102).iter().filter(copy).count(), 1);
+    }
 }

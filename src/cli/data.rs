@@ -181,7 +181,7 @@ pub fn restore(config: &Config, file: &Path) -> Outcome {
     };
     // The inbox's batches belong to the database moved aside: applied to
     // the restored one, they would reach whoever its pairs say.
-    for index in [0, 1] {
+    for index in 0..inbox::SLOTS {
         let slot = inbox::slot_path(data_dir, index);
         if slot.exists() {
             let mut aside = slot.clone().into_os_string();

@@ -41,7 +41,7 @@
 use bytes::Bytes;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -61,30 +61,49 @@ pub struct Inbox {
 #[derive(Clone)]
 pub struct Slot(Arc<File>);
 
+/// A batch found in the inbox at start-up.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kept {
+    /// The slot that holds it.
+    pub slot: usize,
+    /// The getUpdates answer, as Telegram sent it.
+    pub answer: Bytes,
+}
+
 impl Inbox {
     /// Opens (creating if needed) `inbox.0` … `inbox.3` in `data_dir`, and
     /// reads what they keep: the answers of the last batches kept, oldest
     /// first (empty, torn or foreign records are left out).
-    pub fn open(data_dir: &Path) -> io::Result<(Inbox, Vec<Bytes>)> {
+    pub fn open(data_dir: &Path) -> io::Result<(Inbox, Vec<Kept>)> {
         let mut kept = Vec::new();
         let mut slots = Vec::with_capacity(SLOTS);
         for index in 0..SLOTS {
+            // Only the bot's user may read them: they hold messages.
             let mut file = OpenOptions::new()
                 .read(true)
                 .write(true)
                 .create(true)
                 .truncate(false)
+                .mode(0o600)
                 .open(slot_path(data_dir, index))?;
-            let mut contents = Vec::new();
-            file.read_to_end(&mut contents)?;
-            if let Some(answer) = record(&contents) {
-                kept.push(Bytes::copy_from_slice(answer));
-            }
+            kept.extend(read_slot(&mut file, index)?);
             slots.push(Arc::new(file));
         }
         sync_directory(data_dir)?;
-        kept.sort_by_key(|answer| first_update_id(answer));
+        kept.sort_by_key(|kept| first_update_id(&kept.answer));
         Ok((Inbox { slots }, kept))
+    }
+
+    /// What the inbox files in `data_dir` keep, without creating them: for
+    /// a start in a mode that has no inbox, to warn of what it leaves.
+    pub fn peek(data_dir: &Path) -> Vec<Kept> {
+        let mut kept = Vec::new();
+        for index in 0..SLOTS {
+            if let Ok(mut file) = File::open(slot_path(data_dir, index)) {
+                kept.extend(read_slot(&mut file, index).ok().flatten());
+            }
+        }
+        kept
     }
 
     /// Slot `index` (below [`SLOTS`]).
@@ -107,6 +126,24 @@ impl Slot {
         self.0.write_all_at(&record, 0)?;
         self.0.sync_data()
     }
+
+    /// Makes the slot hold nothing (its batch's commit failed and its
+    /// users were answered: it must not be applied at the next start).
+    /// Blocking.
+    pub fn forget(&self) -> io::Result<()> {
+        self.0.write_all_at(&[0u8; 8], 0)?;
+        self.0.sync_data()
+    }
+}
+
+/// The batch a slot file holds, if it holds a whole one.
+fn read_slot(file: &mut File, slot: usize) -> io::Result<Option<Kept>> {
+    let mut contents = Vec::new();
+    file.read_to_end(&mut contents)?;
+    Ok(record(&contents).map(|answer| Kept {
+        slot,
+        answer: Bytes::copy_from_slice(answer),
+    }))
 }
 
 /// `data_dir/inbox.N`.
@@ -162,6 +199,42 @@ mod tests {
         inbox.slot(slot).keep(answer.as_bytes()).unwrap();
     }
 
+    fn answers(kept: &[Kept]) -> Vec<Bytes> {
+        kept.iter().map(|kept| kept.answer.clone()).collect()
+    }
+
+    #[test]
+    fn a_forgotten_slot_keeps_nothing_and_can_be_used_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (inbox, _) = Inbox::open(dir.path()).unwrap();
+        keep(&inbox, 0, &answer(&[1]));
+        keep(&inbox, 1, &answer(&[2]));
+        inbox.slot(0).forget().unwrap();
+        let (reopened, kept) = Inbox::open(dir.path()).unwrap();
+        assert_eq!(answers(&kept), vec![answer(&[2])]);
+        keep(&reopened, 0, &answer(&[3]));
+        assert_eq!(Inbox::peek(dir.path()).len(), 2);
+    }
+
+    #[test]
+    fn only_the_bots_user_may_read_the_slots() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        Inbox::open(dir.path()).unwrap();
+        let mode = std::fs::metadata(slot_path(dir.path(), 0))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    #[test]
+    fn peeking_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Inbox::peek(dir.path()).is_empty());
+        assert!(!slot_path(dir.path(), 0).exists());
+    }
+
     #[test]
     fn a_new_inbox_keeps_nothing() {
         let dir = tempfile::tempdir().unwrap();
@@ -179,9 +252,11 @@ mod tests {
         keep(&inbox, 3, &answer(&[4, 5, 6]));
         let (_, kept) = Inbox::open(dir.path()).unwrap();
         assert_eq!(
-            kept,
+            answers(&kept),
             vec![answer(&[1, 2]), answer(&[3]), answer(&[4, 5, 6])]
         );
+        let slots: Vec<usize> = kept.iter().map(|kept| kept.slot).collect();
+        assert_eq!(slots, vec![2, 0, 3]);
     }
 
     #[test]
@@ -193,7 +268,7 @@ mod tests {
         // The old record's tail stays in the file; the length leaves it out.
         keep(&reopened, 1, &answer(&[15]));
         let (_, kept) = Inbox::open(dir.path()).unwrap();
-        assert_eq!(kept, vec![answer(&[15])]);
+        assert_eq!(answers(&kept), vec![answer(&[15])]);
     }
 
     #[test]
@@ -208,7 +283,7 @@ mod tests {
         bytes.truncate(bytes.len() - 5);
         std::fs::write(&path, &bytes).unwrap();
         let (_, kept) = Inbox::open(dir.path()).unwrap();
-        assert_eq!(kept, vec![answer(&[1])]);
+        assert_eq!(answers(&kept), vec![answer(&[1])]);
         // And something else entirely in slot 0.
         std::fs::write(slot_path(dir.path(), 0), b"not an inbox record at all").unwrap();
         let (_, kept) = Inbox::open(dir.path()).unwrap();

@@ -65,7 +65,7 @@
 use super::deferred::Deferred;
 use super::direct::Direct;
 use super::dispatch::{Dispatcher, Done, Job};
-use super::inbox::Inbox;
+use super::inbox::{Inbox, Kept};
 use super::incoming::Incoming;
 use super::outbound::Courier;
 use super::screen::Screener;
@@ -136,7 +136,7 @@ pub struct Poller {
     /// polling); taken by the [`Fetcher`] when the loop runs.
     inbox: Option<Inbox>,
     /// Answers the inbox kept before a stop: applied before the first poll.
-    kept_before: Vec<bytes::Bytes>,
+    kept_before: Vec<Kept>,
     next_seq: u64,
     /// Outbox numbers below this were replayed at start-up: sends that may
     /// already have reached their users once. Their removals are committed
@@ -252,7 +252,12 @@ impl Poller {
         );
         // The embedded store is the only one that commits in place, and
         // the only one no other instance reads links from.
-        let (inbox, kept_before) = open_inbox(settings.inbox_dir.as_deref(), &*store, &source)?;
+        let (inbox, kept_before) = open_inbox(
+            settings.inbox_dir.as_deref(),
+            &*store,
+            &source,
+            snapshot.last_update_id,
+        )?;
         let deferred = if store.commits_in_place() {
             Deferred::default()
         } else {
@@ -300,6 +305,8 @@ impl Poller {
         let mut fetcher = self.fetcher();
         let mut poll = fetcher.is_none().then(|| self.poll());
         let mut housekeeping = tokio::time::interval(HOUSEKEEPING_EVERY);
+        // After a long stall, one tick rather than a burst ahead of batches.
+        housekeeping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 biased;
@@ -312,8 +319,8 @@ impl Poller {
                 request = next_request(&mut self.requests) => self.serve(request).await?,
                 fetched = next_fetched(&mut fetcher) => {
                     let fetched = fetched?;
-                    self.apply(&fetched.updates).await?;
-                    fetched.applied();
+                    let applied = self.apply(&fetched.updates).await?;
+                    fetched.applied(applied).await;
                     if let Ok(done) = self.finished.try_recv() {
                         self.on_done(done).await?;
                     }
@@ -331,7 +338,8 @@ impl Poller {
                 Some(done) = self.finished.recv() => self.on_done(done).await?,
             }
         }
-        drop((poll, fetcher));
+        drop(poll);
+        self.apply_handed_over(fetcher).await?;
         self.finish().await
     }
 
@@ -379,6 +387,7 @@ impl Poller {
                 return Ok(self.unless_durable(previous, fresh.last, fresh.ids).await);
             }
             self.degrade(outcomes, &tried).await?;
+            return Ok(Applied::NotDurable);
         }
         Ok(Applied::Durable)
     }

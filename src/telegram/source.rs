@@ -38,8 +38,10 @@ use tokio::sync::oneshot;
 pub enum Applied {
     /// Committed (or already applied before): answer 200.
     Durable,
-    /// The commit failed and nothing was sent: answer 5xx, so Telegram
-    /// delivers the update again.
+    /// The commit failed (or the store could not be read). A webhook
+    /// answers 5xx, nothing was sent, and Telegram delivers the update
+    /// again; with long polling the users were answered instead, and the
+    /// inbox forgets the batch.
     NotDurable,
 }
 

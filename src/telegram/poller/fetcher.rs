@@ -17,9 +17,10 @@ use super::startup::pause_after;
 use super::Poller;
 use crate::store::Backend;
 use crate::telegram::direct::{read_updates, Direct};
-use crate::telegram::inbox::{Inbox, SLOTS};
+use crate::telegram::inbox::{Inbox, Kept, Slot, SLOTS};
 use crate::telegram::incoming::Incoming;
 use crate::telegram::source::allowed_updates;
+use crate::telegram::source::Applied;
 use crate::telegram::source::UpdateSource;
 use anyhow::Context;
 use bytes::Bytes;
@@ -40,10 +41,10 @@ impl Poller {
     /// Applies the batches the inbox kept before the last stop whose
     /// updates were not applied then, as if Telegram delivered them again.
     pub(super) async fn apply_kept_before(&mut self) -> anyhow::Result<()> {
-        for answer in std::mem::take(&mut self.kept_before) {
+        for kept in std::mem::take(&mut self.kept_before) {
             // An answer that is not a batch (an error the poll got) was
             // never applied, nor confirmed.
-            let Ok(updates) = read_updates(&answer) else {
+            let Ok(updates) = read_updates(&kept.answer) else {
                 continue;
             };
             let newer = |update: &Incoming| self.last_applied.is_none_or(|last| update.id() > last);
@@ -53,11 +54,48 @@ impl Poller {
                     unapplied,
                     "applying updates kept in the inbox before a stop"
                 );
-                self.apply(&updates).await?;
+                let applied = self.apply(&updates).await?;
+                if let Some(inbox) = &self.inbox {
+                    settle_slot(inbox.slot(kept.slot), applied).await;
+                }
             }
         }
         Ok(())
     }
+
+    /// At a stop: applies the batches the fetcher handed over and the loop
+    /// had not taken yet. The fetcher's next poll may have confirmed them
+    /// already, and the next start may not read the inbox (webhook mode,
+    /// Redis).
+    pub(super) async fn apply_handed_over(
+        &mut self,
+        fetcher: Option<Fetcher>,
+    ) -> anyhow::Result<()> {
+        let Some(mut fetcher) = fetcher else {
+            return Ok(());
+        };
+        for fetched in fetcher.stop().await {
+            let applied = self.apply(&fetched.updates).await?;
+            fetched.applied(applied).await;
+        }
+        Ok(())
+    }
+}
+
+/// After a batch from the inbox is applied: if its commit failed (its users
+/// were told, its relays went out), the slot forgets it, so the next start
+/// doesn't apply it again.
+async fn settle_slot(slot: Slot, applied: Applied) {
+    if applied == Applied::Durable {
+        return;
+    }
+    let forgotten = tokio::task::spawn_blocking(move || slot.forget()).await;
+    let error = match forgotten {
+        Ok(Ok(())) => return,
+        Ok(Err(error)) => error.to_string(),
+        Err(error) => error.to_string(),
+    };
+    tracing::error!(%error, "could not clear an inbox slot; its batch may be applied again at the next start");
 }
 
 /// The inbox in `dir`, and the batches it kept before the last stop; none
@@ -66,14 +104,33 @@ pub(in crate::telegram::poller) fn open_inbox(
     dir: Option<&Path>,
     store: &dyn Backend,
     source: &UpdateSource,
-) -> anyhow::Result<(Option<Inbox>, Vec<Bytes>)> {
-    match dir {
-        Some(dir) if store.commits_in_place() && source.poll_timeout().is_some() => {
-            let (inbox, kept) = Inbox::open(dir).context("cannot open the inbox")?;
-            Ok((Some(inbox), kept))
-        }
-        _ => Ok((None, Vec::new())),
+    last_applied: Option<i64>,
+) -> anyhow::Result<(Option<Inbox>, Vec<Kept>)> {
+    let Some(dir) = dir else {
+        return Ok((None, Vec::new()));
+    };
+    if store.commits_in_place() && source.poll_timeout().is_some() {
+        let (inbox, kept) = Inbox::open(dir)
+            .with_context(|| format!("cannot open the inbox in {}", dir.display()))?;
+        return Ok((Some(inbox), kept));
     }
+    let left: usize = Inbox::peek(dir)
+        .iter()
+        .filter_map(|kept| read_updates(&kept.answer).ok())
+        .map(|updates| {
+            let newer = |update: &&Incoming| last_applied.is_none_or(|last| update.id() > last);
+            updates.iter().filter(newer).count()
+        })
+        .sum();
+    if left > 0 {
+        tracing::warn!(
+            updates = left,
+            dir = %dir.display(),
+            "the inbox holds updates a crash left unapplied; this mode does not read it: \
+             start once with the embedded store and long polling to apply them"
+        );
+    }
+    Ok((None, Vec::new()))
 }
 
 /// The next batch from the fetcher; never, without one.
@@ -95,18 +152,26 @@ pub(in crate::telegram::poller) struct Fetched {
 /// What applying a batch sets free.
 enum Release {
     /// Its inbox slot, for a later batch.
-    Slot(usize, mpsc::UnboundedSender<usize>),
+    Slot {
+        index: usize,
+        slot: Slot,
+        free: mpsc::UnboundedSender<usize>,
+    },
     /// Polling, which waits for a batch the inbox could not keep.
     Polling(oneshot::Sender<()>),
 }
 
 impl Fetched {
-    /// Tells the fetcher the batch is applied (committed, or answered
-    /// "temporarily unavailable" after a failed commit).
-    pub fn applied(self) {
+    /// Tells the fetcher the batch is applied: committed, or (`NotDurable`)
+    /// answered after a failed commit, in which case its slot forgets it
+    /// first.
+    pub async fn applied(self, applied: Applied) {
         // The fetcher may have stopped; then nothing waits.
         let _ = match self.release {
-            Release::Slot(index, free) => free.send(index).map_err(drop),
+            Release::Slot { index, slot, free } => {
+                settle_slot(slot, applied).await;
+                free.send(index).map_err(drop)
+            }
             Release::Polling(waiting) => waiting.send(()),
         };
     }
@@ -133,6 +198,18 @@ impl Fetcher {
             batches: receiver,
             task: tokio::spawn(polling.run()),
         }
+    }
+
+    /// Stops polling, and returns the batches handed over and not taken.
+    async fn stop(&mut self) -> Vec<Fetched> {
+        self.task.abort();
+        // Once the task has ended, nothing more can arrive.
+        let _ = (&mut self.task).await;
+        let mut left = Vec::new();
+        while let Ok(Ok(fetched)) = self.batches.try_recv() {
+            left.push(fetched);
+        }
+        left
     }
 
     /// The next batch, in order; an error if Telegram refused the token.
@@ -192,7 +269,11 @@ impl Polling {
             };
             if kept {
                 self.offset = last + 1;
-                let release = Release::Slot(index, free.clone());
+                let release = Release::Slot {
+                    index,
+                    slot: self.inbox.slot(index),
+                    free: free.clone(),
+                };
                 if self.hand_over(updates, release).await.is_err() {
                     return;
                 }
