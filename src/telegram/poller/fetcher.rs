@@ -3,15 +3,19 @@
 //! A task of its own calls getUpdates, keeps the answer in a free inbox
 //! slot ([`crate::telegram::inbox`]), hands the batch to the loop and polls
 //! again at once: that next poll confirms the batch to Telegram, and the
-//! batch is on disk. The loop applies batches in order, as before (engine,
+//! batch is on disk. It does so while Telegram has a backlog, that is
+//! after a full answer (100 updates): then a round's length is what
+//! bounds throughput. With fewer updates waiting (the usual case: Telegram
+//! lets a bot send about 30 messages a second) an answer is handed over
+//! unkept and polling waits until the loop has applied it, as without an
+//! inbox: no `fdatasync` is added to a message's way, and no CPU. The loop applies batches in order, as before (engine,
 //! commit, dispatch), and frees each one's slot once it is applied. So one
 //! batch's round trip to Telegram, parse and inbox write overlap the engine
 //! and commit of the batch before it, and both cores have work. With every
 //! slot in use (the loop is [`SLOTS`] batches behind) polling waits.
 //!
 //! If an answer could not be kept (a full or failing disk), polling waits
-//! until the loop has applied that batch and goes on from there: the batch
-//! is confirmed only after its commit, as it would be without an inbox.
+//! in the same way: the batch is confirmed only after its commit.
 
 use super::startup::pause_after;
 use super::Poller;
@@ -28,6 +32,9 @@ use std::path::Path;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
+
+/// getUpdates' default limit: an answer this long leaves more waiting.
+const FULL_ANSWER: usize = 100;
 
 impl Poller {
     /// Polling ahead of the loop, if there is an inbox to keep batches in.
@@ -244,13 +251,17 @@ impl Polling {
             let _ = free.send(index);
         }
         let allowed = allowed_updates();
+        // Whether the last answer was full, so that more updates are
+        // likely waiting: only then is an answer kept and the next poll
+        // sent at once.
+        let mut backlog = false;
         while let Some(index) = freed.recv().await {
             let polled = self
                 .direct
                 .get_updates_answer(self.offset, self.timeout, &allowed)
                 .await;
             let kept = match polled {
-                Ok(answer) => self.keep(index, answer).await,
+                Ok(answer) => self.read(index, answer, backlog).await,
                 Err(error) => Err(error),
             };
             let (updates, kept) = match kept {
@@ -263,6 +274,7 @@ impl Polling {
                     }
                 }
             };
+            backlog = updates.len() >= FULL_ANSWER;
             let Some(last) = updates.iter().map(Incoming::id).max() else {
                 let _ = free.send(index); // nothing new: the slot is free again
                 continue;
@@ -293,13 +305,18 @@ impl Polling {
         }
     }
 
-    /// Writes `answer` into slot `index` while it is parsed (the two take
-    /// about as long); the updates, and whether they are on disk.
-    async fn keep(
+    /// Parses `answer` and, if asked to, writes it into slot `index` at
+    /// the same time (the two take about as long): the updates, and
+    /// whether they are on disk.
+    async fn read(
         &self,
         index: usize,
         answer: Bytes,
+        keep: bool,
     ) -> Result<(Vec<Incoming>, bool), teloxide::RequestError> {
+        if !keep {
+            return Ok((read_updates(&answer)?, false));
+        }
         let slot = self.inbox.slot(index);
         let writing = answer.clone();
         let keeping = tokio::task::spawn_blocking(move || slot.keep(&writing));
@@ -321,7 +338,19 @@ impl Polling {
     }
 }
 
+#[cfg(test)]
+impl Fetched {
+    /// Whether the batch is in the inbox.
+    pub fn kept(&self) -> bool {
+        matches!(self.release, Release::Slot { .. })
+    }
+}
+
 fn warn_unkept(error: &dyn std::fmt::Display) -> bool {
     tracing::warn!(%error, "could not keep a batch in the inbox; it is applied before the next poll");
     false
 }
+
+#[cfg(test)]
+#[path = "fetcher_tests.rs"]
+mod tests;
