@@ -31,11 +31,13 @@
 //! point loses nothing committed: unsent sends are replayed from the outbox
 //! at start-up.
 //!
-//! With the embedded store and long polling, steps 1 and 5 run ahead of
-//! the others, in a task of their own (`fetcher`): each answer is kept in
-//! the inbox ([`super::inbox`], one `fdatasync`) before the next poll
-//! confirms it, so batch N+1 is polled, parsed and kept while batch N goes
-//! through the engine and its commit. Batches kept and not applied before
+//! With the embedded store and long polling, steps 1 and 5 run in a task
+//! of their own (`fetcher`). While Telegram has a backlog (the last answer
+//! was full) they run ahead of the others: each answer is kept in the
+//! inbox ([`super::inbox`], one `fdatasync`) before the next poll confirms
+//! it, so batch N+1 is polled, parsed and kept while batch N goes through
+//! the engine and its commit. Otherwise a batch is applied before the next
+//! poll, as below. Batches kept and not applied before
 //! a stop are applied at start-up, before the first poll. Without an inbox
 //! (Redis, where another instance must be able to take over; a webhook,
 //! which confirms each update by its HTTP answer), the call that fetches
