@@ -8,10 +8,19 @@ use std::time::Duration;
 
 const TIMEOUT: Duration = Duration::from_secs(1);
 
-/// A fetcher polling the fake from the start, with its inbox in `dir`.
-fn fetcher(fake: &FakeBotApi, dir: &Path) -> Fetcher {
-    let (inbox, _) = Inbox::open(dir).expect("inbox");
-    Fetcher::start(Direct::new(&fake.bot(), TIMEOUT), TIMEOUT, inbox, 0)
+/// The fake with `messages` texts waiting, and a fetcher polling it from
+/// the start, with its inbox in a directory of its own.
+async fn backlog(messages: usize) -> (FakeBotApi, tempfile::TempDir, Fetcher) {
+    let fake = FakeBotApi::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let user = fake.user(41, "Ann", None);
+    for n in 0..messages {
+        user.send_text(&format!("message {n}"));
+    }
+    let (inbox, _) = Inbox::open(dir.path()).expect("inbox");
+    let direct = Direct::new(&fake.bot(), TIMEOUT);
+    let fetcher = Fetcher::start(direct, TIMEOUT, inbox, 0);
+    (fake, dir, fetcher)
 }
 
 fn ids(fetched: &Fetched) -> Vec<i64> {
@@ -29,13 +38,7 @@ fn kept_ids(dir: &Path) -> Vec<i64> {
 
 #[tokio::test]
 async fn a_backlog_is_kept_and_confirmed_ahead_and_a_failed_commit_forgotten() {
-    let fake = FakeBotApi::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let user = fake.user(41, "Ann", None);
-    for n in 0..150 {
-        user.send_text(&format!("message {n}"));
-    }
-    let mut fetcher = fetcher(&fake, dir.path());
+    let (fake, dir, mut fetcher) = backlog(150).await;
 
     // The first answer is full, but nothing said a backlog was waiting:
     // it is not kept, and nothing confirms it until it is applied.
@@ -70,13 +73,7 @@ async fn a_backlog_is_kept_and_confirmed_ahead_and_a_failed_commit_forgotten() {
 
 #[tokio::test]
 async fn at_a_stop_the_batches_handed_over_are_returned() {
-    let fake = FakeBotApi::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let user = fake.user(42, "Ben", None);
-    for n in 0..250 {
-        user.send_text(&format!("message {n}"));
-    }
-    let mut fetcher = fetcher(&fake, dir.path());
+    let (fake, _dir, mut fetcher) = backlog(250).await;
     let first = fetcher.next().await.expect("a batch");
     first.applied(Applied::Durable).await;
     // The rest is kept and handed over without waiting for the loop.
