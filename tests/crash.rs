@@ -12,6 +12,9 @@
 //!   none lost, none misrouted. Copies repeated by replaying the outbox
 //!   after a crash (sends in flight at the moment of the kill) are counted,
 //!   printed and bounded.
+//!
+//! A second test does the same under a backlog, where the bot keeps
+//! batches in its inbox and polls ahead of their commits.
 
 mod support;
 
@@ -289,7 +292,14 @@ async fn kill_nines_under_a_backlog_lose_nothing() {
     );
     assert_eq!(lost, 0, "messages lost");
     assert_eq!(misrouted, 0, "messages misrouted");
-    assert!(most_copies <= 3, "a message arrived {most_copies} times");
+    // As above, a send in flight at a kill is sent again at the next start,
+    // and here kills come every few dozen milliseconds into a burst, so one
+    // message can be caught by two or three of them in a row; a replay of
+    // old sends at every start would repeat messages about BURSTS times.
+    assert!(
+        most_copies <= BURSTS / 2,
+        "a message arrived {most_copies} times"
+    );
     assert!(
         replays > 0,
         "no kill came between keeping a batch and committing it"
