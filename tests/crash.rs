@@ -99,6 +99,35 @@ struct Tally {
     most_copies: usize,
 }
 
+impl Tally {
+    /// Every message reached its partner, and nobody else.
+    fn assert_delivered(&self) {
+        assert_eq!(self.lost, 0, "messages lost");
+        assert_eq!(self.misrouted, 0, "messages misrouted");
+    }
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "lost {}, duplicated {} (at most {} copies of one), misrouted {}",
+            self.lost, self.duplicated, self.most_copies, self.misrouted
+        )
+    }
+}
+
+/// A random seed for the run, printed so that a failure can be replayed.
+fn seed() -> u64 {
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    println!("seed {seed}");
+    seed
+}
+
 fn tally(fake: &FakeBotApi, sent: &[(i64, i64, i64)]) -> Tally {
     let (mut lost, mut duplicated, mut misrouted, mut most_copies) = (0, 0, 0, 0);
     let copies = fake.requests_for("copyMessage");
@@ -137,12 +166,7 @@ async fn twenty_kill_nines_lose_nothing() {
     let churners: Vec<SimUser> = (0..CHURNERS)
         .map(|i| fake.user(CHURN_BASE + i, "C", None))
         .collect();
-    let mut seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    println!("seed {seed}");
+    let mut seed = seed();
 
     let mut sent: Vec<(i64, i64, i64)> = Vec::new(); // (from, to, message)
     for crash in 0..CRASHES {
@@ -205,15 +229,9 @@ async fn twenty_kill_nines_lose_nothing() {
         }
     }
 
-    let Tally {
-        lost,
-        duplicated,
-        misrouted,
-        most_copies,
-    } = tally(&fake, &sent);
+    let tally = tally(&fake, &sent);
     println!(
-        "crashes {CRASHES}, messages {}, lost {lost}, duplicated {duplicated} (at most {most_copies} copies of one), misrouted {misrouted}, \
-         pairs {}, waiting {}, state disagreements {}",
+        "crashes {CRASHES}, messages {}, {tally}, pairs {}, waiting {}, state disagreements {}",
         sent.len(),
         snapshot.pairs.len(),
         waiting.len(),
@@ -223,8 +241,7 @@ async fn twenty_kill_nines_lose_nothing() {
         disagreements.is_empty(),
         "told vs stored: {disagreements:?}"
     );
-    assert_eq!(lost, 0, "messages lost");
-    assert_eq!(misrouted, 0, "messages misrouted");
+    tally.assert_delivered();
     assert!(
         snapshot.pairs.len() >= PAIRS as usize,
         "a stable pair broke"
@@ -236,8 +253,9 @@ async fn twenty_kill_nines_lose_nothing() {
     // depends on the machine's load), but a replay that resent old sends at
     // every start would repeat messages many times over.
     assert!(
-        most_copies <= 3,
-        "a message arrived {most_copies} times: old sends are replayed"
+        tally.most_copies <= 3,
+        "a message arrived {} times: old sends are replayed",
+        tally.most_copies
     );
 }
 
@@ -255,12 +273,7 @@ async fn kill_nines_under_a_backlog_lose_nothing() {
     let mut app = spawn_app().await;
     let fake = app.fake.clone();
     let pairs = pair_up(&fake).await;
-    let mut seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-        | 1;
-    println!("seed {seed}");
+    let mut seed = seed();
     let mut sent: Vec<(i64, i64, i64)> = Vec::new();
     for _ in 0..BURSTS {
         for n in 0..400 {
@@ -279,26 +292,20 @@ async fn kill_nines_under_a_backlog_lose_nothing() {
         .logs()
         .matches("applying updates kept in the inbox")
         .count();
-    let Tally {
-        lost,
-        duplicated,
-        misrouted,
-        most_copies,
-    } = tally(&fake, &sent);
+    let tally = tally(&fake, &sent);
     println!(
-        "bursts {BURSTS}, messages {}, starts that applied kept batches {replays}, lost {lost}, \
-         duplicated {duplicated} (at most {most_copies} copies of one), misrouted {misrouted}",
+        "bursts {BURSTS}, messages {}, starts that applied kept batches {replays}, {tally}",
         sent.len()
     );
-    assert_eq!(lost, 0, "messages lost");
-    assert_eq!(misrouted, 0, "messages misrouted");
+    tally.assert_delivered();
     // As above, a send in flight at a kill is sent again at the next start,
     // and here kills come every few dozen milliseconds into a burst, so one
     // message can be caught by two or three of them in a row; a replay of
     // old sends at every start would repeat messages about BURSTS times.
     assert!(
-        most_copies <= BURSTS / 2,
-        "a message arrived {most_copies} times"
+        tally.most_copies <= BURSTS / 2,
+        "a message arrived {} times",
+        tally.most_copies
     );
     assert!(
         replays > 0,
