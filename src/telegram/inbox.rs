@@ -122,10 +122,8 @@ impl Slot {
         header[..8].copy_from_slice(MAGIC);
         header[8..16].copy_from_slice(&(answer.len() as u64).to_le_bytes());
         header[16..].copy_from_slice(&xxhash_rust::xxh3::xxh3_64(answer).to_le_bytes());
-        let mut record = Vec::with_capacity(HEADER + answer.len());
-        record.extend_from_slice(&header);
-        record.extend_from_slice(answer);
-        self.0.write_all_at(&record, 0)?;
+        self.0.write_all_at(&header, 0)?;
+        self.0.write_all_at(answer, HEADER as u64)?;
         self.0.sync_data()
     }
 
@@ -201,16 +199,24 @@ mod tests {
         inbox.slot(slot).keep(answer.as_bytes()).unwrap();
     }
 
+    /// An inbox in a directory of its own, with a batch of these update
+    /// ids kept in each of these slots.
+    fn inbox_keeping(batches: &[(usize, &[i64])]) -> (tempfile::TempDir, Inbox) {
+        let dir = tempfile::tempdir().unwrap();
+        let (inbox, _) = Inbox::open(dir.path()).unwrap();
+        for (slot, ids) in batches {
+            keep(&inbox, *slot, &answer(ids));
+        }
+        (dir, inbox)
+    }
+
     fn answers(kept: &[Kept]) -> Vec<Bytes> {
         kept.iter().map(|kept| kept.answer.clone()).collect()
     }
 
     #[test]
     fn a_forgotten_slot_keeps_nothing_and_can_be_used_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let (inbox, _) = Inbox::open(dir.path()).unwrap();
-        keep(&inbox, 0, &answer(&[1]));
-        keep(&inbox, 1, &answer(&[2]));
+        let (dir, inbox) = inbox_keeping(&[(0, &[1]), (1, &[2])]);
         inbox.slot(0).forget().unwrap();
         let (reopened, kept) = Inbox::open(dir.path()).unwrap();
         assert_eq!(answers(&kept), vec![answer(&[2])]);
@@ -247,11 +253,7 @@ mod tests {
 
     #[test]
     fn kept_batches_come_back_oldest_first_whatever_their_slots() {
-        let dir = tempfile::tempdir().unwrap();
-        let (inbox, _) = Inbox::open(dir.path()).unwrap();
-        keep(&inbox, 2, &answer(&[1, 2]));
-        keep(&inbox, 0, &answer(&[3]));
-        keep(&inbox, 3, &answer(&[4, 5, 6]));
+        let (dir, _) = inbox_keeping(&[(2, &[1, 2]), (0, &[3]), (3, &[4, 5, 6])]);
         let (_, kept) = Inbox::open(dir.path()).unwrap();
         assert_eq!(
             answers(&kept),
@@ -263,9 +265,7 @@ mod tests {
 
     #[test]
     fn a_shorter_batch_overwrites_a_longer_one_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let (inbox, _) = Inbox::open(dir.path()).unwrap();
-        keep(&inbox, 1, &answer(&[10, 11, 12, 13]));
+        let (dir, _) = inbox_keeping(&[(1, &[10, 11, 12, 13])]);
         let (reopened, _) = Inbox::open(dir.path()).unwrap();
         // The old record's tail stays in the file; the length leaves it out.
         keep(&reopened, 1, &answer(&[15]));
@@ -275,10 +275,7 @@ mod tests {
 
     #[test]
     fn a_torn_or_foreign_record_is_left_out() {
-        let dir = tempfile::tempdir().unwrap();
-        let (inbox, _) = Inbox::open(dir.path()).unwrap();
-        keep(&inbox, 0, &answer(&[1]));
-        keep(&inbox, 1, &answer(&[2]));
+        let (dir, _) = inbox_keeping(&[(0, &[1]), (1, &[2])]);
         // Slot 1's last bytes never reached the disk.
         let path = slot_path(dir.path(), 1);
         let mut bytes = std::fs::read(&path).unwrap();
@@ -294,9 +291,7 @@ mod tests {
 
     #[test]
     fn a_flipped_byte_fails_the_hash() {
-        let dir = tempfile::tempdir().unwrap();
-        let (inbox, _) = Inbox::open(dir.path()).unwrap();
-        keep(&inbox, 0, &answer(&[1]));
+        let (dir, _) = inbox_keeping(&[(0, &[1])]);
         let path = slot_path(dir.path(), 0);
         let mut bytes = std::fs::read(&path).unwrap();
         let last = bytes.len() - 3;

@@ -54,8 +54,7 @@ impl Poller {
             let Ok(updates) = read_updates(&kept.answer) else {
                 continue;
             };
-            let newer = |update: &Incoming| self.last_applied.is_none_or(|last| update.id() > last);
-            let unapplied = updates.iter().filter(|update| newer(update)).count();
+            let unapplied = unapplied(&updates, self.last_applied);
             if unapplied > 0 {
                 tracing::info!(
                     unapplied,
@@ -89,6 +88,28 @@ impl Poller {
     }
 }
 
+/// How many of `updates` come after the last applied update.
+fn unapplied(updates: &[Incoming], last_applied: Option<i64>) -> usize {
+    let newer = |update: &&Incoming| last_applied.is_none_or(|last| update.id() > last);
+    updates.iter().filter(newer).count()
+}
+
+/// Starts blocking inbox I/O on the blocking pool at once (not when first
+/// awaited, so that it runs beside whatever the caller does meanwhile); a
+/// failure, or the task's end without an answer, as text for the log.
+fn on_blocking_pool(
+    work: impl FnOnce() -> std::io::Result<()> + Send + 'static,
+) -> impl std::future::Future<Output = Result<(), String>> {
+    let task = tokio::task::spawn_blocking(work);
+    async move {
+        match task.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(error)) => Err(error.to_string()),
+            Err(error) => Err(error.to_string()),
+        }
+    }
+}
+
 /// After a batch from the inbox is applied: if its commit failed (its users
 /// were told, its relays went out), the slot forgets it, so the next start
 /// doesn't apply it again.
@@ -96,13 +117,9 @@ async fn settle_slot(slot: Slot, applied: Applied) {
     if applied == Applied::Durable {
         return;
     }
-    let forgotten = tokio::task::spawn_blocking(move || slot.forget()).await;
-    let error = match forgotten {
-        Ok(Ok(())) => return,
-        Ok(Err(error)) => error.to_string(),
-        Err(error) => error.to_string(),
-    };
-    tracing::error!(%error, "could not clear an inbox slot; its batch may be applied again at the next start");
+    if let Err(error) = on_blocking_pool(move || slot.forget()).await {
+        tracing::error!(%error, "could not clear an inbox slot; its batch may be applied again at the next start");
+    }
 }
 
 /// The inbox in `dir`, and the batches it kept before the last stop; none
@@ -124,10 +141,7 @@ pub(in crate::telegram::poller) fn open_inbox(
     let left: usize = Inbox::peek(dir)
         .iter()
         .filter_map(|kept| read_updates(&kept.answer).ok())
-        .map(|updates| {
-            let newer = |update: &&Incoming| last_applied.is_none_or(|last| update.id() > last);
-            updates.iter().filter(newer).count()
-        })
+        .map(|updates| unapplied(&updates, last_applied))
         .sum();
     if left > 0 {
         tracing::warn!(
@@ -319,15 +333,16 @@ impl Polling {
         }
         let slot = self.inbox.slot(index);
         let writing = answer.clone();
-        let keeping = tokio::task::spawn_blocking(move || slot.keep(&writing));
+        let keeping = on_blocking_pool(move || slot.keep(&writing));
         let updates = read_updates(&answer);
         // Awaited whatever the parse gave: the slot is not used again while
         // a write to it may still be going on.
-        let written = keeping.await;
-        let kept = match written {
-            Ok(Ok(())) => true,
-            Ok(Err(error)) => warn_unkept(&error),
-            Err(error) => warn_unkept(&error),
+        let kept = match keeping.await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(%error, "could not keep a batch in the inbox; it is applied before the next poll");
+                false
+            }
         };
         Ok((updates?, kept))
     }
@@ -344,11 +359,6 @@ impl Fetched {
     pub fn kept(&self) -> bool {
         matches!(self.release, Release::Slot { .. })
     }
-}
-
-fn warn_unkept(error: &dyn std::fmt::Display) -> bool {
-    tracing::warn!(%error, "could not keep a batch in the inbox; it is applied before the next poll");
-    false
 }
 
 #[cfg(test)]
