@@ -13,12 +13,34 @@
 //! back cost two more thread wake-ups per commit, and every wake-up on a
 //! busy machine is a chance to wait for a CPU: that was the tail of the
 //! commit wait. Other stores (Redis) keep an async writer task.
+//!
+//! A submitter may hand in a batch before the one it submitted last has
+//! landed (the update loop does, to decide batch N+1 while N commits:
+//! see [`GroupCommit::submit`]). Such a batch was decided on top of the
+//! ones before it, so if one of those fails, it must fail too: every
+//! batch is tagged with the submitter's epoch, a failed transaction
+//! poisons the epochs it held, and the writer fails every later batch of
+//! a poisoned epoch without committing it. A submitter that *sees* a
+//! failure moves to a new epoch (it has rebuilt what it decides from, or
+//! knowingly goes on), so what it submits after that commits again.
 
 use super::{Backend, Batch, StoreError};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use tokio::sync::{mpsc, oneshot};
 
 type Reply = oneshot::Sender<Result<(), Arc<StoreError>>>;
+type Answer = oneshot::Receiver<Result<(), Arc<StoreError>>>;
+
+/// A batch on its way to the writer: its epoch and who waits for it.
+struct Submitted {
+    batch: Batch,
+    epoch: u64,
+    reply: Reply,
+}
 
 /// The most batches folded into one transaction.
 const MAX_FOLDED: usize = 1024;
@@ -28,7 +50,9 @@ const MAX_FOLDED: usize = 1024;
 pub struct GroupCommit {
     // Dropped first: the last handle closes the queue, then waits for the
     // writer thread (if any) to see that and let go of the store.
-    queue: mpsc::UnboundedSender<(Batch, Reply)>,
+    queue: mpsc::UnboundedSender<Submitted>,
+    /// The epoch new batches are tagged with (see the module docs).
+    epoch: Arc<AtomicU64>,
     _thread: Option<Arc<Joined>>,
 }
 
@@ -55,6 +79,7 @@ impl GroupCommit {
             tokio::spawn(writer(backend, inbox));
             return GroupCommit {
                 queue,
+                epoch: Arc::default(),
                 _thread: None,
             };
         }
@@ -69,6 +94,7 @@ impl GroupCommit {
         };
         GroupCommit {
             queue,
+            epoch: Arc::default(),
             _thread: Some(Arc::new(Joined(thread))),
         }
     }
@@ -76,53 +102,138 @@ impl GroupCommit {
     /// Commits `batch` durably, sharing the transaction with whatever else
     /// is waiting. Returns once it is on disk.
     pub async fn commit(&self, batch: Batch) -> Result<(), Arc<StoreError>> {
-        let (reply, answer) = oneshot::channel();
-        let stopped = || Arc::new(StoreError::Write("the writer task has stopped".into()));
-        self.queue.send((batch, reply)).map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        self.submit(batch).await
     }
-}
 
-type Inbox = mpsc::UnboundedReceiver<(Batch, Reply)>;
-
-/// `first` and every batch waiting behind it (up to [`MAX_FOLDED`]), folded
-/// in order into one, with their submitters' replies.
-fn fold(first: (Batch, Reply), inbox: &mut Inbox) -> (Batch, Vec<Reply>) {
-    let (mut batch, reply) = first;
-    let mut replies = vec![reply];
-    while replies.len() < MAX_FOLDED {
-        match inbox.try_recv() {
-            Ok((later, reply)) => {
-                batch.absorb(later);
-                replies.push(reply);
-            }
-            Err(_) => break,
+    /// Hands `batch` to the writer now; the [`Landing`] says when it is on
+    /// disk. Batches land in the order they were submitted, and one whose
+    /// predecessor (since the last failure this handle's submitter saw)
+    /// failed is not committed: it fails too.
+    pub fn submit(&self, batch: Batch) -> Landing {
+        let (reply, answer) = oneshot::channel();
+        let epoch = self.epoch.load(Ordering::Acquire);
+        // If the writer has stopped, the reply is dropped: the landing
+        // answers "stopped".
+        let _ = self.queue.send(Submitted {
+            batch,
+            epoch,
+            reply,
+        });
+        Landing {
+            answer,
+            epoch,
+            epochs: self.epoch.clone(),
         }
     }
-    (batch, replies)
 }
 
-fn answer(replies: Vec<Reply>, result: Result<(), Arc<StoreError>>) {
-    for reply in replies {
-        let _ = reply.send(result.clone());
+/// A submitted batch's commit: completes once it is on disk, or failed.
+/// A failure seen here moves its submitter to a new epoch.
+pub struct Landing {
+    answer: Answer,
+    epoch: u64,
+    epochs: Arc<AtomicU64>,
+}
+
+impl Future for Landing {
+    type Output = Result<(), Arc<StoreError>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let result = match Pin::new(&mut self.answer).poll(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(Ok(result)) => result,
+            Poll::Ready(Err(_)) => Err(Arc::new(StoreError::Write(
+                "the writer task has stopped".into(),
+            ))),
+        };
+        if result.is_err() {
+            self.epochs.fetch_max(self.epoch + 1, Ordering::AcqRel);
+        }
+        Poll::Ready(result)
+    }
+}
+
+type Inbox = mpsc::UnboundedReceiver<Submitted>;
+
+/// The writer's state between transactions.
+#[derive(Default)]
+struct Writer {
+    /// Batches of this epoch or older fail unseen: a transaction of that
+    /// epoch failed, and they may have been decided on top of it.
+    poisoned: Option<u64>,
+}
+
+impl Writer {
+    /// `first` and every batch waiting behind it (up to [`MAX_FOLDED`]),
+    /// folded in order into one, with their submitters' replies and the
+    /// newest epoch among them; `None` if every one was poisoned (each is
+    /// answered so).
+    fn fold(&self, first: Submitted, inbox: &mut Inbox) -> Option<(Batch, Vec<Reply>, u64)> {
+        let mut folded: Option<(Batch, Vec<Reply>, u64)> = self.admit(first);
+        while folded.as_ref().is_none_or(|(_, r, _)| r.len() < MAX_FOLDED) {
+            let Ok(later) = inbox.try_recv() else { break };
+            let Some(later) = self.admit(later) else {
+                continue;
+            };
+            match &mut folded {
+                Some((batch, replies, epoch)) => {
+                    batch.absorb(later.0);
+                    replies.extend(later.1);
+                    *epoch = later.2;
+                }
+                None => folded = Some(later),
+            }
+        }
+        folded
+    }
+
+    /// A batch to commit, unless its epoch is poisoned (then it is
+    /// answered at once).
+    fn admit(&self, submitted: Submitted) -> Option<(Batch, Vec<Reply>, u64)> {
+        if self
+            .poisoned
+            .is_some_and(|poisoned| submitted.epoch <= poisoned)
+        {
+            let _ = submitted.reply.send(Err(Arc::new(StoreError::Write(
+                "not committed: an earlier commit it depends on failed".into(),
+            ))));
+            return None;
+        }
+        Some((submitted.batch, vec![submitted.reply], submitted.epoch))
+    }
+
+    /// Answers a transaction's submitters; a failure poisons its epoch.
+    fn answer(&mut self, replies: Vec<Reply>, epoch: u64, result: Result<(), Arc<StoreError>>) {
+        if result.is_err() {
+            self.poisoned = self.poisoned.max(Some(epoch));
+        }
+        for reply in replies {
+            let _ = reply.send(result.clone());
+        }
     }
 }
 
 async fn writer(backend: Arc<dyn Backend>, mut inbox: Inbox) {
+    let mut writer = Writer::default();
     while let Some(first) = inbox.recv().await {
-        let (batch, replies) = fold(first, &mut inbox);
+        let Some((batch, replies, epoch)) = writer.fold(first, &mut inbox) else {
+            continue;
+        };
         let result = backend.clone().commit(batch).await.map_err(Arc::new);
-        answer(replies, result);
+        writer.answer(replies, epoch, result);
     }
 }
 
 /// The writer for a store that commits in place; ends when every
 /// [`GroupCommit`] handle is gone.
 fn writer_thread(backend: &dyn Backend, mut inbox: Inbox) {
+    let mut writer = Writer::default();
     while let Some(first) = inbox.blocking_recv() {
-        let (batch, replies) = fold(first, &mut inbox);
+        let Some((batch, replies, epoch)) = writer.fold(first, &mut inbox) else {
+            continue;
+        };
         let result = backend.commit_in_place(&batch).map_err(Arc::new);
-        answer(replies, result);
+        writer.answer(replies, epoch, result);
     }
 }
 
@@ -142,6 +253,17 @@ mod tests {
     struct Recording {
         in_place: bool,
         commits: Mutex<Vec<usize>>,
+        /// The users of every record committed in place, in order.
+        users: Mutex<Vec<i64>>,
+        /// If set, the first transaction committed in place is held until
+        /// released, then fails.
+        failing_first: Mutex<Option<Gate>>,
+    }
+
+    /// Says when the writer holds a transaction, and lets it go on.
+    struct Gate {
+        holding: std::sync::mpsc::Sender<()>,
+        release: std::sync::mpsc::Receiver<()>,
     }
 
     impl Backend for Recording {
@@ -162,8 +284,19 @@ mod tests {
             self.in_place
         }
         fn commit_in_place(&self, batch: &Batch) -> Result<(), StoreError> {
+            let gate = self.failing_first.lock().take();
+            if let Some(gate) = gate {
+                let _ = gate.holding.send(());
+                let _ = gate.release.recv();
+                return Err(StoreError::Write("no space left on device".into()));
+            }
             std::thread::sleep(std::time::Duration::from_millis(2));
             self.commits.lock().push(batch.records.len());
+            let users = batch.records.iter().filter_map(|record| match record {
+                Record::Seen { user, .. } => Some(user.0),
+                _ => None,
+            });
+            self.users.lock().extend(users);
             Ok(())
         }
         fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>> {
@@ -199,6 +332,56 @@ mod tests {
             1,
             "the last handle gone, the writer thread has let go of the store"
         );
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_fails_the_batches_submitted_before_it_was_seen() {
+        let (holding, held) = std::sync::mpsc::channel();
+        let (release, released) = std::sync::mpsc::channel();
+        let backend = Arc::new(Recording {
+            in_place: true,
+            failing_first: Mutex::new(Some(Gate {
+                holding,
+                release: released,
+            })),
+            ..Recording::default()
+        });
+        let commit = GroupCommit::start(backend.clone());
+        let first = commit.submit(one_record(1));
+        held.recv().unwrap();
+        // Decided on top of the first while it commits.
+        let second = commit.submit(one_record(2));
+        release.send(()).unwrap();
+        // Submitted once the first may have failed, but before anyone saw it.
+        let third = commit.submit(one_record(3));
+        assert!(first.await.is_err(), "the first transaction fails");
+        assert!(second.await.is_err(), "a batch queued behind it fails too");
+        assert!(third.await.is_err(), "so does one sent before it was seen");
+        commit
+            .commit(one_record(4))
+            .await
+            .expect("a batch submitted after the failure was seen commits");
+        assert_eq!(
+            *backend.users.lock(),
+            vec![4],
+            "only the last was committed"
+        );
+    }
+
+    #[tokio::test]
+    async fn batches_submitted_without_waiting_land_in_order() {
+        let backend = Arc::new(Recording {
+            in_place: true,
+            ..Recording::default()
+        });
+        let commit = GroupCommit::start(backend.clone());
+        let landings: Vec<Landing> = (0..50)
+            .map(|user| commit.submit(one_record(user)))
+            .collect();
+        for landing in landings {
+            landing.await.expect("every batch commits");
+        }
+        assert_eq!(*backend.users.lock(), (0..50).collect::<Vec<i64>>());
     }
 
     /// 200 batches of one record each, submitted at once; returns when

@@ -81,7 +81,7 @@ use crate::engine::{
 use crate::metrics::Metrics;
 use crate::moderation_ai::{Moderator, ModeratorSettings, OpenAiModerator};
 use crate::store::group_commit::GroupCommit;
-use crate::store::{Backend, Batch};
+use crate::store::{Backend, Batch, StoreError};
 use crate::submit::Requests;
 use crate::telemetry::Pseudonymizer;
 use anyhow::Context;
@@ -164,8 +164,11 @@ pub struct Poller {
     unsure: Vec<u64>,
     /// Events from the dashboard ([`crate::submit`]), if it is wired.
     requests: Option<Requests>,
+    /// Batches from the fetcher whose commits are on their way (`ahead`).
+    ahead: ahead::Queue,
 }
 
+mod ahead;
 mod failures;
 mod fetcher;
 mod finished;
@@ -287,6 +290,7 @@ impl Poller {
             stale: false,
             unsure: Vec::new(),
             requests: None,
+            ahead: ahead::Queue::new(),
         })
     }
 
@@ -319,10 +323,11 @@ impl Poller {
                 _ = housekeeping.tick() => self.housekeeping().await?,
                 _ = sleep_until(self.deferred.due()) => self.flush_deferred().await,
                 request = next_request(&mut self.requests) => self.serve(request).await?,
+                (ahead, landed) = ahead::next_landed(&mut self.ahead) => {
+                    self.on_landed(ahead, landed).await;
+                }
                 fetched = next_fetched(&mut fetcher) => {
-                    let fetched = fetched?;
-                    let applied = self.apply(&fetched.updates).await?;
-                    fetched.applied(applied).await;
+                    self.apply_ahead(fetched?).await?;
                     if let Ok(done) = self.finished.try_recv() {
                         self.on_done(done).await?;
                     }
@@ -341,6 +346,7 @@ impl Poller {
             }
         }
         drop(poll);
+        self.land_all().await;
         self.apply_handed_over(fetcher).await?;
         self.finish().await
     }
@@ -353,11 +359,34 @@ impl Poller {
     /// Applies one batch of updates: engine, commit, dispatch. Says whether
     /// its effects are durable (updates already applied count as durable).
     async fn apply(&mut self, updates: &[Incoming]) -> anyhow::Result<Applied> {
+        let decision = match self.decide(updates).await? {
+            Decided::Settled(applied) => return Ok(applied),
+            Decided::ToCommit(decision) => decision,
+        };
+        let outcome = decision.merged();
+        let settled = self
+            .settle(outcome, decision.last, decision.ids.clone())
+            .await;
+        self.end_turn().await;
+        if let Err(tried) = settled {
+            if self.source.redelivers_failures() {
+                let (previous, last, ids) = (decision.previous, decision.last, decision.ids);
+                return Ok(self.unless_durable(previous, last, ids).await);
+            }
+            self.degrade(decision.outcomes, &tried).await;
+            return Ok(Applied::NotDurable);
+        }
+        Ok(Applied::Durable)
+    }
+
+    /// Runs a batch's new updates through the engine: what it decided,
+    /// still to be committed, or how the batch ended without a commit.
+    async fn decide(&mut self, updates: &[Incoming]) -> anyhow::Result<Decided> {
         let now = Timestamp::now();
         // While the store is unreadable nothing is decided, and no text
         // goes to the moderator.
         if self.reload().await.is_none() {
-            return Ok(self.unavailable(updates, now));
+            return Ok(Decided::Settled(self.unavailable(updates, now)));
         }
         let mut fresh = self.fresh(updates, now);
         // Screened and linked before this instance takes its turn, so that
@@ -368,7 +397,7 @@ impl Poller {
         let mut events = self.screener.screen(written, chatting).await;
         self.resolve_links(&mut events).await?;
         let Ok(applied) = self.sync(&fresh.ids).await else {
-            return Ok(self.unavailable(updates, now));
+            return Ok(Decided::Settled(self.unavailable(updates, now)));
         };
         let events = fresh.without(events, applied.as_deref());
         let outcomes: Vec<_> = events
@@ -377,33 +406,43 @@ impl Poller {
             .collect();
         if fresh.ids.is_empty() {
             self.end_turn().await;
-            return Ok(Applied::Durable);
+            return Ok(Decided::Settled(Applied::Durable));
         }
         let previous = std::mem::replace(&mut self.last_applied, fresh.last);
-        let mut outcome = Outcome::default();
-        outcomes.iter().for_each(|(_, o)| outcome.extend(o.clone()));
-        let settled = self.settle(outcome, fresh.last, fresh.ids.clone()).await;
-        self.end_turn().await;
-        if let Err(tried) = settled {
-            if self.source.redelivers_failures() {
-                return Ok(self.unless_durable(previous, fresh.last, fresh.ids).await);
-            }
-            self.degrade(outcomes, &tried).await?;
-            return Ok(Applied::NotDurable);
-        }
-        Ok(Applied::Durable)
+        Ok(Decided::ToCommit(Decision {
+            previous,
+            last: fresh.last,
+            ids: fresh.ids,
+            outcomes,
+        }))
     }
 
     /// Commits an outcome (with `last_update_id` and the deferred
     /// bookkeeping of finished sends), then dispatches its sends. On failure
     /// nothing is sent, the bookkeeping stays deferred, and the outbox
-    /// numbers the batch tried to add are returned.
+    /// numbers the batch tried to add are returned. Batches committing
+    /// ahead ([`ahead`]) land first, so that their sends go out before
+    /// this one's.
     async fn settle(
+        &mut self,
+        outcome: Outcome,
+        last_update_id: Option<i64>,
+        update_ids: Vec<i64>,
+    ) -> Result<(), Vec<u64>> {
+        self.land_all().await;
+        let (batch, committing) = self.prepare(outcome, last_update_id, update_ids);
+        let result = self.commits.commit(batch).await;
+        self.conclude(committing, result)
+    }
+
+    /// The batch that commits an outcome, and what its landing needs: the
+    /// sends get their outbox numbers, the deferred bookkeeping is taken.
+    fn prepare(
         &mut self,
         mut outcome: Outcome,
         last_update_id: Option<i64>,
         update_ids: Vec<i64>,
-    ) -> Result<(), Vec<u64>> {
+    ) -> (Batch, Committing) {
         self.seen.filter(&mut outcome.records, Timestamp::now());
         let jobs: Vec<Job> = outcome
             .sends
@@ -420,7 +459,6 @@ impl Poller {
             .filter(|r| matches!(r, Record::Count { .. }))
             .cloned()
             .collect();
-        let started = std::time::Instant::now();
         let link_count = links.len();
         let mut records = links;
         records.extend(outcome.records);
@@ -432,11 +470,31 @@ impl Poller {
             update_ids,
         };
         // Kept to put back if the commit fails (rare, so cloned then).
-        let (done_back, links_back) = (
-            batch.outbox_done.clone(),
-            batch.records[..link_count].to_vec(),
-        );
-        match self.commits.commit(batch).await {
+        let committing = Committing {
+            done_back: batch.outbox_done.clone(),
+            links_back: batch.records[..link_count].to_vec(),
+            jobs,
+            counted,
+            started: std::time::Instant::now(),
+        };
+        (batch, committing)
+    }
+
+    /// After a commit: dispatches its sends, or (failed) puts the
+    /// bookkeeping back and returns the outbox numbers it tried to add.
+    fn conclude(
+        &mut self,
+        committing: Committing,
+        result: Result<(), Arc<StoreError>>,
+    ) -> Result<(), Vec<u64>> {
+        let Committing {
+            jobs,
+            counted,
+            started,
+            done_back,
+            links_back,
+        } = committing;
+        match result {
             Ok(()) => {
                 self.metrics.committed(&counted, started.elapsed());
                 let sends: Vec<Outbound> = jobs.iter().map(|job| job.send.clone()).collect();
@@ -454,6 +512,47 @@ impl Poller {
             }
         }
     }
+}
+
+/// How a batch went through the engine.
+enum Decided {
+    /// Nothing to commit: already applied, or refused.
+    Settled(Applied),
+    /// Decided, to be committed.
+    ToCommit(Decision),
+}
+
+/// What the engine decided for a batch's new updates.
+struct Decision {
+    /// The last applied update id before the batch.
+    previous: Option<i64>,
+    last: Option<i64>,
+    ids: Vec<i64>,
+    /// Each event's user and outcome, for [`Poller::degrade`].
+    outcomes: Vec<(Option<UserId>, Outcome)>,
+}
+
+impl Decision {
+    /// The batch's outcomes as one.
+    fn merged(&self) -> Outcome {
+        let mut outcome = Outcome::default();
+        self.outcomes
+            .iter()
+            .for_each(|(_, o)| outcome.extend(o.clone()));
+        outcome
+    }
+}
+
+/// A commit on its way: what its landing needs.
+struct Committing {
+    jobs: Vec<Job>,
+    /// Its counter records, for the metrics.
+    counted: Vec<Record>,
+    started: std::time::Instant,
+    /// Finished sends' outbox removals and links it took from `deferred`,
+    /// to put back if it fails.
+    done_back: Vec<u64>,
+    links_back: Vec<Record>,
 }
 
 /// The next batch polled by the loop; never, while the fetcher polls.

@@ -23,11 +23,11 @@ impl Poller {
         &mut self,
         outcomes: Vec<(Option<UserId>, Outcome)>,
         tried: &[u64],
-    ) -> anyhow::Result<()> {
+    ) {
         self.stale = true;
         let landed = self.reload().await.unwrap_or_default();
         if landed.iter().any(|seq| tried.contains(seq)) {
-            return Ok(());
+            return;
         }
         let mut jobs = Vec::new();
         for (user, outcome) in outcomes {
@@ -43,7 +43,6 @@ impl Poller {
             }
         }
         self.dispatcher.enqueue(jobs);
-        Ok(())
     }
 
     /// Rebuilds a stale engine from the store. Returns `None` while the

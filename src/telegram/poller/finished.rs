@@ -31,6 +31,11 @@ impl Poller {
         let missed = events
             .iter()
             .any(|e| e.link_key().is_some() && !e.has_link());
+        if missed {
+            // The copy may be in a batch still committing ahead: its send
+            // leaves once that lands.
+            self.land_all().await;
+        }
         if missed && self.dispatcher.pending() > 0 {
             self.take_finished(LINK_GRACE).await?;
             self.look_up(events).await;
@@ -106,6 +111,8 @@ impl Poller {
             next = self.finished.try_recv().ok();
         }
         if !feedbacks.is_empty() {
+            // Decided after the batches ahead, on what they left.
+            self.land_all().await;
             // Decided on the latest state; if the turn can't be had, the
             // fenced commit refuses a stale decision.
             let _ = self.sync(&[]).await;
@@ -123,7 +130,7 @@ impl Poller {
         let settled = self.settle(outcome.clone(), None, Vec::new()).await;
         self.end_turn().await;
         if let Err(tried) = settled {
-            self.degrade(vec![(None, outcome)], &tried).await?;
+            self.degrade(vec![(None, outcome)], &tried).await;
         }
         Ok(())
     }

@@ -10,6 +10,8 @@ impl Poller {
     pub(super) async fn serve(&mut self, request: Request) -> anyhow::Result<()> {
         match request {
             Request::Apply { event, reply } => {
+                // Decided after the batches ahead, on what they left.
+                self.land_all().await;
                 // As for updates: a stale engine is not used until the
                 // store can be read back.
                 // Several instances: this one's turn, on the latest state.
@@ -23,7 +25,7 @@ impl Poller {
                 let result = match settled {
                     Ok(()) => Ok(outcome),
                     Err(failed) => {
-                        self.degrade(vec![(None, outcome)], &failed).await?;
+                        self.degrade(vec![(None, outcome)], &failed).await;
                         Err(SubmitError::NotCommitted)
                     }
                 };

@@ -22,6 +22,8 @@ impl Poller {
     /// Lets the engine end idle chats and long searches, and flushes
     /// pending outbox removals.
     pub(super) async fn housekeeping(&mut self) -> anyhow::Result<()> {
+        // Decided after the batches ahead, on what they left.
+        self.land_all().await;
         self.heartbeat().await;
         if self.sync(&[]).await.is_err() {
             return Ok(());
@@ -46,7 +48,7 @@ impl Poller {
         let settled = self.settle(outcome.clone(), None, Vec::new()).await;
         self.end_turn().await;
         if let Err(tried) = settled {
-            self.degrade(vec![(None, outcome)], &tried).await?;
+            self.degrade(vec![(None, outcome)], &tried).await;
         }
         Ok(())
     }
