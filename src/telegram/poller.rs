@@ -36,8 +36,10 @@
 //! was full) they run ahead of the others: each answer is kept in the
 //! inbox ([`super::inbox`], one `fdatasync`) before the next poll confirms
 //! it, so batch N+1 is polled, parsed and kept while batch N goes through
-//! the engine and its commit. Otherwise a batch is applied before the next
-//! poll, as below. Batches kept and not applied before
+//! the engine and its commit, and the loop does not wait for a kept
+//! batch's commit before it runs the next through the engine (`ahead`);
+//! each batch's sends still leave only once its commit has landed.
+//! Otherwise a batch is applied before the next poll, as below. Batches kept and not applied before
 //! a stop are applied at start-up, before the first poll. Without an inbox
 //! (Redis, where another instance must be able to take over; a webhook,
 //! which confirms each update by its HTTP answer), the call that fetches
@@ -75,13 +77,11 @@ use super::seen::SeenThisMinute;
 use super::source::{Applied, Arrival, NextArrival, UpdateSource};
 use super::throttle::{Throttle, ThrottleConfig};
 use crate::domain::{Timestamp, UserId};
-use crate::engine::{
-    AntispamConfig, Engine, EngineConfig, ModerationConfig, Outbound, Outcome, Presence, Record,
-};
+use crate::engine::{AntispamConfig, Engine, EngineConfig, ModerationConfig, Outbound, Presence};
 use crate::metrics::Metrics;
 use crate::moderation_ai::{Moderator, ModeratorSettings, OpenAiModerator};
 use crate::store::group_commit::GroupCommit;
-use crate::store::{Backend, Batch, StoreError};
+use crate::store::Backend;
 use crate::submit::Requests;
 use crate::telemetry::Pseudonymizer;
 use anyhow::Context;
@@ -169,6 +169,7 @@ pub struct Poller {
 }
 
 mod ahead;
+mod commit;
 mod failures;
 mod fetcher;
 mod finished;
@@ -177,6 +178,7 @@ mod requests;
 mod startup;
 mod upkeep;
 
+use commit::{Committing, Decided, Decision};
 use fetcher::{next_fetched, open_inbox};
 pub(in crate::telegram) use startup::call_with_patience;
 use startup::{pause_after, random_seed, register_commands};
@@ -416,143 +418,6 @@ impl Poller {
             outcomes,
         }))
     }
-
-    /// Commits an outcome (with `last_update_id` and the deferred
-    /// bookkeeping of finished sends), then dispatches its sends. On failure
-    /// nothing is sent, the bookkeeping stays deferred, and the outbox
-    /// numbers the batch tried to add are returned. Batches committing
-    /// ahead ([`ahead`]) land first, so that their sends go out before
-    /// this one's.
-    async fn settle(
-        &mut self,
-        outcome: Outcome,
-        last_update_id: Option<i64>,
-        update_ids: Vec<i64>,
-    ) -> Result<(), Vec<u64>> {
-        self.land_all().await;
-        let (batch, committing) = self.prepare(outcome, last_update_id, update_ids);
-        let result = self.commits.commit(batch).await;
-        self.conclude(committing, result)
-    }
-
-    /// The batch that commits an outcome, and what its landing needs: the
-    /// sends get their outbox numbers, the deferred bookkeeping is taken.
-    fn prepare(
-        &mut self,
-        mut outcome: Outcome,
-        last_update_id: Option<i64>,
-        update_ids: Vec<i64>,
-    ) -> (Batch, Committing) {
-        self.seen.filter(&mut outcome.records, Timestamp::now());
-        let jobs: Vec<Job> = outcome
-            .sends
-            .into_iter()
-            .map(|send| {
-                self.next_seq += 1;
-                job(&self.engine, self.next_seq - 1, send)
-            })
-            .collect();
-        let (acked, links) = self.deferred.take(tokio::time::Instant::now());
-        let counted: Vec<Record> = outcome
-            .records
-            .iter()
-            .filter(|r| matches!(r, Record::Count { .. }))
-            .cloned()
-            .collect();
-        let link_count = links.len();
-        let mut records = links;
-        records.extend(outcome.records);
-        let batch = Batch {
-            records,
-            last_update_id,
-            outbox_add: jobs.iter().map(|job| (job.seq, job.send.clone())).collect(),
-            outbox_done: acked,
-            update_ids,
-        };
-        // Kept to put back if the commit fails (rare, so cloned then).
-        let committing = Committing {
-            done_back: batch.outbox_done.clone(),
-            links_back: batch.records[..link_count].to_vec(),
-            jobs,
-            counted,
-            started: std::time::Instant::now(),
-        };
-        (batch, committing)
-    }
-
-    /// After a commit: dispatches its sends, or (failed) puts the
-    /// bookkeeping back and returns the outbox numbers it tried to add.
-    fn conclude(
-        &mut self,
-        committing: Committing,
-        result: Result<(), Arc<StoreError>>,
-    ) -> Result<(), Vec<u64>> {
-        let Committing {
-            jobs,
-            counted,
-            started,
-            done_back,
-            links_back,
-        } = committing;
-        match result {
-            Ok(()) => {
-                self.metrics.committed(&counted, started.elapsed());
-                let sends: Vec<Outbound> = jobs.iter().map(|job| job.send.clone()).collect();
-                self.metrics.relaying(&sends);
-                self.dispatcher.enqueue(jobs);
-                Ok(())
-            }
-            Err(error) => {
-                tracing::error!(%error, "commit failed");
-                let retry_at = tokio::time::Instant::now() + HOUSEKEEPING_EVERY;
-                self.deferred.restore(done_back, links_back, retry_at);
-                let tried: Vec<u64> = jobs.iter().map(|job| job.seq).collect();
-                self.unsure.extend(&tried);
-                Err(tried)
-            }
-        }
-    }
-}
-
-/// How a batch went through the engine.
-enum Decided {
-    /// Nothing to commit: already applied, or refused.
-    Settled(Applied),
-    /// Decided, to be committed.
-    ToCommit(Decision),
-}
-
-/// What the engine decided for a batch's new updates.
-struct Decision {
-    /// The last applied update id before the batch.
-    previous: Option<i64>,
-    last: Option<i64>,
-    ids: Vec<i64>,
-    /// Each event's user and outcome, for [`Poller::degrade`].
-    outcomes: Vec<(Option<UserId>, Outcome)>,
-}
-
-impl Decision {
-    /// The batch's outcomes as one.
-    fn merged(&self) -> Outcome {
-        let mut outcome = Outcome::default();
-        self.outcomes
-            .iter()
-            .for_each(|(_, o)| outcome.extend(o.clone()));
-        outcome
-    }
-}
-
-/// A commit on its way: what its landing needs.
-struct Committing {
-    jobs: Vec<Job>,
-    /// Its counter records, for the metrics.
-    counted: Vec<Record>,
-    started: std::time::Instant,
-    /// Finished sends' outbox removals and links it took from `deferred`,
-    /// to put back if it fails.
-    done_back: Vec<u64>,
-    links_back: Vec<Record>,
 }
 
 /// The next batch polled by the loop; never, while the fetcher polls.
