@@ -13,6 +13,13 @@ ARG RUST_IMAGE=rust:1-slim-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${RUST_IMAGE} AS builder
+# make: the allocator (jemalloc, through tikv-jemallocator) is built from its
+# C sources with its configure script and make; the slim Rust image has gcc
+# but not make. Unpinned for the same reason as below.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends make \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 
 # Dependencies first, against stub sources: this layer is reused until

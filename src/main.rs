@@ -10,6 +10,31 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+/// jemalloc instead of glibc's malloc: the bot allocates and frees many
+/// small buffers per relayed message (HTTP requests and answers, parsed
+/// updates, commit batches), and glibc's malloc and free were about 15% of
+/// its CPU under load. In alternating load-generator runs jemalloc gave
+/// about 20% more relayed messages a second (README, Performance).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options, read at its start ([`JEMALLOC_OPTIONS`]).
+#[repr(transparent)]
+struct MallocConf(*const std::ffi::c_char);
+
+// SAFETY: a pointer to a string literal, never written.
+unsafe impl Sync for MallocConf {}
+
+/// Memory freed is handed back to the system within about a second, by
+/// jemalloc's own background thread, instead of after ten seconds when the
+/// next allocation happens to notice: with 1M known users the idle RSS was
+/// about 70 MiB and 104 MiB after traffic with the defaults, against 64 and
+/// 71 MiB with these (41 and 71 MiB with glibc). The `_RJEM_MALLOC_CONF`
+/// environment variable can still override any of them.
+#[export_name = "_rjem_malloc_conf"]
+static JEMALLOC_OPTIONS: MallocConf =
+    MallocConf(c"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0".as_ptr());
+
 const EXAMPLES: &str = "Examples:
   BOT_TOKEN=123456789:AA... randchat          run the bot (data in ./data)
   randchat --data-dir /var/lib/randchat run   run with another data directory

@@ -68,6 +68,23 @@ fn the_dockerfile_stubs_every_target_and_copies_every_source_dir() {
 }
 
 #[test]
+fn the_builder_has_make_for_jemalloc() {
+    let manifest = read("Cargo.toml");
+    let dockerfile = read("Dockerfile");
+    if !manifest.contains("tikv-jemallocator") {
+        return;
+    }
+    let builder = dockerfile
+        .split("FROM ${RUNTIME_IMAGE}")
+        .next()
+        .unwrap_or_default();
+    assert!(
+        builder.contains("apt-get install -y --no-install-recommends make"),
+        "jemalloc builds with make, which the slim Rust image lacks: the builder stage must install it"
+    );
+}
+
+#[test]
 fn the_image_keeps_its_promises() {
     let dockerfile = read("Dockerfile");
     for promise in [
