@@ -219,16 +219,21 @@ async fn a_full_disk_under_a_backlog_fails_the_batches_behind_and_still_relays()
     let searching = until_refused(&c, &mut to_c).await;
     // (A commit may still find room now and then: redb reuses pages freed
     // inside its file. So the test holds to what must hold either way.)
+    let failed_before = app.logs().matches("commit failed").count();
     let relayed = burst(&a, 400);
     for &message in &relayed {
         to_b.expect_copy(9601, message).await;
     }
     let logs = app.logs();
+    let failed = logs.matches("commit failed").count() - failed_before;
     println!(
-        "commits failed: {}, of them refused behind a failed one: {}",
-        logs.matches("commit failed").count(),
+        "commits failed during the burst: {failed}, of them refused behind a failed one: {}",
         logs.matches("an earlier commit it depends on failed")
             .count()
+    );
+    assert!(
+        failed > 0,
+        "the burst's commits found room: the disk was not full"
     );
 
     // A restart while the disk is still full: the batches whose commits

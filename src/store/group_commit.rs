@@ -135,6 +135,28 @@ pub struct Landing {
     epochs: Arc<AtomicU64>,
 }
 
+impl Landing {
+    /// The result if the batch has landed already, without waiting. Once
+    /// it returns one, the landing is spent: neither call this again nor
+    /// await it.
+    pub fn landed(&mut self) -> Option<Result<(), Arc<StoreError>>> {
+        use tokio::sync::oneshot::error::TryRecvError;
+        match self.answer.try_recv() {
+            Ok(result) => Some(self.seen(result)),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Closed) => Some(self.seen(Err(writer_stopped()))),
+        }
+    }
+
+    /// A result as its submitter sees it: a failure moves it to a new epoch.
+    fn seen(&self, result: Result<(), Arc<StoreError>>) -> Result<(), Arc<StoreError>> {
+        if result.is_err() {
+            self.epochs.fetch_max(self.epoch + 1, Ordering::AcqRel);
+        }
+        result
+    }
+}
+
 impl Future for Landing {
     type Output = Result<(), Arc<StoreError>>;
 
@@ -142,15 +164,14 @@ impl Future for Landing {
         let result = match Pin::new(&mut self.answer).poll(cx) {
             Poll::Pending => return Poll::Pending,
             Poll::Ready(Ok(result)) => result,
-            Poll::Ready(Err(_)) => Err(Arc::new(StoreError::Write(
-                "the writer task has stopped".into(),
-            ))),
+            Poll::Ready(Err(_)) => Err(writer_stopped()),
         };
-        if result.is_err() {
-            self.epochs.fetch_max(self.epoch + 1, Ordering::AcqRel);
-        }
-        Poll::Ready(result)
+        Poll::Ready(self.seen(result))
     }
+}
+
+fn writer_stopped() -> Arc<StoreError> {
+    Arc::new(StoreError::Write("the writer task has stopped".into()))
 }
 
 type Inbox = mpsc::UnboundedReceiver<Submitted>;
@@ -266,6 +287,26 @@ mod tests {
         release: std::sync::mpsc::Receiver<()>,
     }
 
+    impl Gate {
+        /// Says it holds a transaction, then waits to be released.
+        fn hold(self) {
+            let _ = self.holding.send(());
+            let _ = self.release.recv();
+        }
+    }
+
+    impl Recording {
+        /// Notes a committed transaction: its size, and its records' users.
+        fn record(&self, batch: &Batch) {
+            self.commits.lock().push(batch.records.len());
+            let users = batch.records.iter().filter_map(|record| match record {
+                Record::Seen { user, .. } => Some(user.0),
+                _ => None,
+            });
+            self.users.lock().extend(users);
+        }
+    }
+
     impl Backend for Recording {
         fn load(self: Arc<Self>) -> BoxFuture<'static, Result<Snapshot, StoreError>> {
             Box::pin(async { Ok(Snapshot::default()) })
@@ -275,8 +316,13 @@ mod tests {
                 if self.in_place {
                     return Err(StoreError::Write("committed in place only".into()));
                 }
+                let gate = self.failing_first.lock().take();
+                if let Some(gate) = gate {
+                    let _ = tokio::task::spawn_blocking(move || gate.hold()).await;
+                    return Err(StoreError::Write("no space left on device".into()));
+                }
                 tokio::task::yield_now().await;
-                self.commits.lock().push(batch.records.len());
+                self.record(&batch);
                 Ok(())
             })
         }
@@ -286,17 +332,11 @@ mod tests {
         fn commit_in_place(&self, batch: &Batch) -> Result<(), StoreError> {
             let gate = self.failing_first.lock().take();
             if let Some(gate) = gate {
-                let _ = gate.holding.send(());
-                let _ = gate.release.recv();
+                gate.hold();
                 return Err(StoreError::Write("no space left on device".into()));
             }
             std::thread::sleep(std::time::Duration::from_millis(2));
-            self.commits.lock().push(batch.records.len());
-            let users = batch.records.iter().filter_map(|record| match record {
-                Record::Seen { user, .. } => Some(user.0),
-                _ => None,
-            });
-            self.users.lock().extend(users);
+            self.record(batch);
             Ok(())
         }
         fn stats(self: Arc<Self>) -> BoxFuture<'static, Result<Stats, StoreError>> {
@@ -334,12 +374,23 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failed_commit_fails_the_batches_submitted_before_it_was_seen() {
+        a_failure_poisons_what_was_submitted_before_it_was_seen(true).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_async_writer_poisons_the_same_way() {
+        a_failure_poisons_what_was_submitted_before_it_was_seen(false).await;
+    }
+
+    /// The first transaction fails while two more batches are submitted
+    /// behind it; only a batch submitted after the failure was seen commits.
+    async fn a_failure_poisons_what_was_submitted_before_it_was_seen(in_place: bool) {
         let (holding, held) = std::sync::mpsc::channel();
         let (release, released) = std::sync::mpsc::channel();
         let backend = Arc::new(Recording {
-            in_place: true,
+            in_place,
             failing_first: Mutex::new(Some(Gate {
                 holding,
                 release: released,
@@ -356,7 +407,17 @@ mod tests {
         let third = commit.submit(one_record(3));
         assert!(first.await.is_err(), "the first transaction fails");
         assert!(second.await.is_err(), "a batch queued behind it fails too");
-        assert!(third.await.is_err(), "so does one sent before it was seen");
+        let mut third = third;
+        let seen_without_waiting = loop {
+            if let Some(result) = third.landed() {
+                break result;
+            }
+            tokio::task::yield_now().await;
+        };
+        assert!(
+            seen_without_waiting.is_err(),
+            "so does one sent before it was seen"
+        );
         commit
             .commit(one_record(4))
             .await

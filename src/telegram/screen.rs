@@ -40,6 +40,11 @@ impl Screener {
         }
     }
 
+    /// Whether texts go to the AI moderator before the engine sees them.
+    pub fn moderates(&self) -> bool {
+        self.moderator.is_some()
+    }
+
     /// The batch's events, with every message that has something to report
     /// wrapped in [`Event::Screened`]. `chatting` says whether a user is in
     /// a chat now.

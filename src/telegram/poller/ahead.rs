@@ -61,10 +61,17 @@ impl Poller {
     /// Applies a batch from the fetcher: through the engine, and its
     /// commit handed to the writer without waiting for it. A stale engine
     /// (a commit failed, the store could not be read back) is not used
-    /// ahead: then every batch ahead lands first, and this one is applied
-    /// as without the fetcher.
+    /// ahead, nor is the AI moderator: then every batch ahead lands first,
+    /// and this one is applied as without the fetcher. (A batch the inbox
+    /// could not keep comes here too; the fetcher polls again only once
+    /// it has landed.)
     pub(super) async fn apply_ahead(&mut self, fetched: Fetched) -> anyhow::Result<()> {
-        if self.stale {
+        // Batches whose commits have landed send now, not after this one
+        // is decided.
+        self.land_ready().await;
+        // With the AI moderator, deciding a batch waits for its verdicts
+        // (up to seconds): the batches ahead would send only after that.
+        if self.stale || self.screener.moderates() {
             self.land_all().await;
             let applied = self.apply(&fetched.updates).await?;
             fetched.applied(applied).await;
@@ -127,6 +134,20 @@ impl Poller {
         // A commit that landed concludes without error.
         let _ = self.conclude(ahead.committing, Ok(()));
         ahead.fetched.applied(Applied::Durable).await;
+    }
+
+    /// Handles the batches ahead whose commits have landed already, in
+    /// order, without waiting for the others.
+    pub(super) async fn land_ready(&mut self) {
+        while let Some(oldest) = self.ahead.front_mut() {
+            let Some(result) = oldest.landing.landed() else {
+                return;
+            };
+            let Some(oldest) = self.ahead.pop_front() else {
+                return;
+            };
+            self.on_landed(oldest, result).await;
+        }
     }
 
     /// Lets every batch ahead land, in order: before anything else is

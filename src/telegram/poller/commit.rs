@@ -17,8 +17,9 @@ impl Poller {
     /// bookkeeping of finished sends), then dispatches its sends. On failure
     /// nothing is sent, the bookkeeping stays deferred, and the outbox
     /// numbers the batch tried to add are returned. Batches committing
-    /// ahead ([`ahead`]) land first, so that their sends go out before
-    /// this one's.
+    /// ahead (`ahead`) land first, so that their sends go out before this
+    /// one's. (Callers that decide with the engine let them land before
+    /// deciding; this covers the flushes of deferred bookkeeping.)
     pub(super) async fn settle(
         &mut self,
         outcome: Outcome,

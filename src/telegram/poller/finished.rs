@@ -28,15 +28,19 @@ impl Poller {
         }
         self.take_finished(Duration::ZERO).await?;
         self.look_up(events).await;
-        let missed = events
-            .iter()
-            .any(|e| e.link_key().is_some() && !e.has_link());
-        if missed {
-            // The copy may be in a batch still committing ahead: its send
-            // leaves once that lands.
+        let missed = |events: &[Event]| {
+            events
+                .iter()
+                .any(|e| e.link_key().is_some() && !e.has_link())
+        };
+        if missed(events) && !self.ahead.is_empty() {
+            // The copy may be in a batch still committing ahead (its send
+            // leaves once that lands), or the link in one (it is in the
+            // store once that lands).
             self.land_all().await;
+            self.look_up(events).await;
         }
-        if missed && self.dispatcher.pending() > 0 {
+        if missed(events) && self.dispatcher.pending() > 0 {
             self.take_finished(LINK_GRACE).await?;
             self.look_up(events).await;
         }
