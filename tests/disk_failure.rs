@@ -95,20 +95,14 @@ async fn a_full_disk_refuses_changes_keeps_relaying_and_recovers() {
     let disk = Tmpfs::mount(&app.data_dir());
     app.start().await;
     let fake = app.fake.clone();
-    let (a, b, c) = (
-        fake.user(9501, "Ann", None),
-        fake.user(9502, "Ben", None),
-        fake.user(9503, "Cy", None),
-    );
-    let (mut to_a, mut to_b, mut to_c) = (
-        Inbox::new(&fake, 9501),
-        Inbox::new(&fake, 9502),
-        Inbox::new(&fake, 9503),
-    );
-    a.send_command("/chat");
-    b.send_command("/chat");
-    to_a.expect_text(Text::PartnerFound).await;
-    to_b.expect_text(Text::PartnerFound).await;
+    let Three {
+        a,
+        b,
+        c,
+        mut to_a,
+        mut to_b,
+        mut to_c,
+    } = ann_and_ben_chatting(&fake, 9501).await;
 
     disk.fill_up();
     let searching = until_refused(&c, &mut to_c).await;
@@ -127,6 +121,38 @@ async fn a_full_disk_refuses_changes_keeps_relaying_and_recovers() {
     d.send_command("/chat");
     to_c.expect_text(Text::PartnerFound).await;
     app.kill();
+}
+
+/// Ann and Ben in a chat, Cy on their own, and what each receives.
+struct Three {
+    a: support::SimUser,
+    b: support::SimUser,
+    c: support::SimUser,
+    to_a: Inbox,
+    to_b: Inbox,
+    to_c: Inbox,
+}
+
+/// [`Three`], with ids `first`, `first + 1` and `first + 2`.
+async fn ann_and_ben_chatting(fake: &support::FakeBotApi, first: i64) -> Three {
+    let (a, b, c) = (
+        fake.user(first, "Ann", None),
+        fake.user(first + 1, "Ben", None),
+        fake.user(first + 2, "Cy", None),
+    );
+    let (mut to_a, mut to_b) = (Inbox::new(fake, first), Inbox::new(fake, first + 1));
+    a.send_command("/chat");
+    b.send_command("/chat");
+    to_a.expect_text(Text::PartnerFound).await;
+    to_b.expect_text(Text::PartnerFound).await;
+    Three {
+        a,
+        b,
+        c,
+        to_a,
+        to_b,
+        to_c: Inbox::new(fake, first + 2),
+    }
 }
 
 /// Searches with `c` (and stops again) until the bot answers "temporarily
@@ -201,20 +227,13 @@ async fn a_full_disk_under_a_backlog_fails_the_batches_behind_and_still_relays()
     }
     app.start().await;
     let fake = app.fake.clone();
-    let (a, b, c) = (
-        fake.user(9601, "Ann", None),
-        fake.user(9602, "Ben", None),
-        fake.user(9603, "Cy", None),
-    );
-    let (mut to_a, mut to_b, mut to_c) = (
-        Inbox::new(&fake, 9601),
-        Inbox::new(&fake, 9602),
-        Inbox::new(&fake, 9603),
-    );
-    a.send_command("/chat");
-    b.send_command("/chat");
-    to_a.expect_text(Text::PartnerFound).await;
-    to_b.expect_text(Text::PartnerFound).await;
+    let Three {
+        a,
+        c,
+        mut to_b,
+        mut to_c,
+        ..
+    } = ann_and_ben_chatting(&fake, 9601).await;
     disk.fill_up();
     let searching = until_refused(&c, &mut to_c).await;
     // (A commit may still find room now and then: redb reuses pages freed
