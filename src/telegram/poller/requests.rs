@@ -32,6 +32,8 @@ impl Poller {
                 let _ = reply.send(result);
             }
             Request::View { reply } => {
+                // What is shown is durable: the batches ahead land first.
+                self.land_all().await;
                 let _ = reply.send(self.view());
             }
         }
