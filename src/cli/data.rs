@@ -172,22 +172,11 @@ pub fn restore(config: &Config, file: &Path) -> Outcome {
         },
     };
     let suffix = format!("before-restore-{}", unix_now());
-    let kept = if live.exists() {
-        let aside = data_dir.join(format!("{FILE_NAME}.{suffix}"));
-        std::fs::rename(&live, &aside).map_err(|e| cannot("move aside", &live, e))?;
-        Some(aside)
-    } else {
-        None
-    };
+    let kept = move_aside(&live, &suffix)?;
     // The inbox's batches belong to the database moved aside: applied to
     // the restored one, they would reach whoever its pairs say.
     for index in 0..inbox::SLOTS {
-        let slot = inbox::slot_path(data_dir, index);
-        if slot.exists() {
-            let mut aside = slot.clone().into_os_string();
-            aside.push(format!(".{suffix}"));
-            std::fs::rename(&slot, &aside).map_err(|e| cannot("move aside", &slot, e))?;
-        }
+        move_aside(&inbox::slot_path(data_dir, index), &suffix)?;
     }
     std::fs::rename(&copy.0, &live).map_err(|e| cannot("write", &live, e))?;
     sync_dir(data_dir);
@@ -265,6 +254,18 @@ fn why_unusable(error: &StoreError) -> String {
         ),
         other => other.to_string(),
     }
+}
+
+/// Renames `path`, if it exists, to `path.<suffix>` beside it.
+fn move_aside(path: &Path, suffix: &str) -> Result<Option<PathBuf>, Failure> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(".{suffix}"));
+    let aside = PathBuf::from(aside);
+    std::fs::rename(path, &aside).map_err(|e| cannot("move aside", path, e))?;
+    Ok(Some(aside))
 }
 
 pub(super) fn cannot(what: &str, path: &Path, e: std::io::Error) -> Failure {

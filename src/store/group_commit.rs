@@ -184,33 +184,58 @@ struct Writer {
     poisoned: Option<u64>,
 }
 
+/// Batches folded into one transaction, and who waits for them.
+struct Folded {
+    batch: Batch,
+    replies: Vec<Reply>,
+    /// The newest epoch among them.
+    epoch: u64,
+}
+
+impl Folded {
+    fn new(submitted: Submitted) -> Self {
+        Folded {
+            batch: submitted.batch,
+            replies: vec![submitted.reply],
+            epoch: submitted.epoch,
+        }
+    }
+
+    fn absorb(&mut self, submitted: Submitted) {
+        self.batch.absorb(submitted.batch);
+        self.replies.push(submitted.reply);
+        self.epoch = submitted.epoch;
+    }
+}
+
 impl Writer {
     /// `first` and every batch waiting behind it (up to [`MAX_FOLDED`]),
-    /// folded in order into one, with their submitters' replies and the
-    /// newest epoch among them; `None` if every one was poisoned (each is
+    /// folded in order into one; `None` if every one was poisoned (each is
     /// answered so).
-    fn fold(&self, first: Submitted, inbox: &mut Inbox) -> Option<(Batch, Vec<Reply>, u64)> {
-        let mut folded: Option<(Batch, Vec<Reply>, u64)> = self.admit(first);
-        while folded.as_ref().is_none_or(|(_, r, _)| r.len() < MAX_FOLDED) {
-            let Ok(later) = inbox.try_recv() else { break };
-            let Some(later) = self.admit(later) else {
-                continue;
-            };
-            match &mut folded {
-                Some((batch, replies, epoch)) => {
-                    batch.absorb(later.0);
-                    replies.extend(later.1);
-                    *epoch = later.2;
+    fn fold(&self, first: Submitted, inbox: &mut Inbox) -> Option<Folded> {
+        let mut folded: Option<Folded> = None;
+        let mut next = Some(first);
+        while let Some(submitted) = next {
+            if let Some(submitted) = self.admit(submitted) {
+                match &mut folded {
+                    Some(folded) => folded.absorb(submitted),
+                    None => folded = Some(Folded::new(submitted)),
                 }
-                None => folded = Some(later),
             }
+            if folded
+                .as_ref()
+                .is_some_and(|f| f.replies.len() >= MAX_FOLDED)
+            {
+                break;
+            }
+            next = inbox.try_recv().ok();
         }
         folded
     }
 
     /// A batch to commit, unless its epoch is poisoned (then it is
     /// answered at once).
-    fn admit(&self, submitted: Submitted) -> Option<(Batch, Vec<Reply>, u64)> {
+    fn admit(&self, submitted: Submitted) -> Option<Submitted> {
         if self
             .poisoned
             .is_some_and(|poisoned| submitted.epoch <= poisoned)
@@ -220,7 +245,7 @@ impl Writer {
             ))));
             return None;
         }
-        Some((submitted.batch, vec![submitted.reply], submitted.epoch))
+        Some(submitted)
     }
 
     /// Answers a transaction's submitters; a failure poisons its epoch.
@@ -237,7 +262,12 @@ impl Writer {
 async fn writer(backend: Arc<dyn Backend>, mut inbox: Inbox) {
     let mut writer = Writer::default();
     while let Some(first) = inbox.recv().await {
-        let Some((batch, replies, epoch)) = writer.fold(first, &mut inbox) else {
+        let Some(Folded {
+            batch,
+            replies,
+            epoch,
+        }) = writer.fold(first, &mut inbox)
+        else {
             continue;
         };
         let result = backend.clone().commit(batch).await.map_err(Arc::new);
@@ -250,7 +280,12 @@ async fn writer(backend: Arc<dyn Backend>, mut inbox: Inbox) {
 fn writer_thread(backend: &dyn Backend, mut inbox: Inbox) {
     let mut writer = Writer::default();
     while let Some(first) = inbox.blocking_recv() {
-        let Some((batch, replies, epoch)) = writer.fold(first, &mut inbox) else {
+        let Some(Folded {
+            batch,
+            replies,
+            epoch,
+        }) = writer.fold(first, &mut inbox)
+        else {
             continue;
         };
         let result = backend.commit_in_place(&batch).map_err(Arc::new);

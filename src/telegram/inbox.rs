@@ -92,7 +92,8 @@ impl Inbox {
             slots.push(Arc::new(file));
         }
         sync_directory(data_dir)?;
-        kept.sort_by_key(|kept| first_update_id(&kept.answer));
+        // Cached: the key parses the answer.
+        kept.sort_by_cached_key(|kept| first_update_id(&kept.answer));
         Ok((Inbox { slots }, kept))
     }
 
@@ -140,9 +141,10 @@ impl Slot {
 fn read_slot(file: &mut File, slot: usize) -> io::Result<Option<Kept>> {
     let mut contents = Vec::new();
     file.read_to_end(&mut contents)?;
+    let contents = Bytes::from(contents);
     Ok(record(&contents).map(|answer| Kept {
         slot,
-        answer: Bytes::copy_from_slice(answer),
+        answer: contents.slice_ref(answer),
     }))
 }
 

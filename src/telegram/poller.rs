@@ -39,8 +39,9 @@
 //! the engine and its commit, and the loop does not wait for a kept
 //! batch's commit before it runs the next through the engine (`ahead`);
 //! each batch's sends still leave only once its commit has landed.
-//! Otherwise a batch is applied before the next poll, as below. Batches kept and not applied before
-//! a stop are applied at start-up, before the first poll. Without an inbox
+//! Otherwise a batch is applied before the next poll, as below. Batches
+//! kept and not applied before a stop are applied at start-up, before the
+//! first poll. Without an inbox
 //! (Redis, where another instance must be able to take over; a webhook,
 //! which confirms each update by its HTTP answer), the call that fetches
 //! N+1 is what acknowledges N, so it leaves only once N is committed.
